@@ -1,0 +1,162 @@
+//! The chain driver: owns the random streams, draws minibatches and noise, and records draws.
+//!
+//! Randomness: one u64 seed gives two ChaCha20 streams with the same key — stream 0 draws
+//! minibatch indices, stream 1 draws the injected Gaussian noise — so the same seed gives the same
+//! bits on any machine and any thread count, and changing a sampler's noise use does not change
+//! its minibatch sequence.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rand_distr::StandardNormal;
+
+use crate::batching::Minibatcher;
+use crate::config::SamplerConfig;
+use crate::error::{Error, Result};
+use crate::models::Model;
+use crate::samplers::{self, Sampler};
+use crate::stats::StreamingMoments;
+
+/// Run length settings: `burn_in` discarded steps, then `steps` steps of which every `thin`-th
+/// state is kept, giving ⌊steps/thin⌋ draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainSettings {
+    /// Steps after burn-in.
+    pub steps: usize,
+    /// Discarded initial steps.
+    pub burn_in: usize,
+    /// Keep every `thin`-th state (≥ 1).
+    pub thin: usize,
+    /// Seed of the two ChaCha20 streams.
+    pub seed: u64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct ChainOutput {
+    /// Kept draws of θ, row-major [draws × d].
+    pub draws: Vec<f64>,
+    /// Dimension d of θ.
+    pub dimension: usize,
+    /// Streaming mean and covariance of the kept draws.
+    pub moments: StreamingMoments,
+    /// Kept draws with a non-finite coordinate (a diverging chain); excluded from `moments`.
+    pub non_finite_draws: usize,
+    /// Number of per-example gradient evaluations (B per step).
+    pub gradient_evaluations: u64,
+}
+
+impl ChainOutput {
+    /// Number of kept draws.
+    pub fn len(&self) -> usize {
+        self.draws.len() / self.dimension
+    }
+    /// True when no draw was kept.
+    pub fn is_empty(&self) -> bool {
+        self.draws.is_empty()
+    }
+    /// Draw `k` as a slice.
+    pub fn draw(&self, k: usize) -> &[f64] {
+        &self.draws[k * self.dimension..(k + 1) * self.dimension]
+    }
+}
+
+/// A running chain: model, sampler, batcher, random streams and the current state.
+pub struct Chain<'a> {
+    model: &'a dyn Model,
+    sampler: Box<dyn Sampler>,
+    batcher: Minibatcher,
+    batch_rng: ChaCha20Rng,
+    noise_rng: ChaCha20Rng,
+    noise: Vec<f64>,
+    state: Vec<f64>,
+    steps_taken: u64,
+    batch_size: usize,
+}
+
+impl<'a> Chain<'a> {
+    /// A chain of the configured sampler on `model`, started at θ = `initial`.
+    ///
+    /// ```
+    /// use sgbayes::{batching::Batching, chain::{Chain, ChainSettings}, config::{SamplerConfig, SamplerKind}, models::LinearRegression};
+    /// let model = LinearRegression::new(vec![vec![1.0]; 10], vec![0.5; 10], 1.0, 1.0).unwrap();
+    /// let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 0.01, batch_size: 2, batching: Batching::WithReplacement };
+    /// let mut chain = Chain::new(&model, &config, &[0.0], 7).unwrap();
+    /// let out = chain.run(&ChainSettings { steps: 1000, burn_in: 100, thin: 10, seed: 7 }, |_| {});
+    /// assert_eq!(out.len(), 100);
+    /// ```
+    pub fn new(model: &'a dyn Model, config: &SamplerConfig, initial: &[f64], seed: u64) -> Result<Self> {
+        let d = model.dimension();
+        if initial.len() != d {
+            return Err(Error::DimensionMismatch { what: "initial state".into(), expected: d, found: initial.len() });
+        }
+        crate::error::ensure_finite("initial state", initial)?;
+        let sampler = samplers::build(config, d, model.data_size())?;
+        let batcher = Minibatcher::new(config.batching, model.data_size(), config.batch_size)?;
+        let (batch_rng, noise_rng) = streams(seed);
+        Ok(Self {
+            model,
+            noise: vec![0.0; sampler.noise_dimension()],
+            state: sampler.initial_state(initial),
+            sampler,
+            batcher,
+            batch_rng,
+            noise_rng,
+            steps_taken: 0,
+            batch_size: config.batch_size,
+        })
+    }
+
+    /// The current chain state (θ first, then auxiliary variables).
+    pub fn state(&self) -> &[f64] {
+        &self.state
+    }
+
+    /// One step: draw a minibatch and noise, apply the sampler. Allocation-free.
+    pub fn step(&mut self) {
+        let batch = self.batcher.next_batch(&mut self.batch_rng);
+        for z in self.noise.iter_mut() {
+            *z = self.noise_rng.sample(StandardNormal);
+        }
+        self.sampler.step(self.model, &mut self.state, batch, &self.noise);
+        self.steps_taken += 1;
+    }
+
+    /// Runs burn-in and `settings.steps` further steps, keeping every `thin`-th θ. `observer` is
+    /// called with the number of steps done after every step (e.g. to drive a progress bar).
+    /// The seed in `settings` is ignored (the streams were seeded by [`Chain::new`]).
+    pub fn run(&mut self, settings: &ChainSettings, mut observer: impl FnMut(usize)) -> ChainOutput {
+        let d = self.model.dimension();
+        let thin = settings.thin.max(1);
+        let mut moments = StreamingMoments::new(d);
+        let mut draws = Vec::with_capacity((settings.steps / thin) * d);
+        let start = self.steps_taken;
+        let mut non_finite_draws = 0;
+        for k in 0..settings.burn_in + settings.steps {
+            self.step();
+            if k >= settings.burn_in && (k - settings.burn_in + 1) % thin == 0 {
+                let theta = &self.state[..d];
+                draws.extend_from_slice(theta);
+                if moments.push(theta).is_err() {
+                    non_finite_draws += 1;
+                }
+            }
+            observer(k + 1);
+        }
+        ChainOutput {
+            draws,
+            dimension: d,
+            moments,
+            non_finite_draws,
+            gradient_evaluations: (self.steps_taken - start) * self.batch_size as u64,
+        }
+    }
+}
+
+/// The minibatch stream (ChaCha20 stream 0) and the noise stream (stream 1) of a seed.
+pub fn streams(seed: u64) -> (ChaCha20Rng, ChaCha20Rng) {
+    let mut batch_rng = ChaCha20Rng::seed_from_u64(seed);
+    batch_rng.set_stream(0);
+    let mut noise_rng = ChaCha20Rng::seed_from_u64(seed);
+    noise_rng.set_stream(1);
+    (batch_rng, noise_rng)
+}

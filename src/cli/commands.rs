@@ -1,0 +1,158 @@
+//! The subcommands. Each returns an exit code or a one-line error message (exit 2).
+
+use std::time::Instant;
+
+use nalgebra::DVector;
+use serde_json::json;
+
+use super::json::{law, matrix, number, vector};
+use super::{Command, ProblemKind, SamplerArgs};
+use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::problem::{generate_linear_regression, read_draws, write_draws, Problem};
+use sgbayes::stats::gaussian_moment_test;
+use sgbayes::theory::TheoryReport;
+
+type CommandResult = Result<i32, String>;
+
+pub fn run(command: Command) -> CommandResult {
+    match command {
+        Command::Problem { kind } => problem(kind),
+        Command::Theory(args) => theory(&args),
+        Command::Sample { sampler, steps, burn_in, thin, seed, out } => {
+            sample(&sampler, ChainSettings { steps, burn_in, thin, seed }, &out)
+        }
+        Command::Check { sampler, draws, alpha } => check(&sampler, &draws, alpha),
+        Command::Reproduce { target, quick, out, seed } => reproduce(&target, quick, &out, seed),
+    }
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).expect("JSON values always serialise"));
+}
+
+fn problem(kind: ProblemKind) -> CommandResult {
+    match kind {
+        ProblemKind::LinearRegression { dim, data, seed, noise_variance, prior_precision } => {
+            let model =
+                generate_linear_regression(dim, data, seed, noise_variance, prior_precision).map_err(|e| e.to_string())?;
+            let file = Problem::LinearRegression(model).to_file();
+            println!("{}", serde_json::to_string(&file).map_err(|e| e.to_string())?);
+            Ok(0)
+        }
+    }
+}
+
+/// Reads the problem and computes the closed forms of the configuration.
+fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
+    let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
+    let report = TheoryReport::compute(problem.model(), &args.config()).map_err(|e| e.to_string())?;
+    Ok((problem, report))
+}
+
+fn theory(args: &SamplerArgs) -> CommandResult {
+    let (problem, report) = load(args)?;
+    let config = args.config();
+    let model = problem.model();
+    print_json(&json!({
+        "sampler": config.kind.name(),
+        "eps": config.step_size,
+        "batch": config.batch_size,
+        "batching": config.batching.name(),
+        "dimension": model.dimension(),
+        "data_size": model.data_size(),
+        "posterior": law(&report.posterior),
+        "stationary": law(&report.stationary),
+        "stationary_long_run_covariance": matrix(&report.long_run_covariance),
+        "stationary_continuous": law(&report.stationary_continuous),
+        "kl_stationary_to_posterior": number(report.kl_stationary_to_posterior),
+        "kl_posterior_to_stationary": number(report.kl_posterior_to_stationary),
+        "kl_continuous_to_posterior": number(report.kl_continuous_to_posterior),
+        "temperature": number(report.temperature),
+        "effective_temperature": number(report.effective_temperature),
+        "optimal_eps": report.optimal_eps.map(number),
+        "stability_limit": number(report.stability_limit),
+        "conventions": {
+            "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",
+            "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
+            "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgld: 1",
+            "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
+            "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
+        },
+    }));
+    Ok(0)
+}
+
+fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) -> CommandResult {
+    if settings.thin == 0 {
+        return Err("--thin must be at least 1".into());
+    }
+    if settings.steps / settings.thin == 0 {
+        return Err("--steps / --thin leaves no draws to write".into());
+    }
+    let config = args.config();
+    let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
+    let model = problem.model();
+    // The chain starts at the stationary mean when a stationary law exists, else at the posterior mean.
+    let start: DVector<f64> = match TheoryReport::compute(model, &config) {
+        Ok(report) => report.stationary.mean,
+        Err(sgbayes::Error::NoClosedForm { .. }) => {
+            sgbayes::theory::exact_posterior(model).map_err(|e| e.to_string())?.mean
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let timer = Instant::now();
+    let mut chain = Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
+    let output = chain.run(&settings, |_| {});
+    let seconds = timer.elapsed().as_secs_f64();
+    write_draws(out, &output.draws, output.dimension).map_err(|e| e.to_string())?;
+    print_json(&json!({
+        "draws": output.len(),
+        "dimension": output.dimension,
+        "out": out.display().to_string(),
+        "seed": settings.seed,
+        "steps": settings.steps,
+        "burn_in": settings.burn_in,
+        "thin": settings.thin,
+        "gradient_evaluations": output.gradient_evaluations,
+        "non_finite_draws": output.non_finite_draws,
+        "mean": vector(&output.moments.mean()),
+        "covariance": matrix(&output.moments.covariance()),
+        "seconds": seconds,
+    }));
+    Ok(0)
+}
+
+fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> CommandResult {
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(format!("--alpha must lie in (0, 1), got {alpha}"));
+    }
+    let (problem, report) = load(args)?;
+    let (draws, dimension) = read_draws(draws_path).map_err(|e| e.to_string())?;
+    let d = problem.model().dimension();
+    if dimension != d {
+        return Err(format!("draws have {dimension} columns but the problem has dimension {d}"));
+    }
+    let test = gaussian_moment_test(&draws, &report.stationary.mean, &report.stationary.covariance, alpha)
+        .map_err(|e| e.to_string())?;
+    let consistent = !test.reject;
+    print_json(&json!({
+        "verdict": if consistent { "consistent" } else { "inconsistent" },
+        "null": "draws are one stationary chain of the configured sampler: mean and covariance equal the exact discrete-time stationary law",
+        "p_value": test.p_value,
+        "alpha": alpha,
+        "test": serde_json::to_value(&test).map_err(|e| e.to_string())?,
+        "stationary": law(&report.stationary),
+    }));
+    Ok(if consistent { 0 } else { 1 })
+}
+
+fn reproduce(target: &str, _quick: bool, _out: &std::path::Path, _seed: u64) -> CommandResult {
+    match target {
+        "list" | "all" => {
+            println!("nothing to reproduce yet");
+            Ok(0)
+        }
+        other => Err(format!("unknown reproduction '{other}' (try `sgbayes reproduce list`)")),
+    }
+}

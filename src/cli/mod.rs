@@ -1,0 +1,159 @@
+//! Argument parsing and subcommand dispatch (binary only: the library knows nothing of the CLI).
+
+mod commands;
+mod json;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use sgbayes::batching::Batching;
+use sgbayes::config::{SamplerConfig, SamplerKind};
+
+/// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
+#[derive(Parser, Debug)]
+#[command(name = "sgbayes", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a problem file (JSON) to stdout.
+    Problem {
+        #[command(subcommand)]
+        kind: ProblemKind,
+    },
+    /// Print the closed forms (posterior, exact stationary law, OU approximation, tuning) as JSON.
+    Theory(SamplerArgs),
+    /// Run a sampler, write its draws as a float64 .npy [draws, D] and print a JSON summary.
+    Sample {
+        #[command(flatten)]
+        sampler: SamplerArgs,
+        /// Steps after burn-in.
+        #[arg(long)]
+        steps: usize,
+        /// Discarded initial steps.
+        #[arg(long, default_value_t = 0)]
+        burn_in: usize,
+        /// Keep every M-th state.
+        #[arg(long, default_value_t = 1)]
+        thin: usize,
+        /// Seed of the ChaCha20 streams.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output .npy path.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Test draws from any program against the exact stationary law (exit 0 consistent, 1 not, 2 bad input).
+    Check {
+        #[command(flatten)]
+        sampler: SamplerArgs,
+        /// Draws: float64 .npy [draws, D], one chain in order.
+        #[arg(long)]
+        draws: PathBuf,
+        /// Family-wise false-positive rate of the test.
+        #[arg(long, default_value_t = 1e-3)]
+        alpha: f64,
+    },
+    /// Regenerate the paper reproductions under reproductions/.
+    Reproduce {
+        /// `list`, `all`, or a reproduction id.
+        target: String,
+        /// Reduced configuration (the one the tests use).
+        #[arg(long)]
+        quick: bool,
+        /// Output directory.
+        #[arg(long, default_value = "reproductions")]
+        out: PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 20171204)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProblemKind {
+    /// Bayesian linear regression with Gaussian features and a prior draw as the true parameter.
+    LinearRegression {
+        /// Dimension D.
+        #[arg(long)]
+        dim: usize,
+        /// Number of data points N.
+        #[arg(long)]
+        data: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Noise variance σ².
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        noise_variance: f64,
+        /// Prior precision λ.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        prior_precision: f64,
+    },
+}
+
+/// The sampler configuration flags shared by theory, sample and check.
+#[derive(Args, Debug, Clone)]
+struct SamplerArgs {
+    /// Problem file (JSON).
+    #[arg(long)]
+    problem: PathBuf,
+    /// Sampler.
+    #[arg(long, value_enum)]
+    sampler: SamplerName,
+    /// Step size ε in the sampler's convention (see README).
+    #[arg(long, allow_negative_numbers = true)]
+    eps: f64,
+    /// Minibatch size B.
+    #[arg(long)]
+    batch: usize,
+    /// Minibatch scheme.
+    #[arg(long, value_enum, default_value_t = BatchingName::WithReplacement)]
+    batching: BatchingName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum SamplerName {
+    Sgd,
+    Sgld,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum BatchingName {
+    WithReplacement,
+    WithoutReplacement,
+    Reshuffle,
+}
+
+impl SamplerArgs {
+    fn config(&self) -> SamplerConfig {
+        SamplerConfig {
+            kind: match self.sampler {
+                SamplerName::Sgd => SamplerKind::Sgd,
+                SamplerName::Sgld => SamplerKind::Sgld,
+            },
+            step_size: self.eps,
+            batch_size: self.batch,
+            batching: match self.batching {
+                BatchingName::WithReplacement => Batching::WithReplacement,
+                BatchingName::WithoutReplacement => Batching::WithoutReplacement,
+                BatchingName::Reshuffle => Batching::Reshuffle,
+            },
+        }
+    }
+}
+
+/// Parses arguments, runs the command, maps errors to exit code 2.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Typed errors of the library: configuration, data and theory failures.
+//!
+//! Every bad input (non-finite numbers, a step size that is not positive or past the stability
+//! limit, a batch size outside `1..=N`, a matrix that is not positive definite, mismatched
+//! dimensions, malformed files) becomes one of these variants with a one-line message; the library
+//! never panics on user input.
+
+use thiserror::Error;
+
+/// Errors raised while building models, configuring samplers or evaluating closed forms.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A number that must be finite is NaN or infinite.
+    #[error("non-finite value in {what}")]
+    NonFinite {
+        /// Which input held the value.
+        what: String,
+    },
+    /// Two inputs that must agree in shape do not.
+    #[error("dimension mismatch in {what}: expected {expected}, found {found}")]
+    DimensionMismatch {
+        /// Which input is mis-shaped.
+        what: String,
+        /// The expected size.
+        expected: usize,
+        /// The size found.
+        found: usize,
+    },
+    /// A parameter lies outside its admissible range.
+    #[error("invalid {what}: {why}")]
+    Invalid {
+        /// The parameter.
+        what: String,
+        /// Why it is rejected.
+        why: String,
+    },
+    /// The step size is not positive.
+    #[error("step size must be positive and finite, got {step_size}")]
+    NonPositiveStepSize {
+        /// The offending step size.
+        step_size: f64,
+    },
+    /// The step size makes the mean dynamics unstable: spectral radius of the mean map ≥ 1.
+    #[error("step size {step_size} is past the stability limit {limit:.6} (the mean iteration diverges)")]
+    PastStabilityLimit {
+        /// The offending step size.
+        step_size: f64,
+        /// The largest stable step size of the mean iteration.
+        limit: f64,
+    },
+    /// The second-moment recursion has spectral radius ≥ 1: no stationary covariance exists.
+    #[error("no stationary law: the chain is mean-square unstable (the second-moment recursion does not contract); reduce the step size")]
+    MeanSquareUnstable,
+    /// The mean map of an affine random map does not contract: spectral radius ≥ 1.
+    #[error("no stationary law: the mean iteration does not contract (spectral radius {spectral_radius:.6} >= 1)")]
+    NotContracting {
+        /// Spectral radius of E[M_S].
+        spectral_radius: f64,
+    },
+    /// The batch size is outside `1..=N`.
+    #[error("batch size must satisfy 1 <= B <= N = {data_size}, got {batch_size}")]
+    BatchSize {
+        /// The requested batch size.
+        batch_size: usize,
+        /// The number of data points.
+        data_size: usize,
+    },
+    /// A matrix that must be symmetric positive definite is not.
+    #[error("{what} is not symmetric positive definite")]
+    NotPositiveDefinite {
+        /// Which matrix.
+        what: String,
+    },
+    /// No closed form is implemented for this combination.
+    #[error("no closed form yet: {what}")]
+    NoClosedForm {
+        /// What is missing.
+        what: String,
+    },
+    /// A file could not be read, parsed or written.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Result alias of the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Returns `Err(Error::NonFinite)` when any value is not finite.
+pub(crate) fn ensure_finite<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
+    if values.into_iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::NonFinite { what: what.to_string() })
+    }
+}

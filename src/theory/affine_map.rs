@@ -1,0 +1,257 @@
+//! The engine: exact stationary mean and covariance of an affine random map driven by minibatches.
+//!
+//! On a quadratic model every sampler step is z' = M_S z + c_S + L ξ, where the pair (M_S, c_S)
+//! depends only on the minibatch S and ξ ~ N(0, I) is independent of everything else. Minibatch
+//! samplers average per-example pieces: M_S = (1/B) Σ_{k=1}^B M_{i_k}, c_S = (1/B) Σ_k c_{i_k}.
+//! The derivation is in `docs/exact-discrete-law.md`; in short:
+//!
+//! # Formula
+//! Write M̄ = (1/N)Σ_i M_i, c̄ = (1/N)Σ_i c_i, D_i = M_i − M̄, and κ = γ/B with γ the finite-population
+//! factor of the batching scheme ([`Batching::finite_population_factor`]).
+//! * Stationary mean: m = (I − M̄)⁻¹ c̄ (requires ρ(M̄) < 1).
+//! * Stationary covariance Σ: the unique solution of the generalised Stein equation
+//!   Σ = M̄ Σ M̄ᵀ + (κ/N) Σ_i D_i Σ D_iᵀ + (κ/N) Σ_i e_i e_iᵀ + L Lᵀ,  e_i = M_i m + c_i − m,
+//!   which exists (and is positive semi-definite) iff the second-moment operator
+//!   T(X) = M̄ X M̄ᵀ + (κ/N) Σ_i D_i X D_iᵀ has spectral radius < 1 (mean-square stability).
+//!   T is a positive map, so ρ(T) < 1 iff X = T(X) + I has a positive definite solution; that is
+//!   how instability is detected.
+//! * Autocovariance Cov(z_{t+k}, z_t) = M̄^k Σ; long-run covariance of the time average
+//!   Ω = Σ_{k∈ℤ} Cov(z_{t+k}, z_t) = (I − M̄)⁻¹Σ + Σ(I − M̄)⁻ᵀ − Σ.
+//! * Continuous-time (Ornstein–Uhlenbeck) approximation (Mandt et al. 2017, §3): drop the terms of
+//!   second order in the drift and the multiplicative noise, G Σ + Σ Gᵀ = Q_opt with G = I − M̄ and
+//!   Q_opt = (κ/N) Σ_i e_i e_iᵀ + L Lᵀ, the one-step noise covariance at the stationary mean.
+
+use nalgebra::{Cholesky, DMatrix, DVector};
+
+use super::gaussian::symmetrize;
+use super::lyapunov::{solve_continuous_lyapunov, SteinOperator};
+use crate::batching::Batching;
+use crate::error::{Error, Result};
+
+/// The per-example matrices M_i of an affine random map.
+#[derive(Debug, Clone)]
+pub enum ExampleMatrices {
+    /// Every example has the same M_i = M (state-independent minibatch noise).
+    Shared(DMatrix<f64>),
+    /// One matrix per example.
+    PerExample(Vec<DMatrix<f64>>),
+}
+
+/// An affine random map z' = M_S z + c_S + L ξ with minibatch-averaged pieces.
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use sgbayes::batching::Batching;
+/// use sgbayes::theory::{AffineRandomMap, ExampleMatrices};
+/// // 1-d SGLD without gradient noise: z' = (1 − ηp) z + √(2η) ξ, p = 2, η = 0.1.
+/// let map = AffineRandomMap::new(
+///     ExampleMatrices::Shared(DMatrix::from_element(1, 1, 0.8)),
+///     vec![DVector::zeros(1)],
+///     DMatrix::from_element(1, 1, 0.2),
+///     1, Batching::WithReplacement,
+/// ).unwrap();
+/// let law = map.stationary_law().unwrap();
+/// // Var = 2η / (1 − (1 − ηp)²) = 0.2 / 0.36
+/// assert!((law.covariance[(0, 0)] - 0.2 / 0.36).abs() < 1e-13);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AffineRandomMap {
+    matrices: ExampleMatrices,
+    offsets: Vec<DVector<f64>>,
+    noise_covariance: DMatrix<f64>,
+    batch_size: usize,
+    batching: Batching,
+}
+
+/// First two moments of the exact stationary law of an affine random map, with its mean map.
+#[derive(Debug, Clone)]
+pub struct StationaryLaw {
+    /// Stationary mean m.
+    pub mean: DVector<f64>,
+    /// Stationary covariance Σ.
+    pub covariance: DMatrix<f64>,
+    /// The mean map M̄ = E[M_S], which gives the autocovariances M̄^k Σ.
+    pub mean_matrix: DMatrix<f64>,
+}
+
+impl StationaryLaw {
+    /// Cov(z_{t+k}, z_t) = M̄^k Σ.
+    pub fn autocovariance(&self, lag: usize) -> DMatrix<f64> {
+        self.mean_matrix.pow(lag as u32) * &self.covariance
+    }
+
+    /// Long-run covariance Ω = (I − M̄)⁻¹Σ + Σ(I − M̄)⁻ᵀ − Σ of the time average: for a stationary
+    /// chain, n·Cov(z̄_n) → Ω.
+    pub fn long_run_covariance(&self) -> DMatrix<f64> {
+        let n = self.mean.len();
+        let resolvent = (DMatrix::identity(n, n) - &self.mean_matrix)
+            .try_inverse()
+            .expect("I − M̄ is invertible when ρ(M̄) < 1");
+        let left = &resolvent * &self.covariance;
+        symmetrize(&(&left + left.transpose() - &self.covariance))
+    }
+}
+
+impl AffineRandomMap {
+    /// A map from per-example pieces (M_i, c_i), the noise covariance L Lᵀ, the batch size and the
+    /// batching scheme. Errors on inconsistent shapes, B outside 1..=N, or a scheme (reshuffling)
+    /// under which the chain is not a time-homogeneous Markov chain in z.
+    pub fn new(
+        matrices: ExampleMatrices,
+        offsets: Vec<DVector<f64>>,
+        noise_covariance: DMatrix<f64>,
+        batch_size: usize,
+        batching: Batching,
+    ) -> Result<Self> {
+        let data_size = offsets.len();
+        if data_size == 0 {
+            return Err(Error::Invalid { what: "affine map".into(), why: "no examples".into() });
+        }
+        let n = offsets[0].len();
+        let check = |what: &str, rows: usize, cols: usize| -> Result<()> {
+            if rows != n || cols != n {
+                return Err(Error::DimensionMismatch { what: what.into(), expected: n, found: rows.max(cols) });
+            }
+            Ok(())
+        };
+        match &matrices {
+            ExampleMatrices::Shared(m) => check("shared matrix", m.nrows(), m.ncols())?,
+            ExampleMatrices::PerExample(list) => {
+                if list.len() != data_size {
+                    return Err(Error::DimensionMismatch { what: "per-example matrices".into(), expected: data_size, found: list.len() });
+                }
+                for m in list {
+                    check("per-example matrix", m.nrows(), m.ncols())?;
+                }
+            }
+        }
+        for c in &offsets {
+            check("offset", c.len(), n)?;
+        }
+        check("noise covariance", noise_covariance.nrows(), noise_covariance.ncols())?;
+        if batch_size == 0 || batch_size > data_size {
+            return Err(Error::BatchSize { batch_size, data_size });
+        }
+        if batching == Batching::Reshuffle {
+            return Err(Error::NoClosedForm {
+                what: "reshuffled (epoch-wise without-replacement) batches make the step-to-step chain non-Markov; its law is not implemented yet".into(),
+            });
+        }
+        Ok(Self { matrices, offsets, noise_covariance, batch_size, batching })
+    }
+
+    /// Number of examples N.
+    pub fn data_size(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// State dimension n.
+    pub fn state_dimension(&self) -> usize {
+        self.offsets[0].len()
+    }
+
+    /// κ = γ/B, the weight of the per-example covariance in one step's minibatch covariance.
+    fn minibatch_weight(&self) -> f64 {
+        let gamma = self
+            .batching
+            .finite_population_factor(self.data_size(), self.batch_size)
+            .expect("reshuffling is rejected in the constructor");
+        gamma / self.batch_size as f64
+    }
+
+    /// M̄ = (1/N) Σ_i M_i.
+    pub fn mean_matrix(&self) -> DMatrix<f64> {
+        match &self.matrices {
+            ExampleMatrices::Shared(m) => m.clone(),
+            ExampleMatrices::PerExample(list) => {
+                let mut sum = DMatrix::zeros(self.state_dimension(), self.state_dimension());
+                for m in list {
+                    sum += m;
+                }
+                sum / self.data_size() as f64
+            }
+        }
+    }
+
+    /// c̄ = (1/N) Σ_i c_i.
+    pub fn mean_offset(&self) -> DVector<f64> {
+        let mut sum = DVector::zeros(self.state_dimension());
+        for c in &self.offsets {
+            sum += c;
+        }
+        sum / self.data_size() as f64
+    }
+
+    /// Spectral radius of M̄.
+    pub fn mean_spectral_radius(&self) -> f64 {
+        self.mean_matrix().complex_eigenvalues().iter().map(|z| z.norm()).fold(0.0, f64::max)
+    }
+
+    /// m = (I − M̄)⁻¹ c̄, after checking ρ(M̄) < 1.
+    fn stationary_mean(&self, mean_matrix: &DMatrix<f64>) -> Result<DVector<f64>> {
+        let spectral_radius = self.mean_spectral_radius();
+        if !(spectral_radius < 1.0) {
+            return Err(Error::NotContracting { spectral_radius });
+        }
+        let n = self.state_dimension();
+        (DMatrix::identity(n, n) - mean_matrix)
+            .lu()
+            .solve(&self.mean_offset())
+            .ok_or(Error::NotContracting { spectral_radius })
+    }
+
+    /// Deviations D_i = M_i − M̄ (empty when the matrices are shared).
+    fn deviations(&self, mean_matrix: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
+        match &self.matrices {
+            ExampleMatrices::Shared(_) => Vec::new(),
+            ExampleMatrices::PerExample(list) => list.iter().map(|m| m - mean_matrix).collect(),
+        }
+    }
+
+    /// The one-step noise covariance at the stationary mean m:
+    /// (κ/N) Σ_i e_i e_iᵀ + L Lᵀ, e_i = M_i m + c_i − m.
+    fn noise_at(&self, mean: &DVector<f64>) -> DMatrix<f64> {
+        let n = self.state_dimension();
+        let mut outer = DMatrix::zeros(n, n);
+        for (i, c) in self.offsets.iter().enumerate() {
+            let m_i = match &self.matrices {
+                ExampleMatrices::Shared(m) => m,
+                ExampleMatrices::PerExample(list) => &list[i],
+            };
+            let e = m_i * mean + c - mean;
+            outer.ger(1.0, &e, &e, 1.0);
+        }
+        symmetrize(&(outer * (self.minibatch_weight() / self.data_size() as f64) + &self.noise_covariance))
+    }
+
+    /// The exact stationary mean and covariance (see the module's formula).
+    ///
+    /// Errors: [`Error::NotContracting`] when ρ(M̄) ≥ 1, [`Error::MeanSquareUnstable`] when the
+    /// second-moment recursion does not contract.
+    pub fn stationary_law(&self) -> Result<StationaryLaw> {
+        let mean_matrix = self.mean_matrix();
+        let mean = self.stationary_mean(&mean_matrix)?;
+        let deviations = self.deviations(&mean_matrix);
+        let weight = self.minibatch_weight() / self.data_size() as f64;
+        let operator = SteinOperator::new(&mean_matrix, &deviations, weight);
+        let n = self.state_dimension();
+        let certificate = operator.solve(&DMatrix::identity(n, n)).ok_or(Error::MeanSquareUnstable)?;
+        if Cholesky::new(symmetrize(&certificate)).is_none() {
+            return Err(Error::MeanSquareUnstable);
+        }
+        let covariance = operator.solve(&self.noise_at(&mean)).ok_or(Error::MeanSquareUnstable)?;
+        Ok(StationaryLaw { mean, covariance: symmetrize(&covariance), mean_matrix })
+    }
+
+    /// The continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law: same mean,
+    /// covariance from G Σ + Σ Gᵀ = Q_opt, G = I − M̄ (Mandt et al. 2017, §3, eq. for the OU
+    /// stationary covariance, with the gradient-noise covariance evaluated at the optimum).
+    pub fn continuous_time_law(&self) -> Result<StationaryLaw> {
+        let mean_matrix = self.mean_matrix();
+        let mean = self.stationary_mean(&mean_matrix)?;
+        let n = self.state_dimension();
+        let drift = DMatrix::identity(n, n) - &mean_matrix;
+        let covariance = solve_continuous_lyapunov(&drift, &self.noise_at(&mean))?;
+        Ok(StationaryLaw { mean, covariance: symmetrize(&covariance), mean_matrix })
+    }
+}

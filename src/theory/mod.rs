@@ -1,0 +1,21 @@
+//! Closed forms: exact posteriors, exact discrete-time stationary laws (one engine for affine
+//! random maps), their continuous-time approximations, and the papers' tuning results.
+//!
+//! `theory/` never imports `samplers/`: each sampler's affine map is written here from the
+//! paper's update equation, from the shared [`crate::config::SamplerConfig`].
+
+mod affine_map;
+mod gaussian;
+mod lyapunov;
+mod posterior;
+mod sampler_maps;
+mod summary;
+mod tuning;
+
+pub use affine_map::{AffineRandomMap, ExampleMatrices, StationaryLaw};
+pub use gaussian::{kl_divergence, GaussianLaw};
+pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
+pub use posterior::exact_posterior;
+pub use sampler_maps::{affine_map, gradient_step_scales, largest_curvature, stability_limit};
+pub use summary::TheoryReport;
+pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};

@@ -1,0 +1,91 @@
+//! Everything the closed forms say about one sampler configuration on one quadratic model.
+
+use nalgebra::Cholesky;
+
+use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
+use super::posterior::exact_posterior;
+use super::sampler_maps::{affine_map, stability_limit};
+use super::tuning::{optimal_learning_rate, smith_temperature};
+use crate::config::{SamplerConfig, SamplerKind};
+use crate::error::Result;
+use crate::models::QuadraticModel;
+
+/// The closed-form report of `sgbayes theory`.
+#[derive(Debug, Clone)]
+pub struct TheoryReport {
+    /// Exact posterior N(μ, P⁻¹).
+    pub posterior: GaussianLaw,
+    /// Exact discrete-time stationary mean and covariance of the sampler.
+    pub stationary: GaussianLaw,
+    /// Long-run covariance Ω of the stationary chain's time average (n·Cov(θ̄_n) → Ω).
+    pub long_run_covariance: nalgebra::DMatrix<f64>,
+    /// Continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law.
+    pub stationary_continuous: GaussianLaw,
+    /// KL(stationary ‖ posterior).
+    pub kl_stationary_to_posterior: f64,
+    /// KL(posterior ‖ stationary).
+    pub kl_posterior_to_stationary: f64,
+    /// KL(OU approximation ‖ posterior).
+    pub kl_continuous_to_posterior: f64,
+    /// Smith et al. (2018) temperature of the configuration (SGD); 1 for SGLD, whose injected
+    /// noise targets T = 1.
+    pub temperature: f64,
+    /// Effective temperature tr(P Σ)/d of the exact stationary covariance relative to the posterior.
+    pub effective_temperature: f64,
+    /// Mandt et al. (2017) Theorem 1 KL-optimal learning rate (SGD only; `None` for SGLD, whose KL
+    /// decreases as ε → 0, or when the gradient noise vanishes).
+    pub optimal_eps: Option<f64>,
+    /// The mean-stability limit on ε.
+    pub stability_limit: f64,
+}
+
+impl TheoryReport {
+    /// Computes the report; errors exactly when the configuration has no stationary law (bad ε or
+    /// B, instability) or the scheme has no closed form yet.
+    ///
+    /// ```
+    /// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, models::LinearRegression};
+    /// use sgbayes::theory::TheoryReport;
+    /// let model = LinearRegression::new(vec![vec![1.0]; 4], vec![0.0, 1.0, 2.0, 3.0], 1.0, 1.0).unwrap();
+    /// let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 0.01, batch_size: 4, batching: Batching::WithoutReplacement };
+    /// let report = TheoryReport::compute(&model, &config).unwrap();
+    /// // full batch: Var = 1/(p(1 − εp/4)), p = 5
+    /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
+    /// ```
+    pub fn compute<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
+        let posterior = exact_posterior(model)?;
+        let map = affine_map(config, model)?;
+        let law = map.stationary_law()?;
+        let long_run_covariance = law.long_run_covariance();
+        let stationary = GaussianLaw::new(law.mean, law.covariance)?;
+        let continuous = map.continuous_time_law()?;
+        let stationary_continuous = GaussianLaw::new(continuous.mean, continuous.covariance)?;
+        let precision = symmetrize(&model.posterior_precision());
+        let effective_temperature = (&precision * &stationary.covariance).trace() / model.dimension() as f64;
+        let kl_posterior_to_stationary = if Cholesky::new(stationary.covariance.clone()).is_some() {
+            kl_divergence(&posterior, &stationary)?
+        } else {
+            f64::INFINITY
+        };
+        let (temperature, optimal_eps) = match config.kind {
+            SamplerKind::Sgd => (
+                smith_temperature(config.step_size, model.data_size(), config.batch_size, config.batching),
+                optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?,
+            ),
+            SamplerKind::Sgld => (1.0, None),
+        };
+        Ok(Self {
+            kl_stationary_to_posterior: kl_divergence(&stationary, &posterior)?,
+            kl_continuous_to_posterior: kl_divergence(&stationary_continuous, &posterior)?,
+            kl_posterior_to_stationary,
+            posterior,
+            stationary,
+            long_run_covariance,
+            stationary_continuous,
+            temperature,
+            effective_temperature,
+            optimal_eps,
+            stability_limit: stability_limit(config, model),
+        })
+    }
+}
