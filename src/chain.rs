@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 
-use crate::batching::Minibatcher;
+use crate::batching::{Batching, Minibatcher};
 use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::Model;
@@ -91,7 +91,25 @@ impl<'a> Chain<'a> {
         }
         crate::error::ensure_finite("initial state", initial)?;
         let sampler = samplers::build(config, d, model.data_size())?;
-        let batcher = Minibatcher::new(config.batching, model.data_size(), config.batch_size)?;
+        Self::with_sampler(model, sampler, config.batching, config.batch_size, initial, seed)
+    }
+
+    /// A chain driving any [`Sampler`] (for example one written outside this crate, or a
+    /// deliberately wrong variant in a power test) with the given batching scheme.
+    pub fn with_sampler(
+        model: &'a dyn Model,
+        sampler: Box<dyn Sampler>,
+        batching: Batching,
+        batch_size: usize,
+        initial: &[f64],
+        seed: u64,
+    ) -> Result<Self> {
+        let d = model.dimension();
+        if initial.len() != d {
+            return Err(Error::DimensionMismatch { what: "initial state".into(), expected: d, found: initial.len() });
+        }
+        crate::error::ensure_finite("initial state", initial)?;
+        let batcher = Minibatcher::new(batching, model.data_size(), batch_size)?;
         let (batch_rng, noise_rng) = streams(seed);
         Ok(Self {
             model,
@@ -102,7 +120,7 @@ impl<'a> Chain<'a> {
             batch_rng,
             noise_rng,
             steps_taken: 0,
-            batch_size: config.batch_size,
+            batch_size,
         })
     }
 

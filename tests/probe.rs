@@ -1,0 +1,128 @@
+//! Deterministic round trip between samplers/ and theory/ (test tier 1 of the design card).
+//!
+//! The real `step` of each sampler is probed on every minibatch of a tiny data set: with zero
+//! noise from θ = 0 and θ = e_j it reveals (M_S, c_S); with unit noise vectors it reveals the
+//! noise loading L. From those probed maps and the exact batch probabilities a brute-force
+//! n²-dimensional Kronecker solve gives the stationary mean and covariance, which must equal the
+//! crate's closed form (written independently from the papers' equations) to 1e-10. This catches
+//! a missing factor 2 in the noise, a wrong N/B scaling, or a wrong finite-population factor γ
+//! exactly, with no sampling error.
+
+mod common;
+
+use common::*;
+use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
+use sgbayes::batching::Batching;
+use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::models::{Model, QuadraticModel};
+use sgbayes::samplers;
+use sgbayes::theory;
+
+/// Probes (M_S, c_S) of the configured sampler's real step on batch `batch`.
+fn probe_map(model: &dyn Model, config: &SamplerConfig, batch: &[usize]) -> (DMatrix<f64>, DVector<f64>) {
+    let d = model.dimension();
+    let mut sampler = samplers::build(config, d, model.data_size()).unwrap();
+    let zero_noise = vec![0.0; sampler.noise_dimension()];
+    let mut origin = vec![0.0; d];
+    sampler.step(model, &mut origin, batch, &zero_noise);
+    let c = DVector::from_vec(origin.clone());
+    let mut m = DMatrix::zeros(d, d);
+    for j in 0..d {
+        let mut state = vec![0.0; d];
+        state[j] = 1.0;
+        sampler.step(model, &mut state, batch, &zero_noise);
+        for i in 0..d {
+            m[(i, j)] = state[i] - c[i];
+        }
+    }
+    (m, c)
+}
+
+/// Probes the noise covariance L Lᵀ of the real step (unit noise vectors, zero state).
+fn probe_noise(model: &dyn Model, config: &SamplerConfig) -> DMatrix<f64> {
+    let d = model.dimension();
+    let mut sampler = samplers::build(config, d, model.data_size()).unwrap();
+    let k = sampler.noise_dimension();
+    let batch: Vec<usize> = (0..config.batch_size).collect();
+    let mut base = vec![0.0; d];
+    sampler.step(model, &mut base, &batch, &vec![0.0; k]);
+    let mut loading = DMatrix::zeros(d, k);
+    for j in 0..k {
+        let mut noise = vec![0.0; k];
+        noise[j] = 1.0;
+        let mut state = vec![0.0; d];
+        sampler.step(model, &mut state, &batch, &noise);
+        for i in 0..d {
+            loading[(i, j)] = state[i] - base[i];
+        }
+    }
+    &loading * loading.transpose()
+}
+
+/// Brute force from probes vs the closed form, for one model and configuration.
+fn assert_probe_matches_theory<M: QuadraticModel>(model: &M, config: &SamplerConfig) {
+    let pieces: Vec<_> = enumerate_batches(model.data_size(), config.batch_size, config.batching)
+        .into_iter()
+        .map(|(batch, p)| {
+            let (m, c) = probe_map(model, config, &batch);
+            (p, m, c)
+        })
+        .collect();
+    let (mean, covariance) = brute_force_law(&pieces, &probe_noise(model, config));
+    let law = theory::affine_map(config, model).unwrap().stationary_law().unwrap();
+    let mean_error = (&law.mean - &mean).amax() / mean.amax().max(1.0);
+    assert!(mean_error < 1e-10, "{config:?}: mean {} vs probed {}", law.mean, mean);
+    let cov_error = relative_error(&law.covariance, &covariance);
+    assert!(cov_error < 1e-9, "{config:?}: covariance {} vs probed {} (rel. error {cov_error:e})", law.covariance, covariance);
+}
+
+/// A step size at `fraction` of the mean-stability limit, reduced until the law exists.
+fn stable_config(model: &dyn QuadraticModel, kind: SamplerKind, b: usize, batching: Batching, fraction: f64) -> SamplerConfig {
+    let mut config = SamplerConfig { kind, step_size: 1.0, batch_size: b, batching };
+    config.step_size = fraction * theory::stability_limit(&config, model);
+    while theory::affine_map(&config, model).unwrap().stationary_law().is_err() {
+        config.step_size *= 0.5;
+    }
+    config
+}
+
+#[test]
+fn probe_equals_theory_on_fixed_small_problems() {
+    let lr = random_linear_regression(2, 4, seed_of("probe-lr"));
+    let gm = random_gaussian_mean(2, 4, seed_of("probe-gm"));
+    for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
+        for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+            for b in 1..=4 {
+                assert_probe_matches_theory(&lr, &stable_config(&lr, kind, b, batching, 0.3));
+                assert_probe_matches_theory(&gm, &stable_config(&gm, kind, b, batching, 0.3));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha, ..ProptestConfig::default() })]
+
+    /// Exact identity over random tiny problems (d 1–3, N 2–5, B 1–N, ε 5–80% of the limit).
+    #[test]
+    fn probe_equals_theory_on_random_problems(
+        d in 1usize..=3,
+        (n, b) in (2usize..=5).prop_flat_map(|n| (Just(n), 1..=n)),
+        fraction in 0.05f64..0.8,
+        seed in any::<u64>(),
+        sgld in any::<bool>(),
+        with_replacement in any::<bool>(),
+        regression in any::<bool>(),
+    ) {
+        let kind = if sgld { SamplerKind::Sgld } else { SamplerKind::Sgd };
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        if regression {
+            let model = random_linear_regression(d, n, seed);
+            assert_probe_matches_theory(&model, &stable_config(&model, kind, b, batching, fraction));
+        } else {
+            let model = random_gaussian_mean(d, n, seed);
+            assert_probe_matches_theory(&model, &stable_config(&model, kind, b, batching, fraction));
+        }
+    }
+}
