@@ -61,7 +61,9 @@ impl Batching {
         match self {
             Batching::WithReplacement => Some(1.0),
             Batching::WithoutReplacement if data_size <= 1 => Some(0.0),
-            Batching::WithoutReplacement => Some((data_size - batch_size) as f64 / (data_size - 1) as f64),
+            Batching::WithoutReplacement => {
+                Some((data_size - batch_size) as f64 / (data_size - 1) as f64)
+            }
             Batching::Reshuffle => None,
         }
     }
@@ -93,7 +95,10 @@ impl Minibatcher {
     /// A batcher over `data_size` indices with batches of `batch_size` (1 ≤ B ≤ N).
     pub fn new(batching: Batching, data_size: usize, batch_size: usize) -> Result<Self> {
         if batch_size == 0 || batch_size > data_size {
-            return Err(Error::BatchSize { batch_size, data_size });
+            return Err(Error::BatchSize {
+                batch_size,
+                data_size,
+            });
         }
         Ok(Self {
             batching,
@@ -156,7 +161,12 @@ fn partial_shuffle<R: Rng + ?Sized>(values: &mut [usize], count: usize, rng: &mu
 /// # Formula
 /// ĝ(θ) = ∇R(θ) + (N/B) Σ_{i∈S} ∇ℓ_i(θ), with R = −log prior (Welling & Teh 2011, eq. 4).
 /// This is the only place in the crate where the N/B scaling is applied.
-pub fn minibatch_gradient<M: Model + ?Sized>(model: &M, theta: &[f64], batch: &[usize], out: &mut [f64]) {
+pub fn minibatch_gradient<M: Model + ?Sized>(
+    model: &M,
+    theta: &[f64],
+    batch: &[usize],
+    out: &mut [f64],
+) {
     model.prior_gradient(theta, out);
     let scale = model.data_size() as f64 / batch.len() as f64;
     for &i in batch {

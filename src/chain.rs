@@ -84,14 +84,30 @@ impl<'a> Chain<'a> {
     /// let out = chain.run(&ChainSettings { steps: 1000, burn_in: 100, thin: 10, seed: 7 }, |_| {});
     /// assert_eq!(out.len(), 100);
     /// ```
-    pub fn new(model: &'a dyn Model, config: &SamplerConfig, initial: &[f64], seed: u64) -> Result<Self> {
+    pub fn new(
+        model: &'a dyn Model,
+        config: &SamplerConfig,
+        initial: &[f64],
+        seed: u64,
+    ) -> Result<Self> {
         let d = model.dimension();
         if initial.len() != d {
-            return Err(Error::DimensionMismatch { what: "initial state".into(), expected: d, found: initial.len() });
+            return Err(Error::DimensionMismatch {
+                what: "initial state".into(),
+                expected: d,
+                found: initial.len(),
+            });
         }
         crate::error::ensure_finite("initial state", initial)?;
         let sampler = samplers::build(config, d, model.data_size())?;
-        Self::with_sampler(model, sampler, config.batching, config.batch_size, initial, seed)
+        Self::with_sampler(
+            model,
+            sampler,
+            config.batching,
+            config.batch_size,
+            initial,
+            seed,
+        )
     }
 
     /// A chain driving any [`Sampler`] (for example one written outside this crate, or a
@@ -106,7 +122,11 @@ impl<'a> Chain<'a> {
     ) -> Result<Self> {
         let d = model.dimension();
         if initial.len() != d {
-            return Err(Error::DimensionMismatch { what: "initial state".into(), expected: d, found: initial.len() });
+            return Err(Error::DimensionMismatch {
+                what: "initial state".into(),
+                expected: d,
+                found: initial.len(),
+            });
         }
         crate::error::ensure_finite("initial state", initial)?;
         let batcher = Minibatcher::new(batching, model.data_size(), batch_size)?;
@@ -135,14 +155,19 @@ impl<'a> Chain<'a> {
         for z in self.noise.iter_mut() {
             *z = self.noise_rng.sample(StandardNormal);
         }
-        self.sampler.step(self.model, &mut self.state, batch, &self.noise);
+        self.sampler
+            .step(self.model, &mut self.state, batch, &self.noise);
         self.steps_taken += 1;
     }
 
     /// Runs burn-in and `settings.steps` further steps, keeping every `thin`-th θ. `observer` is
     /// called with the number of steps done after every step (e.g. to drive a progress bar).
     /// The seed in `settings` is ignored (the streams were seeded by [`Chain::new`]).
-    pub fn run(&mut self, settings: &ChainSettings, mut observer: impl FnMut(usize)) -> ChainOutput {
+    pub fn run(
+        &mut self,
+        settings: &ChainSettings,
+        mut observer: impl FnMut(usize),
+    ) -> ChainOutput {
         let d = self.model.dimension();
         let thin = settings.thin.max(1);
         let mut moments = StreamingMoments::new(d);

@@ -35,7 +35,10 @@ impl SamplerKind {
         match name {
             "sgld" => Ok(SamplerKind::Sgld),
             "sgd" => Ok(SamplerKind::Sgd),
-            other => Err(Error::Invalid { what: "sampler".into(), why: format!("unknown sampler '{other}' (expected sgd or sgld)") }),
+            other => Err(Error::Invalid {
+                what: "sampler".into(),
+                why: format!("unknown sampler '{other}' (expected sgd or sgld)"),
+            }),
         }
     }
 }
@@ -61,10 +64,15 @@ impl SamplerConfig {
     /// 1 ≤ B ≤ N. The stability limit is checked by the closed forms, which know the curvature.
     pub fn validate(&self, data_size: usize) -> Result<()> {
         if !(self.step_size.is_finite() && self.step_size > 0.0) {
-            return Err(Error::NonPositiveStepSize { step_size: self.step_size });
+            return Err(Error::NonPositiveStepSize {
+                step_size: self.step_size,
+            });
         }
         if self.batch_size == 0 || self.batch_size > data_size {
-            return Err(Error::BatchSize { batch_size: self.batch_size, data_size });
+            return Err(Error::BatchSize {
+                batch_size: self.batch_size,
+                data_size,
+            });
         }
         Ok(())
     }

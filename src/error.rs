@@ -87,10 +87,15 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Returns `Err(Error::NonFinite)` when any value is not finite.
-pub(crate) fn ensure_finite<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
+pub(crate) fn ensure_finite<'a>(
+    what: &str,
+    values: impl IntoIterator<Item = &'a f64>,
+) -> Result<()> {
     if values.into_iter().all(|v| v.is_finite()) {
         Ok(())
     } else {
-        Err(Error::NonFinite { what: what.to_string() })
+        Err(Error::NonFinite {
+            what: what.to_string(),
+        })
     }
 }

@@ -60,31 +60,56 @@ impl Problem {
     /// Validates a parsed problem file.
     pub fn from_file(file: ProblemFile) -> Result<Self> {
         match file {
-            ProblemFile::LinearRegression { features, targets, noise_variance, prior_precision } => {
-                Ok(Problem::LinearRegression(LinearRegression::new(features, targets, noise_variance, prior_precision)?))
-            }
-            ProblemFile::GaussianMean { curvature, centres, prior_mean, prior_precision } => {
+            ProblemFile::LinearRegression {
+                features,
+                targets,
+                noise_variance,
+                prior_precision,
+            } => Ok(Problem::LinearRegression(LinearRegression::new(
+                features,
+                targets,
+                noise_variance,
+                prior_precision,
+            )?)),
+            ProblemFile::GaussianMean {
+                curvature,
+                centres,
+                prior_mean,
+                prior_precision,
+            } => {
                 let d = curvature.len();
                 let mut flat = Vec::with_capacity(d * d);
                 for row in &curvature {
                     if row.len() != d {
-                        return Err(Error::DimensionMismatch { what: "curvature row".into(), expected: d, found: row.len() });
+                        return Err(Error::DimensionMismatch {
+                            what: "curvature row".into(),
+                            expected: d,
+                            found: row.len(),
+                        });
                     }
                     flat.extend_from_slice(row);
                 }
                 if d == 0 {
-                    return Err(Error::Invalid { what: "curvature".into(), why: "empty matrix".into() });
+                    return Err(Error::Invalid {
+                        what: "curvature".into(),
+                        why: "empty matrix".into(),
+                    });
                 }
                 let curvature = DMatrix::from_row_slice(d, d, &flat);
-                Ok(Problem::GaussianMean(GaussianMean::new(curvature, centres, prior_mean, prior_precision)?))
+                Ok(Problem::GaussianMean(GaussianMean::new(
+                    curvature,
+                    centres,
+                    prior_mean,
+                    prior_precision,
+                )?))
             }
         }
     }
 
     /// Parses and validates a JSON problem.
     pub fn from_json(text: &str) -> Result<Self> {
-        let file: ProblemFile =
-            serde_json::from_str(text).map_err(|e| Error::Io(format!("malformed problem JSON: {e}")))?;
+        let file: ProblemFile = serde_json::from_str(text)
+            .map_err(|e| Error::Io(format!("malformed problem JSON: {e}")))?;
         Self::from_file(file)
     }
 
@@ -105,8 +130,14 @@ impl Problem {
                 prior_precision: m.prior_precision_scalar(),
             },
             Problem::GaussianMean(m) => ProblemFile::GaussianMean {
-                curvature: m.curvature().row_iter().map(|r| r.iter().cloned().collect()).collect(),
-                centres: (0..crate::models::Model::data_size(m)).map(|i| m.centre(i).to_vec()).collect(),
+                curvature: m
+                    .curvature()
+                    .row_iter()
+                    .map(|r| r.iter().cloned().collect())
+                    .collect(),
+                centres: (0..crate::models::Model::data_size(m))
+                    .map(|i| m.centre(i).to_vec())
+                    .collect(),
                 prior_mean: m.prior_mean().iter().cloned().collect(),
                 prior_precision: m.prior_precision()[(0, 0)],
             },
@@ -139,9 +170,16 @@ pub fn generate_linear_regression(
     prior_precision: f64,
 ) -> Result<LinearRegression> {
     if dimension == 0 || data_size == 0 {
-        return Err(Error::Invalid { what: "problem size".into(), why: "dimension and data size must be at least 1".into() });
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: "dimension and data size must be at least 1".into(),
+        });
     }
-    if !(noise_variance.is_finite() && noise_variance > 0.0 && prior_precision.is_finite() && prior_precision > 0.0) {
+    if !(noise_variance.is_finite()
+        && noise_variance > 0.0
+        && prior_precision.is_finite()
+        && prior_precision > 0.0)
+    {
         return Err(Error::Invalid {
             what: "noise_variance / prior_precision".into(),
             why: "must be positive and finite".into(),
@@ -149,26 +187,39 @@ pub fn generate_linear_regression(
     }
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
-    let truth: Vec<f64> = (0..dimension).map(|_| normal() / prior_precision.sqrt()).collect();
-    let features: Vec<Vec<f64>> = (0..data_size).map(|_| (0..dimension).map(|_| normal()).collect()).collect();
+    let truth: Vec<f64> = (0..dimension)
+        .map(|_| normal() / prior_precision.sqrt())
+        .collect();
+    let features: Vec<Vec<f64>> = (0..data_size)
+        .map(|_| (0..dimension).map(|_| normal()).collect())
+        .collect();
     let targets = features
         .iter()
-        .map(|x| x.iter().zip(&truth).map(|(a, b)| a * b).sum::<f64>() + noise_variance.sqrt() * normal())
+        .map(|x| {
+            x.iter().zip(&truth).map(|(a, b)| a * b).sum::<f64>() + noise_variance.sqrt() * normal()
+        })
         .collect();
     LinearRegression::new(features, targets, noise_variance, prior_precision)
 }
 
 /// Writes draws (row-major, `dimension` columns) as a float64 .npy array [draws, D].
 pub fn write_draws(path: &Path, draws: &[f64], dimension: usize) -> Result<()> {
-    let array = ndarray::Array2::from_shape_vec((draws.len() / dimension.max(1), dimension), draws.to_vec())
-        .map_err(|e| Error::Io(format!("draws have an inconsistent shape: {e}")))?;
-    ndarray_npy::write_npy(path, &array).map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+    let array = ndarray::Array2::from_shape_vec(
+        (draws.len() / dimension.max(1), dimension),
+        draws.to_vec(),
+    )
+    .map_err(|e| Error::Io(format!("draws have an inconsistent shape: {e}")))?;
+    ndarray_npy::write_npy(path, &array)
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Reads a float64 .npy array [draws, D]; returns the row-major values and D.
 pub fn read_draws(path: &Path) -> Result<(Vec<f64>, usize)> {
     let array: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {
-        Error::Io(format!("cannot read draws file {} as a 2-d float64 .npy array: {e}", path.display()))
+        Error::Io(format!(
+            "cannot read draws file {} as a 2-d float64 .npy array: {e}",
+            path.display()
+        ))
     })?;
     let dimension = array.ncols();
     let values: Vec<f64> = array.iter().cloned().collect();

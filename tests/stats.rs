@@ -71,7 +71,7 @@ fn ar1_chain(
 ) -> Vec<f64> {
     let d = m.len();
     let s = (1.0 - phi * phi).sqrt();
-    let mut draw = |rng: &mut ChaCha8Rng| -> f64 {
+    let draw = |rng: &mut ChaCha8Rng| -> f64 {
         match innovation {
             Innovation::Gaussian => rng.sample(StandardNormal),
             Innovation::Uniform => (rng.gen::<f64>() * 2.0 - 1.0) * 3f64.sqrt(),
@@ -159,7 +159,10 @@ fn geyer_reference(x: &[f64], monotone: bool) -> f64 {
     let n = x.len();
     let mean = x.iter().sum::<f64>() / n as f64;
     let gamma = |k: usize| -> f64 {
-        (0..n - k).map(|t| (x[t] - mean) * (x[t + k] - mean)).sum::<f64>() / n as f64
+        (0..n - k)
+            .map(|t| (x[t] - mean) * (x[t + k] - mean))
+            .sum::<f64>()
+            / n as f64
     };
     let g0 = gamma(0);
     let mut pairs: Vec<f64> = Vec::new();
@@ -208,19 +211,29 @@ const BUDGET: &[(&str, usize, f64)] = &[
 
 /// This file's share of the suite-wide budget `ALPHA_SUITE = 1e-3`.
 const FILE_SHARE: f64 = 5e-5;
+const _: () = assert!(FILE_SHARE <= ALPHA_SUITE);
+const _: () = assert!(ALPHA_PROPTEST_CASE < ALPHA_ASSERTION);
 
 /// The union bound over [`BUDGET`] stays within this file's share of
 /// `ALPHA_SUITE` (deterministic).
 #[test]
 fn false_positive_budget_of_this_file() {
     let total: f64 = BUDGET.iter().map(|&(_, k, a)| k as f64 * a).sum();
-    assert!(total <= FILE_SHARE, "budget {total:e} exceeds {FILE_SHARE:e}");
-    assert!(FILE_SHARE <= ALPHA_SUITE);
-    assert_eq!(suite_false_positive_bound(1000, ALPHA_ASSERTION), ALPHA_SUITE);
+    assert!(
+        total <= FILE_SHARE,
+        "budget {total:e} exceeds {FILE_SHARE:e}"
+    );
+    assert_eq!(
+        suite_false_positive_bound(1000, ALPHA_ASSERTION),
+        ALPHA_SUITE
+    );
     assert_eq!(suite_false_positive_bound(0, ALPHA_ASSERTION), 0.0);
     assert_eq!(suite_false_positive_bound(3, 0.5), 1.0);
-    assert!(ALPHA_PROPTEST_CASE < ALPHA_ASSERTION);
-    assert_relative_eq!(two_sided_normal_quantile(1e-6), 4.891638, max_relative = 1e-6);
+    assert_relative_eq!(
+        two_sided_normal_quantile(1e-6),
+        4.891638,
+        max_relative = 1e-6
+    );
     // α = 1e-6, β = 1e-3: N_eff ≥ 63.7 / δ².
     assert_relative_eq!(
         required_effective_sample_size(1e-6, 1e-3, 1.0),
@@ -240,7 +253,13 @@ fn false_positive_budget_of_this_file() {
 fn streaming_moments_match_two_pass() {
     let mut rng = rng_for("streaming_moments_match_two_pass", 0);
     let d = 4;
-    let l = DMatrix::from_fn(d, d, |i, j| if j <= i { 1.0 / (1 + i + j) as f64 } else { 0.0 });
+    let l = DMatrix::from_fn(d, d, |i, j| {
+        if j <= i {
+            1.0 / (1 + i + j) as f64
+        } else {
+            0.0
+        }
+    });
     let m = DVector::from_fn(d, |i, _| 10.0 + i as f64);
     let draws = ar1_chain(&mut rng, 1000, 0.3, &m, &l, Innovation::Gaussian);
     let mut acc = StreamingMoments::new(d);
@@ -297,7 +316,11 @@ fn streaming_moments_rejects_bad_input() {
     assert!(acc.mean().iter().all(|v| v.is_nan()));
     assert!(matches!(
         acc.push(&[1.0]),
-        Err(StatsError::DimensionMismatch { expected: 2, found: 1, .. })
+        Err(StatsError::DimensionMismatch {
+            expected: 2,
+            found: 1,
+            ..
+        })
     ));
     assert!(matches!(
         acc.push(&[1.0, f64::NAN]),
@@ -310,8 +333,14 @@ fn streaming_moments_rejects_bad_input() {
         acc.merge(&StreamingMoments::new(3)),
         Err(StatsError::DimensionMismatch { .. })
     ));
-    assert_eq!(flatten_rows(&[vec![1.0], vec![1.0, 2.0]]).unwrap_err(),
-        StatsError::DimensionMismatch { what: "row length", expected: 1, found: 2 });
+    assert_eq!(
+        flatten_rows(&[vec![1.0], vec![1.0, 2.0]]).unwrap_err(),
+        StatsError::DimensionMismatch {
+            what: "row length",
+            expected: 1,
+            found: 2
+        }
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -327,23 +356,39 @@ fn geyer_estimator_matches_definition() {
     let mut monotone_mattered = false;
     for (stream, phi) in [-0.3, 0.3, 0.7, 0.95].into_iter().enumerate() {
         let mut rng = rng_for("geyer_estimator_matches_definition", stream as u64);
-        let x: Vec<f64> = ar1_series(&mut rng, 500, phi).iter().map(|v| 3.0 + v).collect();
+        let x: Vec<f64> = ar1_series(&mut rng, 500, phi)
+            .iter()
+            .map(|v| 3.0 + v)
+            .collect();
         let tau = integrated_autocorrelation_time(&x).unwrap();
         assert_relative_eq!(tau, geyer_reference(&x, true), max_relative = 1e-10);
         monotone_mattered |= (geyer_reference(&x, false) - tau).abs() > 1e-6 * tau;
-        assert_relative_eq!(effective_sample_size(&x).unwrap(), 500.0 / tau, max_relative = 1e-14);
+        assert_relative_eq!(
+            effective_sample_size(&x).unwrap(),
+            500.0 / tau,
+            max_relative = 1e-14
+        );
 
         let rho = autocorrelation(&x, 5).unwrap();
         let mean = x.iter().sum::<f64>() / 500.0;
         let ss: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
         for (k, r) in rho.iter().enumerate() {
-            let direct: f64 = (0..500 - k).map(|t| (x[t] - mean) * (x[t + k] - mean)).sum::<f64>() / ss;
+            let direct: f64 = (0..500 - k)
+                .map(|t| (x[t] - mean) * (x[t + k] - mean))
+                .sum::<f64>()
+                / ss;
             assert_relative_eq!(*r, direct, max_relative = 1e-10, epsilon = 1e-13);
         }
     }
-    assert!(monotone_mattered, "no test series exercised the monotone correction");
+    assert!(
+        monotone_mattered,
+        "no test series exercised the monotone correction"
+    );
     // max_lag is clipped to n − 1.
-    assert_eq!(autocorrelation(&[1.0, 2.0, 4.0, 3.0], 100).unwrap().len(), 4);
+    assert_eq!(
+        autocorrelation(&[1.0, 2.0, 4.0, 3.0], 100).unwrap().len(),
+        4
+    );
 }
 
 /// Constant, too short and non-finite series are typed errors.
@@ -407,12 +452,22 @@ fn batch_means_match_hand_computation() {
     let mut rng = rng_for("batch_means_match_hand_computation", 0);
     let d = 3;
     let n = 2_345;
-    let draws = ar1_chain(&mut rng, n, 0.4, &DVector::from_vec(vec![1.0, 2.0, 3.0]), &example_cholesky(), Innovation::Gaussian);
+    let draws = ar1_chain(
+        &mut rng,
+        n,
+        0.4,
+        &DVector::from_vec(vec![1.0, 2.0, 3.0]),
+        &example_cholesky(),
+        Innovation::Gaussian,
+    );
     let m = 37;
     let b = n / m; // 63
     let dropped = n - b * m; // 14
     let mv = multivariate_batch_means(&draws, d, m).unwrap();
-    assert_eq!((mv.n, mv.dim, mv.batch_length, mv.n_batches, mv.n_dropped), (n, d, m, b, dropped));
+    assert_eq!(
+        (mv.n, mv.dim, mv.batch_length, mv.n_batches, mv.n_dropped),
+        (n, d, m, b, dropped)
+    );
     // Batch means by hand, from the end.
     let used = &draws[dropped * d..];
     let batch_means: Vec<f64> = used
@@ -427,7 +482,8 @@ fn batch_means_match_hand_computation() {
     assert_relative_eq!(mv.long_run_covariance, &sb * m as f64, max_relative = 1e-10);
     let (_, lambda) = two_pass(used, d);
     assert_relative_eq!(mv.sample_covariance, lambda, max_relative = 1e-10);
-    let mess = (b * m) as f64 * (lambda.determinant() / (&sb * m as f64).determinant()).powf(1.0 / d as f64);
+    let mess = (b * m) as f64
+        * (lambda.determinant() / (&sb * m as f64).determinant()).powf(1.0 / d as f64);
     assert_relative_eq!(mv.multivariate_ess().unwrap(), mess, max_relative = 1e-9);
 
     // Univariate on component 1 equals the multivariate entries.
@@ -436,8 +492,16 @@ fn batch_means_match_hand_computation() {
     assert_eq!((uv.n, uv.n_batches, uv.n_dropped), (n, b, dropped));
     assert_relative_eq!(uv.mean, ybar[1], max_relative = 1e-12);
     assert_relative_eq!(uv.batch_mean_variance, sb[(1, 1)], max_relative = 1e-10);
-    assert_relative_eq!(uv.long_run_variance, m as f64 * sb[(1, 1)], max_relative = 1e-10);
-    assert_relative_eq!(uv.standard_error, (sb[(1, 1)] / b as f64).sqrt(), max_relative = 1e-10);
+    assert_relative_eq!(
+        uv.long_run_variance,
+        m as f64 * sb[(1, 1)],
+        max_relative = 1e-10
+    );
+    assert_relative_eq!(
+        uv.standard_error,
+        (sb[(1, 1)] / b as f64).sqrt(),
+        max_relative = 1e-10
+    );
     // Changing a dropped draw changes nothing; changing the last one does.
     let mut edited = series.clone();
     edited[0] += 100.0;
@@ -456,16 +520,26 @@ fn batch_length_rule_and_limits() {
     assert_eq!(batch_length_rule(10_001, 0.2, MAX_BATCHES), 101);
     assert_eq!(batch_length_rule(5, 0.0, MAX_BATCHES), 1);
     assert_eq!(batch_length_rule(5, f64::NAN, MAX_BATCHES), 1);
-    assert_eq!((MIN_BATCHES, MAX_BATCHES, BATCH_LENGTH_PER_TAU), (20, 100, 20.0));
+    assert_eq!(
+        (MIN_BATCHES, MAX_BATCHES, BATCH_LENGTH_PER_TAU),
+        (20, 100, 20.0)
+    );
     // Exactly 20 batches of ceil(20 · 3.0) = 60 fit in 1200 draws, not in 1199.
     assert_eq!(checked_batch_length(1_200, 3.0).unwrap(), 60);
     assert_eq!(
         checked_batch_length(1_199, 3.0).unwrap_err(),
-        StatsError::TooFewEffectiveDraws { n: 1_199, tau: 3.0, needed: 1_200 }
+        StatsError::TooFewEffectiveDraws {
+            n: 1_199,
+            tau: 3.0,
+            needed: 1_200
+        }
     );
     for n in [1_200usize, 1_201, 5_999, 6_000, 6_001, 123_457] {
         let m = checked_batch_length(n, 3.0).unwrap();
-        assert!((MIN_BATCHES..=MAX_BATCHES).contains(&(n / m)), "n = {n}, m = {m}");
+        assert!(
+            (MIN_BATCHES..=MAX_BATCHES).contains(&(n / m)),
+            "n = {n}, m = {m}"
+        );
     }
     let mut rng = rng_for("batch_length_rule_and_limits", 0);
     let x = ar1_series(&mut rng, 10_000, 0.5);
@@ -481,19 +555,51 @@ fn batch_length_rule_and_limits() {
 #[test]
 fn batch_means_rejects_bad_input() {
     let x: Vec<f64> = (0..100).map(|t| (t as f64).sin()).collect();
-    assert_eq!(univariate_batch_means(&x, 0).unwrap_err(), StatsError::InvalidBatchLength { batch_length: 0, n: 100 });
-    assert!(matches!(univariate_batch_means(&x, 101), Err(StatsError::InvalidBatchLength { .. })));
+    assert_eq!(
+        univariate_batch_means(&x, 0).unwrap_err(),
+        StatsError::InvalidBatchLength {
+            batch_length: 0,
+            n: 100
+        }
+    );
+    assert!(matches!(
+        univariate_batch_means(&x, 101),
+        Err(StatsError::InvalidBatchLength { .. })
+    ));
     assert_eq!(
         univariate_batch_means(&x, 6).unwrap_err(),
-        StatsError::TooFewBatches { n: 100, batch_length: 6, n_batches: 16, needed: 20 }
+        StatsError::TooFewBatches {
+            n: 100,
+            batch_length: 6,
+            n_batches: 16,
+            needed: 20
+        }
     );
-    assert!(matches!(univariate_batch_means(&[2.5; 100], 5), Err(StatsError::ZeroVariance { .. })));
-    assert!(matches!(multivariate_batch_means(&x[..99], 2, 2), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(multivariate_batch_means(&x, 0, 2), Err(StatsError::DimensionMismatch { .. })));
+    assert!(matches!(
+        univariate_batch_means(&[2.5; 100], 5),
+        Err(StatsError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        multivariate_batch_means(&x[..99], 2, 2),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        multivariate_batch_means(&x, 0, 2),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
     let mut bad = x.clone();
     bad[7] = f64::NAN;
-    assert_eq!(multivariate_batch_means(&bad, 2, 2).unwrap_err(), StatsError::NonFinite { what: "draws", index: 7 });
-    assert!(matches!(univariate_batch_means(&bad, 5), Err(StatsError::NonFinite { index: 7, .. })));
+    assert_eq!(
+        multivariate_batch_means(&bad, 2, 2).unwrap_err(),
+        StatsError::NonFinite {
+            what: "draws",
+            index: 7
+        }
+    );
+    assert!(matches!(
+        univariate_batch_means(&bad, 5),
+        Err(StatsError::NonFinite { index: 7, .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -515,7 +621,10 @@ fn chi_square_matches_hand_computation() {
     assert_relative_eq!(r.statistic, x2, max_relative = 1e-10);
     let p = 1.0 - statrs::distribution::ChiSquared::new(3.0).unwrap().cdf(x2);
     assert_relative_eq!(r.p_value, p, max_relative = 1e-8);
-    assert_eq!((r.degrees_of_freedom, r.n_draws, r.alpha, r.reject), (3, n, 0.01, p < 0.01));
+    assert_eq!(
+        (r.degrees_of_freedom, r.n_draws, r.alpha, r.reject),
+        (3, n, 0.01, p < 0.01)
+    );
     assert_eq!(r.effective_sample_size, None);
 }
 
@@ -526,26 +635,44 @@ fn hotelling_matches_hand_computation() {
     let mut rng = rng_for("hotelling_matches_hand_computation", 0);
     let d = 3;
     let mu = DVector::from_vec(vec![1.0, 2.0, 3.0]);
-    let draws = ar1_chain(&mut rng, 8_000, 0.5, &mu, &example_cholesky(), Innovation::Gaussian);
+    let draws = ar1_chain(
+        &mut rng,
+        8_000,
+        0.5,
+        &mu,
+        &example_cholesky(),
+        Innovation::Gaussian,
+    );
     let target = DVector::from_vec(vec![1.01, 2.0, 2.98]);
     let r = hotelling_batch_means_test(&draws, &target, 0.05).unwrap();
     let mv = multivariate_batch_means(&draws, d, r.batch_length).unwrap();
     let b = mv.n_batches as f64;
     let diff = &mv.mean - &target;
-    let t2 = b * (diff.transpose() * mv.batch_mean_covariance.clone().try_inverse().unwrap() * &diff)[(0, 0)];
+    let t2 = b
+        * (diff.transpose() * mv.batch_mean_covariance.clone().try_inverse().unwrap() * &diff)
+            [(0, 0)];
     assert_relative_eq!(r.t_squared, t2, max_relative = 1e-9);
     let f = (b - 3.0) / (3.0 * (b - 1.0)) * t2;
     assert_relative_eq!(r.statistic, f, max_relative = 1e-9);
-    let p = 1.0 - statrs::distribution::FisherSnedecor::new(3.0, b - 3.0).unwrap().cdf(f);
+    let p = 1.0
+        - statrs::distribution::FisherSnedecor::new(3.0, b - 3.0)
+            .unwrap()
+            .cdf(f);
     assert_relative_eq!(r.p_value, p, max_relative = 1e-6, epsilon = 1e-12);
     assert_eq!((r.df_numerator, r.df_denominator), (3, mv.n_batches - 3));
     assert_eq!(r.reject, p < 0.05);
     let taus: Vec<f64> = (0..d)
-        .map(|i| integrated_autocorrelation_time(&draws.chunks(d).map(|x| x[i]).collect::<Vec<_>>()).unwrap())
+        .map(|i| {
+            integrated_autocorrelation_time(&draws.chunks(d).map(|x| x[i]).collect::<Vec<_>>())
+                .unwrap()
+        })
         .collect();
     let max_tau = taus.iter().copied().fold(0.0, f64::max);
     assert_eq!(r.max_tau, max_tau);
-    assert_eq!(r.batch_length, batch_length_rule(8_000, max_tau, MAX_BATCHES));
+    assert_eq!(
+        r.batch_length,
+        batch_length_rule(8_000, max_tau, MAX_BATCHES)
+    );
     assert_relative_eq!(r.effective_sample_size, 8_000.0 / max_tau);
     assert_relative_eq!(r.multivariate_ess.unwrap(), mv.multivariate_ess().unwrap());
 }
@@ -562,12 +689,22 @@ fn univariate_t_test_matches_hand_computation() {
     assert_relative_eq!(r.effective_sample_size, 7_777.0 / tau);
     assert_eq!(r.batch_length, checked_batch_length(7_777, tau).unwrap());
     let bm = univariate_batch_means(&x, r.batch_length).unwrap();
-    assert_eq!((r.estimate, r.standard_error, r.n_batches), (bm.mean, bm.standard_error, bm.n_batches));
+    assert_eq!(
+        (r.estimate, r.standard_error, r.n_batches),
+        (bm.mean, bm.standard_error, bm.n_batches)
+    );
     let t = (bm.mean - 0.03) / bm.standard_error;
     assert_relative_eq!(r.statistic, t, max_relative = 1e-12);
-    let p = 2.0 * (1.0 - StudentsT::new(0.0, 1.0, (bm.n_batches - 1) as f64).unwrap().cdf(t.abs()));
+    let p = 2.0
+        * (1.0
+            - StudentsT::new(0.0, 1.0, (bm.n_batches - 1) as f64)
+                .unwrap()
+                .cdf(t.abs()));
     assert_relative_eq!(r.p_value, p, max_relative = 1e-8);
-    assert_eq!((r.degrees_of_freedom, r.target, r.reject), (bm.n_batches - 1, 0.03, p < 0.05));
+    assert_eq!(
+        (r.degrees_of_freedom, r.target, r.reject),
+        (bm.n_batches - 1, 0.03, p < 0.05)
+    );
 }
 
 /// Moment test: whitened functionals, names, common batch length, per-
@@ -586,7 +723,10 @@ fn moment_test_matches_hand_computation() {
     let names: Vec<&str> = r.functionals.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["mean[0]", "mean[1]", "mean[2]", "var[0]", "var[1]", "var[2]", "cov[0,1]", "cov[0,2]", "cov[1,2]", "norm2"]
+        [
+            "mean[0]", "mean[1]", "mean[2]", "var[0]", "var[1]", "var[2]", "cov[0,1]", "cov[0,2]",
+            "cov[1,2]", "norm2"
+        ]
     );
     let k = names.len() as f64;
     assert_eq!((r.n_draws, r.dim, r.alpha), (9_000, 3, 0.05));
@@ -609,11 +749,17 @@ fn moment_test_matches_hand_computation() {
         z.iter().map(|z| z[1] * z[2]).collect(),
         z.iter().map(|z| z.norm_squared() - 3.0).collect(),
     ];
-    let taus: Vec<f64> = series.iter().map(|s| integrated_autocorrelation_time(s).unwrap()).collect();
+    let taus: Vec<f64> = series
+        .iter()
+        .map(|s| integrated_autocorrelation_time(s).unwrap())
+        .collect();
     let max_tau = taus.iter().copied().fold(0.0, f64::max);
     assert_relative_eq!(r.max_tau, max_tau, max_relative = 1e-9);
     assert_relative_eq!(r.min_ess, 9_000.0 / max_tau, max_relative = 1e-9);
-    assert_eq!(r.batch_length, batch_length_rule(9_000, r.max_tau, MAX_BATCHES));
+    assert_eq!(
+        r.batch_length,
+        batch_length_rule(9_000, r.max_tau, MAX_BATCHES)
+    );
     assert_eq!(r.n_batches, 9_000 / r.batch_length);
     assert_eq!(r.degrees_of_freedom, r.n_batches - 1);
     let t_dist = StudentsT::new(0.0, 1.0, (r.n_batches - 1) as f64).unwrap();
@@ -622,7 +768,12 @@ fn moment_test_matches_hand_computation() {
         let bm = univariate_batch_means(s, r.batch_length).unwrap();
         assert_relative_eq!(f.estimate, bm.mean, max_relative = 1e-9, epsilon = 1e-12);
         assert_relative_eq!(f.standard_error, bm.standard_error, max_relative = 1e-9);
-        assert_relative_eq!(f.statistic, bm.mean / bm.standard_error, max_relative = 1e-8, epsilon = 1e-10);
+        assert_relative_eq!(
+            f.statistic,
+            bm.mean / bm.standard_error,
+            max_relative = 1e-8,
+            epsilon = 1e-10
+        );
         assert_relative_eq!(f.tau, *tau, max_relative = 1e-9);
         assert_relative_eq!(f.effective_sample_size, 9_000.0 / tau, max_relative = 1e-9);
         let p = 2.0 * t_dist.sf(f.statistic.abs());
@@ -655,51 +806,124 @@ fn moment_test_in_one_dimension() {
 fn tests_reject_bad_input() {
     let mut rng = rng_for("tests_reject_bad_input", 0);
     let d = 3;
-    let draws = ar1_chain(&mut rng, 3_000, 0.0, &DVector::zeros(d), &DMatrix::identity(d, d), Innovation::Gaussian);
+    let draws = ar1_chain(
+        &mut rng,
+        3_000,
+        0.0,
+        &DVector::zeros(d),
+        &DMatrix::identity(d, d),
+        Innovation::Gaussian,
+    );
     let m = DVector::zeros(d);
     let s = DMatrix::identity(d, d);
 
     // Dimension mismatches.
-    assert!(matches!(gaussian_moment_test(&draws[1..], &m, &s, 0.01), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(gaussian_moment_test(&draws, &m, &DMatrix::identity(2, 2), 0.01), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(gaussian_moment_test(&draws, &DVector::zeros(0), &DMatrix::zeros(0, 0), 0.01), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(hotelling_batch_means_test(&draws[..draws.len() - 1], &m, 0.01), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(chi_square_mean_test(&m, 10, &DVector::zeros(2), &s, 0.01), Err(StatsError::DimensionMismatch { .. })));
-    assert!(matches!(chi_square_mean_test(&m, 10, &m, &DMatrix::identity(2, 3), 0.01), Err(StatsError::DimensionMismatch { .. })));
+    assert!(matches!(
+        gaussian_moment_test(&draws[1..], &m, &s, 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &m, &DMatrix::identity(2, 2), 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &DVector::zeros(0), &DMatrix::zeros(0, 0), 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        hotelling_batch_means_test(&draws[..draws.len() - 1], &m, 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        chi_square_mean_test(&m, 10, &DVector::zeros(2), &s, 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        chi_square_mean_test(&m, 10, &m, &DMatrix::identity(2, 3), 0.01),
+        Err(StatsError::DimensionMismatch { .. })
+    ));
 
     // Non-finite values.
     let mut nan = draws.clone();
     nan[100] = f64::NAN;
-    assert_eq!(gaussian_moment_test(&nan, &m, &s, 0.01).unwrap_err(), StatsError::NonFinite { what: "draws", index: 100 });
-    assert!(matches!(hotelling_batch_means_test(&nan, &m, 0.01), Err(StatsError::NonFinite { index: 100, .. })));
-    assert!(matches!(univariate_batch_means_z_test(&nan, 0.0, 0.01), Err(StatsError::NonFinite { index: 100, .. })));
-    assert!(matches!(univariate_batch_means_z_test(&draws, f64::NAN, 0.01), Err(StatsError::NonFinite { .. })));
+    assert_eq!(
+        gaussian_moment_test(&nan, &m, &s, 0.01).unwrap_err(),
+        StatsError::NonFinite {
+            what: "draws",
+            index: 100
+        }
+    );
+    assert!(matches!(
+        hotelling_batch_means_test(&nan, &m, 0.01),
+        Err(StatsError::NonFinite { index: 100, .. })
+    ));
+    assert!(matches!(
+        univariate_batch_means_z_test(&nan, 0.0, 0.01),
+        Err(StatsError::NonFinite { index: 100, .. })
+    ));
+    assert!(matches!(
+        univariate_batch_means_z_test(&draws, f64::NAN, 0.01),
+        Err(StatsError::NonFinite { .. })
+    ));
     let mut inf_mean = m.clone();
     inf_mean[1] = f64::INFINITY;
-    assert!(matches!(gaussian_moment_test(&draws, &inf_mean, &s, 0.01), Err(StatsError::NonFinite { .. })));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &inf_mean, &s, 0.01),
+        Err(StatsError::NonFinite { .. })
+    ));
     let mut nan_cov = s.clone();
     nan_cov[(2, 2)] = f64::NAN;
-    assert!(matches!(gaussian_moment_test(&draws, &m, &nan_cov, 0.01), Err(StatsError::NonFinite { .. })));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &m, &nan_cov, 0.01),
+        Err(StatsError::NonFinite { .. })
+    ));
 
     // Covariance not symmetric / not positive definite.
     let mut asym = s.clone();
     asym[(0, 1)] = 0.5;
-    assert!(matches!(gaussian_moment_test(&draws, &m, &asym, 0.01), Err(StatsError::NotSymmetric { .. })));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &m, &asym, 0.01),
+        Err(StatsError::NotSymmetric { .. })
+    ));
     let mut indefinite = s.clone();
     indefinite[(0, 1)] = 2.0;
     indefinite[(1, 0)] = 2.0;
-    assert!(matches!(gaussian_moment_test(&draws, &m, &indefinite, 0.01), Err(StatsError::NotPositiveDefinite { .. })));
-    assert!(matches!(gaussian_moment_test(&draws, &m, &DMatrix::zeros(d, d), 0.01), Err(StatsError::NotPositiveDefinite { .. })));
-    assert!(matches!(chi_square_mean_test(&m, 10, &m, &(-&s), 0.01), Err(StatsError::NotPositiveDefinite { .. })));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &m, &indefinite, 0.01),
+        Err(StatsError::NotPositiveDefinite { .. })
+    ));
+    assert!(matches!(
+        gaussian_moment_test(&draws, &m, &DMatrix::zeros(d, d), 0.01),
+        Err(StatsError::NotPositiveDefinite { .. })
+    ));
+    assert!(matches!(
+        chi_square_mean_test(&m, 10, &m, &(-&s), 0.01),
+        Err(StatsError::NotPositiveDefinite { .. })
+    ));
 
     // Invalid alpha.
     for alpha in [0.0, 1.0, -0.1, f64::NAN] {
-        assert!(matches!(gaussian_moment_test(&draws, &m, &s, alpha), Err(StatsError::InvalidAlpha { .. })));
-        assert!(matches!(hotelling_batch_means_test(&draws, &m, alpha), Err(StatsError::InvalidAlpha { .. })));
-        assert!(matches!(univariate_batch_means_z_test(&draws, 0.0, alpha), Err(StatsError::InvalidAlpha { .. })));
-        assert!(matches!(chi_square_mean_test(&m, 10, &m, &s, alpha), Err(StatsError::InvalidAlpha { .. })));
+        assert!(matches!(
+            gaussian_moment_test(&draws, &m, &s, alpha),
+            Err(StatsError::InvalidAlpha { .. })
+        ));
+        assert!(matches!(
+            hotelling_batch_means_test(&draws, &m, alpha),
+            Err(StatsError::InvalidAlpha { .. })
+        ));
+        assert!(matches!(
+            univariate_batch_means_z_test(&draws, 0.0, alpha),
+            Err(StatsError::InvalidAlpha { .. })
+        ));
+        assert!(matches!(
+            chi_square_mean_test(&m, 10, &m, &s, alpha),
+            Err(StatsError::InvalidAlpha { .. })
+        ));
     }
-    assert!(matches!(chi_square_mean_test(&m, 0, &m, &s, 0.01), Err(StatsError::TooFewDraws { .. })));
+    assert!(matches!(
+        chi_square_mean_test(&m, 0, &m, &s, 0.01),
+        Err(StatsError::TooFewDraws { .. })
+    ));
 
     // Too few draws for the autocorrelation: AR(1) with τ = 19 and n = 2000
     // needs 20 · ceil(20 τ̂) ≈ 7 600 draws.
@@ -714,20 +938,42 @@ fn tests_reject_bad_input() {
         }
         other => panic!("expected TooFewEffectiveDraws, got {other:?}"),
     }
-    assert!(matches!(univariate_batch_means_z_test(&slow, 0.0, 0.01), Err(StatsError::TooFewEffectiveDraws { .. })));
-    assert!(matches!(gaussian_moment_test(&draws[..9], &m, &s, 0.01), Err(StatsError::TooFewDraws { .. })));
+    assert!(matches!(
+        univariate_batch_means_z_test(&slow, 0.0, 0.01),
+        Err(StatsError::TooFewEffectiveDraws { .. })
+    ));
+    assert!(matches!(
+        gaussian_moment_test(&draws[..9], &m, &s, 0.01),
+        Err(StatsError::TooFewDraws { .. })
+    ));
 
-    // Hotelling needs b > d: 600 i.i.d. draws in d = 80 give at most 75 batches.
-    let wide = ar1_chain(&mut rng, 600, 0.0, &DVector::zeros(80), &DMatrix::identity(80, 80), Innovation::Gaussian);
+    // Hotelling needs b > d: 1 000 i.i.d. draws in d = 80 give 20 to 80
+    // batches whenever 0.6 ≤ max τ̂ ≤ 2.5.
+    let wide = ar1_chain(
+        &mut rng,
+        1_000,
+        0.0,
+        &DVector::zeros(80),
+        &DMatrix::identity(80, 80),
+        Innovation::Gaussian,
+    );
     assert!(matches!(
         hotelling_batch_means_test(&wide, &DVector::zeros(80), 0.01),
         Err(StatsError::TooFewBatches { needed: 81, .. })
     ));
 
     // A stuck chain: every functional is constant.
-    let stuck: Vec<f64> = std::iter::repeat([0.3, -0.2, 1.0]).take(3_000).flatten().collect();
-    assert!(matches!(gaussian_moment_test(&stuck, &m, &s, 0.01), Err(StatsError::ZeroVariance { .. })));
-    assert!(matches!(hotelling_batch_means_test(&stuck, &m, 0.01), Err(StatsError::ZeroVariance { .. })));
+    let stuck: Vec<f64> = std::iter::repeat_n([0.3, -0.2, 1.0], 3_000)
+        .flatten()
+        .collect();
+    assert!(matches!(
+        gaussian_moment_test(&stuck, &m, &s, 0.01),
+        Err(StatsError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        hotelling_batch_means_test(&stuck, &m, 0.01),
+        Err(StatsError::ZeroVariance { .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -737,9 +983,17 @@ fn tests_reject_bad_input() {
 /// Runs `reps` replicates of a test at level `alpha` and asserts the number
 /// of rejections lies in the binomial acceptance region for true rejection
 /// rates in `[alpha / band, alpha · band]`, false-fail ≤ 1e-6.
-fn assert_calibrated(name: &str, reps: u64, alpha: f64, band: f64, mut rejects: impl FnMut(&mut ChaCha8Rng) -> bool) {
+fn assert_calibrated(
+    name: &str,
+    reps: u64,
+    alpha: f64,
+    band: f64,
+    mut rejects: impl FnMut(&mut ChaCha8Rng) -> bool,
+) {
     let (lo, hi) = binomial_acceptance_region(reps, alpha, band, 5e-7);
-    let count = (0..reps).filter(|&rep| rejects(&mut rng_for(name, rep))).count() as u64;
+    let count = (0..reps)
+        .filter(|&rep| rejects(&mut rng_for(name, rep)))
+        .count() as u64;
     assert!(
         (lo..=hi).contains(&count),
         "{name}: {count} rejections in {reps} runs at alpha = {alpha}; expected {:.1}, acceptance region [{lo}, {hi}]",
@@ -810,10 +1064,16 @@ fn calibration_moment_test_ar1_correlated() {
     let m = DVector::from_vec(vec![1.0, -2.0, 0.5]);
     let l = example_cholesky();
     let sigma = &l * l.transpose();
-    assert_calibrated("calibration_moment_test_ar1_correlated", 400, 0.05, 1.25, |rng| {
-        let x = ar1_chain(rng, 6_000, 0.5, &m, &l, Innovation::Gaussian);
-        gaussian_moment_test(&x, &m, &sigma, 0.05).unwrap().reject
-    });
+    assert_calibrated(
+        "calibration_moment_test_ar1_correlated",
+        400,
+        0.05,
+        1.25,
+        |rng| {
+            let x = ar1_chain(rng, 6_000, 0.5, &m, &l, Innovation::Gaussian);
+            gaussian_moment_test(&x, &m, &sigma, 0.05).unwrap().reject
+        },
+    );
 }
 
 /// Calibration of the moment test on a non-Gaussian law with the claimed
@@ -831,10 +1091,16 @@ fn calibration_moment_test_uniform_iid() {
     let m = DVector::from_vec(vec![1.0, -2.0, 0.5]);
     let l = example_cholesky();
     let sigma = &l * l.transpose();
-    assert_calibrated("calibration_moment_test_uniform_iid", 400, 0.05, 1.25, |rng| {
-        let x = ar1_chain(rng, 3_000, 0.0, &m, &l, Innovation::Uniform);
-        gaussian_moment_test(&x, &m, &sigma, 0.05).unwrap().reject
-    });
+    assert_calibrated(
+        "calibration_moment_test_uniform_iid",
+        400,
+        0.05,
+        1.25,
+        |rng| {
+            let x = ar1_chain(rng, 3_000, 0.0, &m, &l, Innovation::Uniform);
+            gaussian_moment_test(&x, &m, &sigma, 0.05).unwrap().reject
+        },
+    );
 }
 
 /// Calibration of the exact-null χ² test with the exact finite-n long-run
@@ -855,12 +1121,20 @@ fn calibration_chi_square_exact_omega() {
     let c_n = (1.0 + phi) / (1.0 - phi)
         - 2.0 * phi * (1.0 - phi.powi(n as i32)) / (n as f64 * (1.0 - phi).powi(2));
     let omega = &l * l.transpose() * c_n;
-    assert_calibrated("calibration_chi_square_exact_omega", 1_000, 0.05, 1.0, |rng| {
-        let x = ar1_chain(rng, n, phi, &m, &l, Innovation::Gaussian);
-        let mut acc = StreamingMoments::new(3);
-        x.chunks(3).for_each(|row| acc.push(row).unwrap());
-        chi_square_mean_test(&acc.mean(), n, &m, &omega, 0.05).unwrap().reject
-    });
+    assert_calibrated(
+        "calibration_chi_square_exact_omega",
+        1_000,
+        0.05,
+        1.0,
+        |rng| {
+            let x = ar1_chain(rng, n, phi, &m, &l, Innovation::Gaussian);
+            let mut acc = StreamingMoments::new(3);
+            x.chunks(3).for_each(|row| acc.push(row).unwrap());
+            chi_square_mean_test(&acc.mean(), n, &m, &omega, 0.05)
+                .unwrap()
+                .reject
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -894,7 +1168,14 @@ fn moment_test_accepts_true_law() {
 fn hotelling_and_t_test_accept_true_mean() {
     let mut rng = rng_for("hotelling_and_t_test_accept_true_mean", 0);
     let m = DVector::from_vec(vec![3.0, -1.0, 0.0]);
-    let x = ar1_chain(&mut rng, 50_000, 0.8, &m, &example_cholesky(), Innovation::Gaussian);
+    let x = ar1_chain(
+        &mut rng,
+        50_000,
+        0.8,
+        &m,
+        &example_cholesky(),
+        Innovation::Gaussian,
+    );
     let h = hotelling_batch_means_test(&x, &m, ALPHA_ASSERTION).unwrap();
     assert!(!h.reject, "{h:?}");
     let first: Vec<f64> = x.chunks(3).map(|v| v[0]).collect();
@@ -927,16 +1208,40 @@ fn power_variance_times_1_5() {
     let d = 2;
     let l = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.5, 0.8]);
     let m = DVector::from_vec(vec![0.5, -0.5]);
-    let x = ar1_chain(&mut rng, 20_000, 0.5, &m, &(&l * 1.5f64.sqrt()), Innovation::Gaussian);
+    let x = ar1_chain(
+        &mut rng,
+        20_000,
+        0.5,
+        &m,
+        &(&l * 1.5f64.sqrt()),
+        Innovation::Gaussian,
+    );
     let r = gaussian_moment_test(&x, &m, &(&l * l.transpose()), ALPHA_ASSERTION).unwrap();
     let delta = 0.5 / (2f64.sqrt() * 1.5);
     let needed = required_ess_t(r.n_batches, r.per_functional_alpha, 1e-6, delta);
     for i in 0..d {
-        let f = r.functionals.iter().find(|f| f.name == format!("var[{i}]")).unwrap();
-        assert!(f.effective_sample_size >= needed, "var[{i}]: ESS {} < {needed}", f.effective_sample_size);
+        let f = r
+            .functionals
+            .iter()
+            .find(|f| f.name == format!("var[{i}]"))
+            .unwrap();
+        assert!(
+            f.effective_sample_size >= needed,
+            "var[{i}]: ESS {} < {needed}",
+            f.effective_sample_size
+        );
     }
-    assert!(r.reject, "variance x1.5 not detected (needed N_eff {needed:.0}):\n{r}");
-    assert!(r.functionals.iter().filter(|f| f.name.starts_with("var")).all(|f| f.reject), "{r}");
+    assert!(
+        r.reject,
+        "variance x1.5 not detected (needed N_eff {needed:.0}):\n{r}"
+    );
+    assert!(
+        r.functionals
+            .iter()
+            .filter(|f| f.name.starts_with("var"))
+            .all(|f| f.reject),
+        "{r}"
+    );
 }
 
 /// Power: draws whose mean is shifted by 0.2 sd in component 0 are rejected.
@@ -957,19 +1262,27 @@ fn power_mean_shift_0_2_sd() {
     let needed = required_ess_t(r.n_batches, r.per_functional_alpha, 1e-6, 0.2);
     let f = &r.functionals[0];
     assert_eq!(f.name, "mean[0]");
-    assert!(f.effective_sample_size >= needed, "ESS {} < {needed}", f.effective_sample_size);
-    assert!(r.reject && f.reject, "mean shift 0.2 sd not detected (needed N_eff {needed:.0}):\n{r}");
+    assert!(
+        f.effective_sample_size >= needed,
+        "ESS {} < {needed}",
+        f.effective_sample_size
+    );
+    assert!(
+        r.reject && f.reject,
+        "mean shift 0.2 sd not detected (needed N_eff {needed:.0}):\n{r}"
+    );
 }
 
 /// Power of Hotelling and the univariate t-test against a 0.2 sd mean shift.
 ///
 /// - Alternative: as `power_mean_shift_0_2_sd` with d = 3, φ = 0.5;
 ///   N = 20 000, N_eff ≈ 6 700.
-/// - t-test on component 0: δ = 0.2 / 1.5 sd of x_0... measured in x_0's sd
-///   (`L[0,0] = 1.5`, shift 0.3) = 0.2; α = 1e-6, b = 100 (t crit 5.22),
-///   β = 1e-6: N_eff ≥ ((5.22 + 4.75) / 0.2)² ≈ 2 490.
-/// - Hotelling: noncentrality `N_eff δ²` ≈ 270 ≫ the F(3, 97) critical
-///   value × 3 ≈ 30 at α = 1e-6.
+/// - t-test on component 0: the shift `L (0.2, 0, 0)ᵀ` moves x_0 by 0.3 and
+///   x_0 has sd `L[0,0] = 1.5`, so δ = 0.2 sd; α = 1e-6, b = 100 (t
+///   critical 5.22), β = 1e-6: N_eff ≥ ((5.22 + 4.75) / 0.2)² ≈ 2 490,
+///   asserted from the run.
+/// - Hotelling: Mahalanobis shift δ = 0.2, noncentrality `N_eff δ²` ≈ 270,
+///   far above 3 × the F(3, 97) critical value at α = 1e-6 (≈ 35).
 #[test]
 fn power_hotelling_and_t_test_mean_shift() {
     let mut rng = rng_for("power_hotelling_and_t_test_mean_shift", 0);
@@ -982,7 +1295,11 @@ fn power_hotelling_and_t_test_mean_shift() {
     let first: Vec<f64> = x.chunks(3).map(|v| v[0]).collect();
     let t = univariate_batch_means_z_test(&first, m[0], ALPHA_ASSERTION).unwrap();
     let needed = required_ess_t(t.n_batches, ALPHA_ASSERTION, 1e-6, 0.2);
-    assert!(t.effective_sample_size >= needed, "ESS {} < {needed}", t.effective_sample_size);
+    assert!(
+        t.effective_sample_size >= needed,
+        "ESS {} < {needed}",
+        t.effective_sample_size
+    );
     assert!(t.reject, "{t:?}");
 }
 
@@ -1039,7 +1356,7 @@ proptest! {
         let x = ar1_chain(&mut rng, 3_000, 0.2, &m, &l, Innovation::Gaussian);
         let a = DMatrix::from_row_slice(3, 3, &[diag[0], 0.0, 0.0, off[0], diag[1], 0.0, off[1], off[2], diag[2]]);
         let c = DVector::from_vec(c);
-        let y: Vec<f64> = x.chunks(3).flat_map(|v| (&a * DVector::from_column_slice(v) + &c).data.as_vec().clone()).collect();
+        let y: Vec<f64> = x.chunks(3).flat_map(|v| (&a * DVector::from_column_slice(v) + &c).as_slice().to_vec()).collect();
         let sigma = &l * l.transpose();
         let rx = gaussian_moment_test(&x, &m, &sigma, 0.01).unwrap();
         let ry = gaussian_moment_test(&y, &(&a * &m + &c), &(&a * &sigma * a.transpose()), 0.01).unwrap();

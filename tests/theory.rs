@@ -9,17 +9,30 @@ use sgbayes::batching::Batching;
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{GaussianMean, LinearRegression, QuadraticModel};
 use sgbayes::theory::{
-    self, kl_divergence, optimal_learning_rate, AffineRandomMap, ExampleMatrices, GaussianLaw, TheoryReport,
+    self, kl_divergence, optimal_learning_rate, AffineRandomMap, ExampleMatrices, GaussianLaw,
+    TheoryReport,
 };
 use sgbayes::Error;
 
-fn config(kind: SamplerKind, step_size: f64, batch_size: usize, batching: Batching) -> SamplerConfig {
-    SamplerConfig { kind, step_size, batch_size, batching }
+fn config(
+    kind: SamplerKind,
+    step_size: f64,
+    batch_size: usize,
+    batching: Batching,
+) -> SamplerConfig {
+    SamplerConfig {
+        kind,
+        step_size,
+        batch_size,
+        batching,
+    }
 }
 
 /// 1-d Gaussian mean as linear regression with unit features.
 fn one_dimensional(n: usize) -> LinearRegression {
-    let targets: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * 2.0 + 1.0).collect();
+    let targets: Vec<f64> = (0..n)
+        .map(|i| (i as f64 * 0.37).sin() * 2.0 + 1.0)
+        .collect();
     LinearRegression::new(vec![vec![1.0]; n], targets, 1.3, 0.5).unwrap()
 }
 
@@ -28,11 +41,18 @@ fn sgld_full_batch_variance_is_one_over_p_one_minus_eps_p_over_four() {
     let model = one_dimensional(20);
     let p = model.posterior_precision()[(0, 0)];
     for eps in [1e-4, 0.01, 0.05, 0.15] {
-        let law = theory::affine_map(&config(SamplerKind::Sgld, eps, 20, Batching::WithoutReplacement), &model)
-            .unwrap()
-            .stationary_law()
-            .unwrap();
-        assert_relative_eq!(law.covariance[(0, 0)], 1.0 / (p * (1.0 - eps * p / 4.0)), max_relative = 1e-12);
+        let law = theory::affine_map(
+            &config(SamplerKind::Sgld, eps, 20, Batching::WithoutReplacement),
+            &model,
+        )
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+        assert_relative_eq!(
+            law.covariance[(0, 0)],
+            1.0 / (p * (1.0 - eps * p / 4.0)),
+            max_relative = 1e-12
+        );
     }
 }
 
@@ -43,13 +63,20 @@ fn sgld_minibatch_variance_matches_one_dimensional_formula() {
     let p = model.posterior_precision()[(0, 0)];
     let y = DVector::from_vec(model.targets().to_vec());
     let var_y = y.map(|v| (v - y.mean()).powi(2)).mean();
-    for (b, batching) in [(3, Batching::WithReplacement), (3, Batching::WithoutReplacement), (7, Batching::WithoutReplacement)] {
+    for (b, batching) in [
+        (3, Batching::WithReplacement),
+        (3, Batching::WithoutReplacement),
+        (7, Batching::WithoutReplacement),
+    ] {
         let eps = 0.02;
         let eta = eps / 2.0;
         let gamma = batching.finite_population_factor(12, b).unwrap();
         let v = gamma * 144.0 * var_y / (1.3f64 * 1.3);
         let want = (2.0 + eta * v / b as f64) / (p * (2.0 - eta * p));
-        let law = theory::affine_map(&config(SamplerKind::Sgld, eps, b, batching), &model).unwrap().stationary_law().unwrap();
+        let law = theory::affine_map(&config(SamplerKind::Sgld, eps, b, batching), &model)
+            .unwrap()
+            .stationary_law()
+            .unwrap();
         assert_relative_eq!(law.covariance[(0, 0)], want, max_relative = 1e-12);
     }
 }
@@ -60,12 +87,18 @@ fn sgld_stationary_covariance_tends_to_the_posterior_as_eps_vanishes() {
     let posterior = theory::exact_posterior(&model).unwrap();
     let mut previous = f64::INFINITY;
     for eps in [1e-2, 1e-3, 1e-4, 1e-5] {
-        let law = theory::affine_map(&config(SamplerKind::Sgld, eps, 4, Batching::WithReplacement), &model)
-            .unwrap()
-            .stationary_law()
-            .unwrap();
+        let law = theory::affine_map(
+            &config(SamplerKind::Sgld, eps, 4, Batching::WithReplacement),
+            &model,
+        )
+        .unwrap()
+        .stationary_law()
+        .unwrap();
         let error = relative_error(&law.covariance, &posterior.covariance);
-        assert!(error < previous / 5.0, "bias must fall ~linearly in ε: {error} after {previous}");
+        assert!(
+            error < previous / 5.0,
+            "bias must fall ~linearly in ε: {error} after {previous}"
+        );
         previous = error;
         assert!((&law.mean - &posterior.mean).amax() < 1e-10);
     }
@@ -77,9 +110,11 @@ fn exact_law_tends_to_the_ou_law_with_a_first_order_gap() {
     // |Σ_exact − Σ_OU| / |Σ_OU| = O(ε): halving ε halves the gap (slope 1 on log–log axes).
     for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
         let model = random_linear_regression(3, 30, seed_of("ou-limit"));
-        let limit = theory::stability_limit(&config(kind, 1.0, 5, Batching::WithReplacement), &model);
+        let limit =
+            theory::stability_limit(&config(kind, 1.0, 5, Batching::WithReplacement), &model);
         let gap = |eps: f64| {
-            let map = theory::affine_map(&config(kind, eps, 5, Batching::WithReplacement), &model).unwrap();
+            let map = theory::affine_map(&config(kind, eps, 5, Batching::WithReplacement), &model)
+                .unwrap();
             let ou = map.continuous_time_law().unwrap().covariance;
             (&map.stationary_law().unwrap().covariance - &ou).amax() / ou.amax()
         };
@@ -96,7 +131,11 @@ fn ou_approximation_breaks_down_at_large_step_sizes() {
     let model = one_dimensional(10);
     let p = model.posterior_precision()[(0, 0)];
     let eps = 2.0 / p; // half the stability limit 4/p
-    let map = theory::affine_map(&config(SamplerKind::Sgld, eps, 10, Batching::WithoutReplacement), &model).unwrap();
+    let map = theory::affine_map(
+        &config(SamplerKind::Sgld, eps, 10, Batching::WithoutReplacement),
+        &model,
+    )
+    .unwrap();
     let exact = map.stationary_law().unwrap().covariance[(0, 0)];
     let ou = map.continuous_time_law().unwrap().covariance[(0, 0)];
     assert_relative_eq!(ou, 1.0 / p, max_relative = 1e-12);
@@ -107,9 +146,15 @@ fn ou_approximation_breaks_down_at_large_step_sizes() {
 fn with_and_without_replacement_agree_at_batch_size_one() {
     let model = random_linear_regression(3, 25, seed_of("b1"));
     for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
-        let with = theory::affine_map(&config(kind, 0.01, 1, Batching::WithReplacement), &model).unwrap().stationary_law().unwrap();
+        let with = theory::affine_map(&config(kind, 0.01, 1, Batching::WithReplacement), &model)
+            .unwrap()
+            .stationary_law()
+            .unwrap();
         let without =
-            theory::affine_map(&config(kind, 0.01, 1, Batching::WithoutReplacement), &model).unwrap().stationary_law().unwrap();
+            theory::affine_map(&config(kind, 0.01, 1, Batching::WithoutReplacement), &model)
+                .unwrap()
+                .stationary_law()
+                .unwrap();
         assert!(relative_error(&with.covariance, &without.covariance) < 1e-12);
     }
 }
@@ -122,14 +167,31 @@ fn minibatch_term_vanishes_at_full_batch_without_replacement() {
     // SGLD: the plain discrete Lyapunov equation Σ = (I − εP/2)Σ(I − εP/2) + εI.
     let m = DMatrix::identity(3, 3) - &p * (eps / 2.0);
     let want = theory::solve_discrete_lyapunov(&m, &(DMatrix::identity(3, 3) * eps)).unwrap();
-    let law =
-        theory::affine_map(&config(SamplerKind::Sgld, eps, 25, Batching::WithoutReplacement), &model).unwrap().stationary_law().unwrap();
+    let law = theory::affine_map(
+        &config(SamplerKind::Sgld, eps, 25, Batching::WithoutReplacement),
+        &model,
+    )
+    .unwrap()
+    .stationary_law()
+    .unwrap();
     assert!(relative_error(&law.covariance, &want) < 1e-12);
     // SGD: deterministic gradient descent, a point mass at the posterior mean.
-    let law = theory::affine_map(&config(SamplerKind::Sgd, 1.0, 25, Batching::WithoutReplacement), &model).unwrap().stationary_law().unwrap();
+    let law = theory::affine_map(
+        &config(SamplerKind::Sgd, 1.0, 25, Batching::WithoutReplacement),
+        &model,
+    )
+    .unwrap()
+    .stationary_law()
+    .unwrap();
     assert!(law.covariance.amax() < 1e-14);
     // With replacement the minibatch noise does not vanish at B = N.
-    let law = theory::affine_map(&config(SamplerKind::Sgd, 1.0, 25, Batching::WithReplacement), &model).unwrap().stationary_law().unwrap();
+    let law = theory::affine_map(
+        &config(SamplerKind::Sgd, 1.0, 25, Batching::WithReplacement),
+        &model,
+    )
+    .unwrap()
+    .stationary_law()
+    .unwrap();
     assert!(law.covariance.amax() > 1e-6);
 }
 
@@ -147,8 +209,16 @@ fn long_run_covariance_of_an_ar1_is_sigma_times_one_plus_phi_over_one_minus_phi(
     let law = map.stationary_law().unwrap();
     assert_relative_eq!(law.mean[0], 0.3 / (1.0 - phi), max_relative = 1e-12);
     assert_relative_eq!(law.covariance[(0, 0)], 1.0, max_relative = 1e-12);
-    assert_relative_eq!(law.long_run_covariance()[(0, 0)], (1.0 + phi) / (1.0 - phi), max_relative = 1e-12);
-    assert_relative_eq!(law.autocovariance(3)[(0, 0)], phi.powi(3), max_relative = 1e-12);
+    assert_relative_eq!(
+        law.long_run_covariance()[(0, 0)],
+        (1.0 + phi) / (1.0 - phi),
+        max_relative = 1e-12
+    );
+    assert_relative_eq!(
+        law.autocovariance(3)[(0, 0)],
+        phi.powi(3),
+        max_relative = 1e-12
+    );
 }
 
 /// Mandt et al. (2017) reference problem R1 (../shared/theory/mandt2017.md §9): oracle Gaussian
@@ -166,8 +236,17 @@ fn mandt_r1_kl(eps: f64) -> (f64, f64) {
     )
     .unwrap();
     let posterior = GaussianLaw::new(DVector::zeros(2), (&a * n).try_inverse().unwrap()).unwrap();
-    let kl = |law: theory::StationaryLaw| kl_divergence(&GaussianLaw::new(law.mean, law.covariance).unwrap(), &posterior).unwrap();
-    (kl(map.continuous_time_law().unwrap()), kl(map.stationary_law().unwrap()))
+    let kl = |law: theory::StationaryLaw| {
+        kl_divergence(
+            &GaussianLaw::new(law.mean, law.covariance).unwrap(),
+            &posterior,
+        )
+        .unwrap()
+    };
+    (
+        kl(map.continuous_time_law().unwrap()),
+        kl(map.stationary_law().unwrap()),
+    )
 }
 
 #[test]
@@ -182,8 +261,14 @@ fn mandt_reference_problem_r1_kl_table() {
         (0.16, 3.308521, 4.211747),
     ] {
         let (kl_cont, kl_disc) = mandt_r1_kl(eps);
-        assert!((kl_cont - cont).abs() < 2e-6, "ε = {eps}: KL_cont {kl_cont} vs {cont}");
-        assert!((kl_disc - disc).abs() < 2e-6, "ε = {eps}: KL_disc {kl_disc} vs {disc}");
+        assert!(
+            (kl_cont - cont).abs() < 2e-6,
+            "ε = {eps}: KL_cont {kl_cont} vs {cont}"
+        );
+        assert!(
+            (kl_disc - disc).abs() < 2e-6,
+            "ε = {eps}: KL_disc {kl_disc} vs {disc}"
+        );
     }
     // Theorem 1: ε* = 2DS/(N tr C) = 0.0266667 minimises KL_cont, with KL_min = 0.1002805.
     let eps_star = 2.0 * 2.0 * 10.0 / (1000.0 * 1.5);
@@ -200,14 +285,25 @@ fn optimal_learning_rate_minimises_the_ou_kl_on_the_gaussian_mean_model() {
     // for the OU law: KL_cont(ε) is minimal at ε*.
     let model = random_gaussian_mean(3, 200, seed_of("eps-star"));
     let posterior = theory::exact_posterior(&model).unwrap();
-    let eps_star = optimal_learning_rate(&model, &posterior.mean, 10, Batching::WithReplacement).unwrap().unwrap();
-    let kl = |eps: f64| TheoryReport::compute(&model, &config(SamplerKind::Sgd, eps, 10, Batching::WithReplacement)).unwrap().kl_continuous_to_posterior;
+    let eps_star = optimal_learning_rate(&model, &posterior.mean, 10, Batching::WithReplacement)
+        .unwrap()
+        .unwrap();
+    let kl = |eps: f64| {
+        TheoryReport::compute(
+            &model,
+            &config(SamplerKind::Sgd, eps, 10, Batching::WithReplacement),
+        )
+        .unwrap()
+        .kl_continuous_to_posterior
+    };
     let at_star = kl(eps_star);
     for factor in [0.95, 1.05] {
         assert!(kl(eps_star * factor) > at_star);
     }
     // Properties: ε* ∝ B exactly.
-    let doubled = optimal_learning_rate(&model, &posterior.mean, 20, Batching::WithReplacement).unwrap().unwrap();
+    let doubled = optimal_learning_rate(&model, &posterior.mean, 20, Batching::WithReplacement)
+        .unwrap()
+        .unwrap();
     assert_relative_eq!(doubled, 2.0 * eps_star, max_relative = 1e-12);
 }
 
@@ -218,11 +314,20 @@ fn smith_temperature_is_the_ratio_of_sgd_covariance_to_posterior_when_noise_matc
     // the OU covariance of SGD is T·P⁻¹ with T = εN/(2B) (Smith et al. 2018).
     let n = 400;
     let d = 2;
-    let raw: Vec<Vec<f64>> = (0..n).map(|i| vec![((i * 7919) % 400) as f64, ((i * 104729) % 397) as f64]).collect();
-    let mean: Vec<f64> = (0..d).map(|k| raw.iter().map(|r| r[k]).sum::<f64>() / n as f64).collect();
-    let mut centred: Vec<Vec<f64>> = raw.iter().map(|r| (0..d).map(|k| r[k] - mean[k]).collect()).collect();
+    let raw: Vec<Vec<f64>> = (0..n)
+        .map(|i| vec![((i * 7919) % 400) as f64, ((i * 104729) % 397) as f64])
+        .collect();
+    let mean: Vec<f64> = (0..d)
+        .map(|k| raw.iter().map(|r| r[k]).sum::<f64>() / n as f64)
+        .collect();
+    let mut centred: Vec<Vec<f64>> = raw
+        .iter()
+        .map(|r| (0..d).map(|k| r[k] - mean[k]).collect())
+        .collect();
     // Whiten the centres so that their population covariance is exactly I.
-    let cov = DMatrix::from_fn(d, d, |a, b| centred.iter().map(|r| r[a] * r[b]).sum::<f64>() / n as f64);
+    let cov = DMatrix::from_fn(d, d, |a, b| {
+        centred.iter().map(|r| r[a] * r[b]).sum::<f64>() / n as f64
+    });
     let w = cov.cholesky().unwrap().l().try_inverse().unwrap();
     for r in centred.iter_mut() {
         let z = &w * DVector::from_vec(r.clone());
@@ -230,39 +335,88 @@ fn smith_temperature_is_the_ratio_of_sgd_covariance_to_posterior_when_noise_matc
     }
     let model = GaussianMean::new(DMatrix::identity(d, d), centred, vec![0.0; d], 1e-9).unwrap();
     for (eps, b) in [(0.01, 4), (0.004, 1), (0.02, 10)] {
-        let report = TheoryReport::compute(&model, &config(SamplerKind::Sgd, eps, b, Batching::WithReplacement)).unwrap();
+        let report = TheoryReport::compute(
+            &model,
+            &config(SamplerKind::Sgd, eps, b, Batching::WithReplacement),
+        )
+        .unwrap();
         let t = eps * n as f64 / (2.0 * b as f64);
         assert_relative_eq!(report.temperature, t, max_relative = 1e-12);
         let ratio = &report.stationary_continuous.covariance * model.posterior_precision();
-        assert!(relative_error(&ratio, &(DMatrix::identity(d, d) * t)) < 1e-6, "{ratio}");
+        assert!(
+            relative_error(&ratio, &(DMatrix::identity(d, d) * t)) < 1e-6,
+            "{ratio}"
+        );
         // Exact discrete time: T_disc = T/(1 − ε/2) per direction (digest Claim M3-link, A = I).
         let ratio = &report.stationary.covariance * model.posterior_precision();
-        assert!(relative_error(&ratio, &(DMatrix::identity(d, d) * (t / (1.0 - eps / 2.0)))) < 1e-6, "{ratio}");
+        assert!(
+            relative_error(&ratio, &(DMatrix::identity(d, d) * (t / (1.0 - eps / 2.0)))) < 1e-6,
+            "{ratio}"
+        );
     }
 }
 
 #[test]
 fn mean_square_instability_is_reported_not_a_wrong_number() {
     // Mean-stable but mean-square unstable: N = 2, x = (1, 0), SGD with B = 1 at ε = 3.5.
-    let model = LinearRegression::new(vec![vec![1.0], vec![0.0]], vec![0.3, -0.2], 1.0, 0.01).unwrap();
+    let model =
+        LinearRegression::new(vec![vec![1.0], vec![0.0]], vec![0.3, -0.2], 1.0, 0.01).unwrap();
     let cfg = config(SamplerKind::Sgd, 3.5, 1, Batching::WithReplacement);
     assert!(cfg.step_size < theory::stability_limit(&cfg, &model));
-    assert_eq!(theory::affine_map(&cfg, &model).unwrap().stationary_law().unwrap_err(), Error::MeanSquareUnstable);
-    assert!(matches!(TheoryReport::compute(&model, &cfg), Err(Error::MeanSquareUnstable)));
+    assert_eq!(
+        theory::affine_map(&cfg, &model)
+            .unwrap()
+            .stationary_law()
+            .unwrap_err(),
+        Error::MeanSquareUnstable
+    );
+    assert!(matches!(
+        TheoryReport::compute(&model, &cfg),
+        Err(Error::MeanSquareUnstable)
+    ));
 }
 
 #[test]
 fn bad_configurations_are_typed_errors() {
     let model = random_linear_regression(2, 10, 1);
-    let limit = theory::stability_limit(&config(SamplerKind::Sgld, 1.0, 2, Batching::WithReplacement), &model);
+    let limit = theory::stability_limit(
+        &config(SamplerKind::Sgld, 1.0, 2, Batching::WithReplacement),
+        &model,
+    );
     let cases = [
-        (config(SamplerKind::Sgld, 0.0, 2, Batching::WithReplacement), "non-positive"),
-        (config(SamplerKind::Sgld, -1.0, 2, Batching::WithReplacement), "non-positive"),
-        (config(SamplerKind::Sgld, f64::NAN, 2, Batching::WithReplacement), "non-positive"),
-        (config(SamplerKind::Sgld, 1.01 * limit, 2, Batching::WithReplacement), "limit"),
-        (config(SamplerKind::Sgld, 0.01, 0, Batching::WithReplacement), "batch"),
-        (config(SamplerKind::Sgld, 0.01, 11, Batching::WithReplacement), "batch"),
-        (config(SamplerKind::Sgld, 0.01, 2, Batching::Reshuffle), "closed form"),
+        (
+            config(SamplerKind::Sgld, 0.0, 2, Batching::WithReplacement),
+            "non-positive",
+        ),
+        (
+            config(SamplerKind::Sgld, -1.0, 2, Batching::WithReplacement),
+            "non-positive",
+        ),
+        (
+            config(SamplerKind::Sgld, f64::NAN, 2, Batching::WithReplacement),
+            "non-positive",
+        ),
+        (
+            config(
+                SamplerKind::Sgld,
+                1.01 * limit,
+                2,
+                Batching::WithReplacement,
+            ),
+            "limit",
+        ),
+        (
+            config(SamplerKind::Sgld, 0.01, 0, Batching::WithReplacement),
+            "batch",
+        ),
+        (
+            config(SamplerKind::Sgld, 0.01, 11, Batching::WithReplacement),
+            "batch",
+        ),
+        (
+            config(SamplerKind::Sgld, 0.01, 2, Batching::Reshuffle),
+            "closed form",
+        ),
     ];
     for (cfg, kind) in cases {
         let err = theory::affine_map(&cfg, &model).unwrap_err();
@@ -280,9 +434,20 @@ fn bad_configurations_are_typed_errors() {
 #[test]
 fn kl_divergence_is_zero_for_equal_laws_and_asymmetric_otherwise() {
     let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(seed_of("kl"));
-    let p = GaussianLaw::new(DVector::from_vec(vec![1.0, 2.0, 3.0]), random_spd(3, 4.0, &mut rng)).unwrap();
-    let q = GaussianLaw::new(DVector::from_vec(vec![1.5, 2.0, 2.0]), random_spd(3, 4.0, &mut rng)).unwrap();
+    let p = GaussianLaw::new(
+        DVector::from_vec(vec![1.0, 2.0, 3.0]),
+        random_spd(3, 4.0, &mut rng),
+    )
+    .unwrap();
+    let q = GaussianLaw::new(
+        DVector::from_vec(vec![1.5, 2.0, 2.0]),
+        random_spd(3, 4.0, &mut rng),
+    )
+    .unwrap();
     assert!(kl_divergence(&p, &p).unwrap().abs() < 1e-12);
-    let (pq, qp) = (kl_divergence(&p, &q).unwrap(), kl_divergence(&q, &p).unwrap());
+    let (pq, qp) = (
+        kl_divergence(&p, &q).unwrap(),
+        kl_divergence(&q, &p).unwrap(),
+    );
     assert!(pq > 0.0 && qp > 0.0 && (pq - qp).abs() > 1e-6);
 }

@@ -18,25 +18,61 @@ pub fn run(command: Command) -> CommandResult {
     match command {
         Command::Problem { kind } => problem(kind),
         Command::Theory(args) => theory(&args),
-        Command::Sample { sampler, steps, burn_in, thin, seed, out } => {
-            sample(&sampler, ChainSettings { steps, burn_in, thin, seed }, &out)
-        }
-        Command::Check { sampler, draws, alpha } => check(&sampler, &draws, alpha),
-        Command::Reproduce { target, quick, out, seed } => reproduce(&target, quick, &out, seed),
+        Command::Sample {
+            sampler,
+            steps,
+            burn_in,
+            thin,
+            seed,
+            out,
+        } => sample(
+            &sampler,
+            ChainSettings {
+                steps,
+                burn_in,
+                thin,
+                seed,
+            },
+            &out,
+        ),
+        Command::Check {
+            sampler,
+            draws,
+            alpha,
+        } => check(&sampler, &draws, alpha),
+        Command::Reproduce {
+            target,
+            quick,
+            out,
+            seed,
+        } => reproduce(&target, quick, &out, seed),
     }
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON values always serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values always serialise")
+    );
 }
 
 fn problem(kind: ProblemKind) -> CommandResult {
     match kind {
-        ProblemKind::LinearRegression { dim, data, seed, noise_variance, prior_precision } => {
+        ProblemKind::LinearRegression {
+            dim,
+            data,
+            seed,
+            noise_variance,
+            prior_precision,
+        } => {
             let model =
-                generate_linear_regression(dim, data, seed, noise_variance, prior_precision).map_err(|e| e.to_string())?;
+                generate_linear_regression(dim, data, seed, noise_variance, prior_precision)
+                    .map_err(|e| e.to_string())?;
             let file = Problem::LinearRegression(model).to_file();
-            println!("{}", serde_json::to_string(&file).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string(&file).map_err(|e| e.to_string())?
+            );
             Ok(0)
         }
     }
@@ -45,7 +81,8 @@ fn problem(kind: ProblemKind) -> CommandResult {
 /// Reads the problem and computes the closed forms of the configuration.
 fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
-    let report = TheoryReport::compute(problem.model(), &args.config()).map_err(|e| e.to_string())?;
+    let report =
+        TheoryReport::compute(problem.model(), &args.config()).map_err(|e| e.to_string())?;
     Ok((problem, report))
 }
 
@@ -97,12 +134,15 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
     let start: DVector<f64> = match TheoryReport::compute(model, &config) {
         Ok(report) => report.stationary.mean,
         Err(sgbayes::Error::NoClosedForm { .. }) => {
-            sgbayes::theory::exact_posterior(model).map_err(|e| e.to_string())?.mean
+            sgbayes::theory::exact_posterior(model)
+                .map_err(|e| e.to_string())?
+                .mean
         }
         Err(e) => return Err(e.to_string()),
     };
     let timer = Instant::now();
-    let mut chain = Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
+    let mut chain =
+        Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
     let output = chain.run(&settings, |_| {});
     let seconds = timer.elapsed().as_secs_f64();
     write_draws(out, &output.draws, output.dimension).map_err(|e| e.to_string())?;
@@ -131,10 +171,17 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
     let (draws, dimension) = read_draws(draws_path).map_err(|e| e.to_string())?;
     let d = problem.model().dimension();
     if dimension != d {
-        return Err(format!("draws have {dimension} columns but the problem has dimension {d}"));
+        return Err(format!(
+            "draws have {dimension} columns but the problem has dimension {d}"
+        ));
     }
-    let test = gaussian_moment_test(&draws, &report.stationary.mean, &report.stationary.covariance, alpha)
-        .map_err(|e| e.to_string())?;
+    let test = gaussian_moment_test(
+        &draws,
+        &report.stationary.mean,
+        &report.stationary.covariance,
+        alpha,
+    )
+    .map_err(|e| e.to_string())?;
     let consistent = !test.reject;
     print_json(&json!({
         "verdict": if consistent { "consistent" } else { "inconsistent" },
@@ -153,6 +200,8 @@ fn reproduce(target: &str, _quick: bool, _out: &std::path::Path, _seed: u64) -> 
             println!("nothing to reproduce yet");
             Ok(0)
         }
-        other => Err(format!("unknown reproduction '{other}' (try `sgbayes reproduce list`)")),
+        other => Err(format!(
+            "unknown reproduction '{other}' (try `sgbayes reproduce list`)"
+        )),
     }
 }

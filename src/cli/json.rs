@@ -7,7 +7,11 @@ use sgbayes::theory::GaussianLaw;
 
 /// A matrix as a list of rows.
 pub fn matrix(m: &DMatrix<f64>) -> Value {
-    Value::from(m.row_iter().map(|r| r.iter().cloned().collect::<Vec<f64>>()).collect::<Vec<_>>())
+    Value::from(
+        m.row_iter()
+            .map(|r| r.iter().cloned().collect::<Vec<f64>>())
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// A vector as a list.

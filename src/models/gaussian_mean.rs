@@ -33,36 +33,67 @@ pub struct GaussianMean {
 impl GaussianMean {
     /// Builds the model from the shared curvature A (symmetric positive definite), the centres z_i,
     /// the prior mean m₀ and prior precision λ > 0.
-    pub fn new(curvature: DMatrix<f64>, centres: Vec<Vec<f64>>, prior_mean: Vec<f64>, prior_precision: f64) -> Result<Self> {
+    pub fn new(
+        curvature: DMatrix<f64>,
+        centres: Vec<Vec<f64>>,
+        prior_mean: Vec<f64>,
+        prior_precision: f64,
+    ) -> Result<Self> {
         let dimension = curvature.nrows();
         if curvature.ncols() != dimension || dimension == 0 {
-            return Err(Error::DimensionMismatch { what: "curvature (square)".into(), expected: dimension, found: curvature.ncols() });
+            return Err(Error::DimensionMismatch {
+                what: "curvature (square)".into(),
+                expected: dimension,
+                found: curvature.ncols(),
+            });
         }
         ensure_finite("curvature", curvature.iter())?;
         if (&curvature - curvature.transpose()).amax() > 1e-12 * curvature.amax().max(1.0)
             || Cholesky::new(curvature.clone()).is_none()
         {
-            return Err(Error::NotPositiveDefinite { what: "curvature A".into() });
+            return Err(Error::NotPositiveDefinite {
+                what: "curvature A".into(),
+            });
         }
         if centres.is_empty() {
-            return Err(Error::Invalid { what: "centres".into(), why: "no data points".into() });
+            return Err(Error::Invalid {
+                what: "centres".into(),
+                why: "no data points".into(),
+            });
         }
         let mut flat = Vec::with_capacity(centres.len() * dimension);
         for row in &centres {
             if row.len() != dimension {
-                return Err(Error::DimensionMismatch { what: "centre".into(), expected: dimension, found: row.len() });
+                return Err(Error::DimensionMismatch {
+                    what: "centre".into(),
+                    expected: dimension,
+                    found: row.len(),
+                });
             }
             flat.extend_from_slice(row);
         }
         ensure_finite("centres", &flat)?;
         if prior_mean.len() != dimension {
-            return Err(Error::DimensionMismatch { what: "prior mean".into(), expected: dimension, found: prior_mean.len() });
+            return Err(Error::DimensionMismatch {
+                what: "prior mean".into(),
+                expected: dimension,
+                found: prior_mean.len(),
+            });
         }
         ensure_finite("prior mean", &prior_mean)?;
         if !(prior_precision.is_finite() && prior_precision > 0.0) {
-            return Err(Error::Invalid { what: "prior_precision".into(), why: format!("must be positive and finite, got {prior_precision}") });
+            return Err(Error::Invalid {
+                what: "prior_precision".into(),
+                why: format!("must be positive and finite, got {prior_precision}"),
+            });
         }
-        Ok(Self { curvature, centres: flat, dimension, prior_mean: DVector::from_vec(prior_mean), prior_precision })
+        Ok(Self {
+            curvature,
+            centres: flat,
+            dimension,
+            prior_mean: DVector::from_vec(prior_mean),
+            prior_precision,
+        })
     }
 
     /// Centre z_i.

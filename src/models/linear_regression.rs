@@ -34,33 +34,64 @@ pub struct LinearRegression {
 impl LinearRegression {
     /// Builds the model from feature rows x_i, targets y_i, noise variance σ² > 0 and prior
     /// precision λ > 0. Errors on empty data, ragged rows, non-finite values or non-positive σ², λ.
-    pub fn new(features: Vec<Vec<f64>>, targets: Vec<f64>, noise_variance: f64, prior_precision: f64) -> Result<Self> {
+    pub fn new(
+        features: Vec<Vec<f64>>,
+        targets: Vec<f64>,
+        noise_variance: f64,
+        prior_precision: f64,
+    ) -> Result<Self> {
         let data_size = features.len();
         if data_size == 0 {
-            return Err(Error::Invalid { what: "features".into(), why: "no data points".into() });
+            return Err(Error::Invalid {
+                what: "features".into(),
+                why: "no data points".into(),
+            });
         }
         let dimension = features[0].len();
         if dimension == 0 {
-            return Err(Error::Invalid { what: "features".into(), why: "zero-dimensional rows".into() });
+            return Err(Error::Invalid {
+                what: "features".into(),
+                why: "zero-dimensional rows".into(),
+            });
         }
         if targets.len() != data_size {
-            return Err(Error::DimensionMismatch { what: "targets".into(), expected: data_size, found: targets.len() });
+            return Err(Error::DimensionMismatch {
+                what: "targets".into(),
+                expected: data_size,
+                found: targets.len(),
+            });
         }
         let mut flat = Vec::with_capacity(data_size * dimension);
         for row in &features {
             if row.len() != dimension {
-                return Err(Error::DimensionMismatch { what: "feature row".into(), expected: dimension, found: row.len() });
+                return Err(Error::DimensionMismatch {
+                    what: "feature row".into(),
+                    expected: dimension,
+                    found: row.len(),
+                });
             }
             flat.extend_from_slice(row);
         }
         ensure_finite("features", &flat)?;
         ensure_finite("targets", &targets)?;
-        for (what, value) in [("noise_variance", noise_variance), ("prior_precision", prior_precision)] {
+        for (what, value) in [
+            ("noise_variance", noise_variance),
+            ("prior_precision", prior_precision),
+        ] {
             if !(value.is_finite() && value > 0.0) {
-                return Err(Error::Invalid { what: what.into(), why: format!("must be positive and finite, got {value}") });
+                return Err(Error::Invalid {
+                    what: what.into(),
+                    why: format!("must be positive and finite, got {value}"),
+                });
             }
         }
-        Ok(Self { dimension, features: flat, targets, noise_variance, prior_precision })
+        Ok(Self {
+            dimension,
+            features: flat,
+            targets,
+            noise_variance,
+            prior_precision,
+        })
     }
 
     /// Feature row x_i.
@@ -81,7 +112,10 @@ impl LinearRegression {
     }
     /// Feature rows as nested vectors (for serialisation).
     pub fn feature_rows(&self) -> Vec<Vec<f64>> {
-        self.features.chunks(self.dimension).map(|r| r.to_vec()).collect()
+        self.features
+            .chunks(self.dimension)
+            .map(|r| r.to_vec())
+            .collect()
     }
 }
 
@@ -100,7 +134,8 @@ impl Model for LinearRegression {
     }
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
         let x = self.feature(index);
-        let residual: f64 = x.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() - self.targets[index];
+        let residual: f64 =
+            x.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() - self.targets[index];
         let factor = scale * residual / self.noise_variance;
         for (o, xi) in out.iter_mut().zip(x) {
             *o += factor * xi;
@@ -110,7 +145,13 @@ impl Model for LinearRegression {
         let prior = 0.5 * self.prior_precision * theta.iter().map(|t| t * t).sum::<f64>();
         let likelihood: f64 = (0..self.data_size())
             .map(|i| {
-                let r: f64 = self.feature(i).iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() - self.targets[i];
+                let r: f64 = self
+                    .feature(i)
+                    .iter()
+                    .zip(theta)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+                    - self.targets[i];
                 r * r / (2.0 * self.noise_variance)
             })
             .sum();
@@ -124,7 +165,8 @@ impl QuadraticModel for LinearRegression {
         &x * x.transpose() / self.noise_variance
     }
     fn example_offset(&self, index: usize) -> DVector<f64> {
-        DVector::from_column_slice(self.feature(index)) * (self.targets[index] / self.noise_variance)
+        DVector::from_column_slice(self.feature(index))
+            * (self.targets[index] / self.noise_variance)
     }
     fn prior_precision(&self) -> DMatrix<f64> {
         DMatrix::identity(self.dimension, self.dimension) * self.prior_precision

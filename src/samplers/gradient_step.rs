@@ -17,7 +17,11 @@ pub struct GradientStep {
 impl GradientStep {
     /// A step of dimension d with gradient scale η and noise scale τ.
     pub fn new(drift_scale: f64, noise_scale: f64, dimension: usize) -> Self {
-        Self { drift_scale, noise_scale, gradient: vec![0.0; dimension] }
+        Self {
+            drift_scale,
+            noise_scale,
+            gradient: vec![0.0; dimension],
+        }
     }
 
     /// Dimension of θ.

@@ -40,7 +40,11 @@ pub trait Sampler: Send {
 /// let sampler = samplers::build(&config, 3, 10).unwrap();
 /// assert_eq!(sampler.noise_dimension(), 3);
 /// ```
-pub fn build(config: &SamplerConfig, dimension: usize, data_size: usize) -> Result<Box<dyn Sampler>> {
+pub fn build(
+    config: &SamplerConfig,
+    dimension: usize,
+    data_size: usize,
+) -> Result<Box<dyn Sampler>> {
     config.validate(data_size)?;
     Ok(match config.kind {
         SamplerKind::Sgld => Box::new(Sgld::new(config.step_size, dimension)),

@@ -26,7 +26,9 @@ pub struct Sgd {
 impl Sgd {
     /// SGD with learning rate ε on a d-dimensional model with N data points.
     pub fn new(step_size: f64, dimension: usize, data_size: usize) -> Self {
-        Self { inner: GradientStep::new(step_size / data_size as f64, 0.0, dimension) }
+        Self {
+            inner: GradientStep::new(step_size / data_size as f64, 0.0, dimension),
+        }
     }
 }
 

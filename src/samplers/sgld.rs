@@ -26,7 +26,9 @@ pub struct Sgld {
 impl Sgld {
     /// SGLD with step size ε on a d-dimensional model.
     pub fn new(step_size: f64, dimension: usize) -> Self {
-        Self { inner: GradientStep::new(step_size / 2.0, step_size.sqrt(), dimension) }
+        Self {
+            inner: GradientStep::new(step_size / 2.0, step_size.sqrt(), dimension),
+        }
     }
 }
 

@@ -184,7 +184,7 @@ fn centre_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsError> {
     let ss = lagged_dot(buffer, 0);
     // A sum of squares at the rounding level of the data is a constant series.
     let rounding = 16.0 * f64::EPSILON * scale;
-    if !(ss > n as f64 * rounding * rounding) {
+    if ss.is_nan() || ss <= n as f64 * rounding * rounding {
         return Err(StatsError::ZeroVariance {
             what: what.to_string(),
         });

@@ -58,7 +58,11 @@ pub const BATCH_LENGTH_PER_TAU: f64 = 20.0;
 /// assert_eq!(batch_length_rule(10_000, 19.0, MAX_BATCHES), 380); // 20 τ wins
 /// ```
 pub fn batch_length_rule(n: usize, tau: f64, max_batches: usize) -> usize {
-    let tau = if tau.is_finite() && tau > 0.0 { tau } else { 0.0 };
+    let tau = if tau.is_finite() && tau > 0.0 {
+        tau
+    } else {
+        0.0
+    };
     let by_tau = (BATCH_LENGTH_PER_TAU * tau).ceil() as usize;
     let by_count = n.div_ceil(max_batches.max(1));
     by_tau.max(by_count).max(1)
@@ -224,7 +228,7 @@ pub(crate) fn batch_means_of(
     let b = n_batches as f64;
     let batch_mean_variance = ss / (b - 1.0);
     let rounding = 16.0 * f64::EPSILON * scale;
-    if !(batch_mean_variance > rounding * rounding) {
+    if batch_mean_variance.is_nan() || batch_mean_variance <= rounding * rounding {
         return Err(StatsError::ZeroVariance {
             what: format!("batch means of {what}"),
         });
@@ -276,7 +280,11 @@ impl MultivariateBatchMeans {
     /// ```
     pub fn multivariate_ess(&self) -> Option<f64> {
         let ln_det_lambda = self.sample_covariance.clone().cholesky()?.ln_determinant();
-        let ln_det_sigma = self.long_run_covariance.clone().cholesky()?.ln_determinant();
+        let ln_det_sigma = self
+            .long_run_covariance
+            .clone()
+            .cholesky()?
+            .ln_determinant();
         let n_used = (self.n_batches * self.batch_length) as f64;
         Some(n_used * ((ln_det_lambda - ln_det_sigma) / self.dim as f64).exp())
     }
@@ -354,7 +362,8 @@ pub fn multivariate_batch_means(
     let mean = batch_moments.mean();
     for i in 0..dim {
         let rounding = 16.0 * f64::EPSILON * mean[i].abs().max(f64::MIN_POSITIVE);
-        if !(batch_mean_covariance[(i, i)] > rounding * rounding) {
+        let variance = batch_mean_covariance[(i, i)];
+        if variance.is_nan() || variance <= rounding * rounding {
             return Err(StatsError::ZeroVariance {
                 what: format!("batch means of component {i}"),
             });

@@ -229,13 +229,13 @@ pub fn hotelling_batch_means_test(
         });
     }
     let bm = super::batch_means::multivariate_batch_means(draws, d, batch_length)?;
-    let chol = bm
-        .batch_mean_covariance
-        .clone()
-        .cholesky()
-        .ok_or(StatsError::NotPositiveDefinite {
-            what: "batch-means covariance S_b",
-        })?;
+    let chol =
+        bm.batch_mean_covariance
+            .clone()
+            .cholesky()
+            .ok_or(StatsError::NotPositiveDefinite {
+                what: "batch-means covariance S_b",
+            })?;
     let mut r = &bm.mean - mean;
     chol.l_dirty().solve_lower_triangular_mut(&mut r);
     let bf = b as f64;

@@ -46,14 +46,14 @@ pub mod budget;
 pub mod hypothesis;
 pub mod moments;
 
-pub use autocorrelation::{autocorrelation, effective_sample_size, integrated_autocorrelation_time};
+pub use autocorrelation::{
+    autocorrelation, effective_sample_size, integrated_autocorrelation_time,
+};
 pub use batch_means::{
     batch_length_rule, multivariate_batch_means, univariate_batch_means, MultivariateBatchMeans,
     UnivariateBatchMeans, BATCH_LENGTH_PER_TAU, MAX_BATCHES, MIN_BATCHES,
 };
-pub use budget::{
-    suite_false_positive_bound, ALPHA_ASSERTION, ALPHA_PROPTEST_CASE, ALPHA_SUITE,
-};
+pub use budget::{suite_false_positive_bound, ALPHA_ASSERTION, ALPHA_PROPTEST_CASE, ALPHA_SUITE};
 pub use hypothesis::{
     chi_square_mean_test, gaussian_moment_test, hotelling_batch_means_test,
     univariate_batch_means_z_test, ChiSquareMeanTest, FunctionalResult, HotellingTest,
@@ -218,7 +218,7 @@ pub(crate) fn check_row_major(
             found: 0,
         });
     }
-    if draws.len() % dim != 0 {
+    if !draws.len().is_multiple_of(dim) {
         return Err(StatsError::DimensionMismatch {
             what,
             expected: (draws.len() / dim + 1) * dim,
@@ -240,7 +240,11 @@ pub(crate) fn cholesky_checked(
         return Err(StatsError::DimensionMismatch {
             what,
             expected: dim,
-            found: if matrix.nrows() != dim { matrix.nrows() } else { matrix.ncols() },
+            found: if matrix.nrows() != dim {
+                matrix.nrows()
+            } else {
+                matrix.ncols()
+            },
         });
     }
     check_finite(matrix.as_slice(), what)?;

@@ -105,12 +105,19 @@ impl AffineRandomMap {
     ) -> Result<Self> {
         let data_size = offsets.len();
         if data_size == 0 {
-            return Err(Error::Invalid { what: "affine map".into(), why: "no examples".into() });
+            return Err(Error::Invalid {
+                what: "affine map".into(),
+                why: "no examples".into(),
+            });
         }
         let n = offsets[0].len();
         let check = |what: &str, rows: usize, cols: usize| -> Result<()> {
             if rows != n || cols != n {
-                return Err(Error::DimensionMismatch { what: what.into(), expected: n, found: rows.max(cols) });
+                return Err(Error::DimensionMismatch {
+                    what: what.into(),
+                    expected: n,
+                    found: rows.max(cols),
+                });
             }
             Ok(())
         };
@@ -118,7 +125,11 @@ impl AffineRandomMap {
             ExampleMatrices::Shared(m) => check("shared matrix", m.nrows(), m.ncols())?,
             ExampleMatrices::PerExample(list) => {
                 if list.len() != data_size {
-                    return Err(Error::DimensionMismatch { what: "per-example matrices".into(), expected: data_size, found: list.len() });
+                    return Err(Error::DimensionMismatch {
+                        what: "per-example matrices".into(),
+                        expected: data_size,
+                        found: list.len(),
+                    });
                 }
                 for m in list {
                     check("per-example matrix", m.nrows(), m.ncols())?;
@@ -128,16 +139,29 @@ impl AffineRandomMap {
         for c in &offsets {
             check("offset", c.len(), n)?;
         }
-        check("noise covariance", noise_covariance.nrows(), noise_covariance.ncols())?;
+        check(
+            "noise covariance",
+            noise_covariance.nrows(),
+            noise_covariance.ncols(),
+        )?;
         if batch_size == 0 || batch_size > data_size {
-            return Err(Error::BatchSize { batch_size, data_size });
+            return Err(Error::BatchSize {
+                batch_size,
+                data_size,
+            });
         }
         if batching == Batching::Reshuffle {
             return Err(Error::NoClosedForm {
                 what: "reshuffled (epoch-wise without-replacement) batches make the step-to-step chain non-Markov; its law is not implemented yet".into(),
             });
         }
-        Ok(Self { matrices, offsets, noise_covariance, batch_size, batching })
+        Ok(Self {
+            matrices,
+            offsets,
+            noise_covariance,
+            batch_size,
+            batching,
+        })
     }
 
     /// Number of examples N.
@@ -184,7 +208,11 @@ impl AffineRandomMap {
 
     /// Spectral radius of M̄.
     pub fn mean_spectral_radius(&self) -> f64 {
-        self.mean_matrix().complex_eigenvalues().iter().map(|z| z.norm()).fold(0.0, f64::max)
+        self.mean_matrix()
+            .complex_eigenvalues()
+            .iter()
+            .map(|z| z.norm())
+            .fold(0.0, f64::max)
     }
 
     /// m = (I − M̄)⁻¹ c̄, after checking ρ(M̄) < 1.
@@ -221,7 +249,9 @@ impl AffineRandomMap {
             let e = m_i * mean + c - mean;
             outer.ger(1.0, &e, &e, 1.0);
         }
-        symmetrize(&(outer * (self.minibatch_weight() / self.data_size() as f64) + &self.noise_covariance))
+        symmetrize(
+            &(outer * (self.minibatch_weight() / self.data_size() as f64) + &self.noise_covariance),
+        )
     }
 
     /// The exact stationary mean and covariance (see the module's formula).
@@ -235,12 +265,20 @@ impl AffineRandomMap {
         let weight = self.minibatch_weight() / self.data_size() as f64;
         let operator = SteinOperator::new(&mean_matrix, &deviations, weight);
         let n = self.state_dimension();
-        let certificate = operator.solve(&DMatrix::identity(n, n)).ok_or(Error::MeanSquareUnstable)?;
+        let certificate = operator
+            .solve(&DMatrix::identity(n, n))
+            .ok_or(Error::MeanSquareUnstable)?;
         if Cholesky::new(symmetrize(&certificate)).is_none() {
             return Err(Error::MeanSquareUnstable);
         }
-        let covariance = operator.solve(&self.noise_at(&mean)).ok_or(Error::MeanSquareUnstable)?;
-        Ok(StationaryLaw { mean, covariance: symmetrize(&covariance), mean_matrix })
+        let covariance = operator
+            .solve(&self.noise_at(&mean))
+            .ok_or(Error::MeanSquareUnstable)?;
+        Ok(StationaryLaw {
+            mean,
+            covariance: symmetrize(&covariance),
+            mean_matrix,
+        })
     }
 
     /// The continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law: same mean,
@@ -252,6 +290,10 @@ impl AffineRandomMap {
         let n = self.state_dimension();
         let drift = DMatrix::identity(n, n) - &mean_matrix;
         let covariance = solve_continuous_lyapunov(&drift, &self.noise_at(&mean))?;
-        Ok(StationaryLaw { mean, covariance: symmetrize(&covariance), mean_matrix })
+        Ok(StationaryLaw {
+            mean,
+            covariance: symmetrize(&covariance),
+            mean_matrix,
+        })
     }
 }

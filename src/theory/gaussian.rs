@@ -1,7 +1,7 @@
 //! Gaussian laws and the Kullback–Leibler divergence between them.
 
-use nalgebra::{Cholesky, DMatrix, DVector};
 use crate::error::{Error, Result};
+use nalgebra::{Cholesky, DMatrix, DVector};
 
 /// A multivariate normal law N(mean, covariance), or the first two moments of a stationary law.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +17,11 @@ impl GaussianLaw {
     pub fn new(mean: DVector<f64>, covariance: DMatrix<f64>) -> Result<Self> {
         let d = mean.len();
         if covariance.nrows() != d || covariance.ncols() != d {
-            return Err(Error::DimensionMismatch { what: "covariance".into(), expected: d, found: covariance.nrows() });
+            return Err(Error::DimensionMismatch {
+                what: "covariance".into(),
+                expected: d,
+                found: covariance.nrows(),
+            });
         }
         crate::error::ensure_finite("mean", mean.iter())?;
         crate::error::ensure_finite("covariance", covariance.iter())?;
@@ -48,10 +52,16 @@ impl GaussianLaw {
 /// ```
 pub fn kl_divergence(q: &GaussianLaw, p: &GaussianLaw) -> Result<f64> {
     if q.dimension() != p.dimension() {
-        return Err(Error::DimensionMismatch { what: "KL arguments".into(), expected: p.dimension(), found: q.dimension() });
+        return Err(Error::DimensionMismatch {
+            what: "KL arguments".into(),
+            expected: p.dimension(),
+            found: q.dimension(),
+        });
     }
-    let chol_p = Cholesky::new(symmetrize(&p.covariance))
-        .ok_or_else(|| Error::NotPositiveDefinite { what: "covariance of the reference law".into() })?;
+    let chol_p =
+        Cholesky::new(symmetrize(&p.covariance)).ok_or_else(|| Error::NotPositiveDefinite {
+            what: "covariance of the reference law".into(),
+        })?;
     let Some(chol_q) = Cholesky::new(symmetrize(&q.covariance)) else {
         return Ok(f64::INFINITY);
     };
@@ -64,7 +74,12 @@ pub fn kl_divergence(q: &GaussianLaw, p: &GaussianLaw) -> Result<f64> {
 
 /// log det of a matrix from its Cholesky factor.
 pub(crate) fn log_det(chol: &Cholesky<f64, nalgebra::Dyn>) -> f64 {
-    2.0 * chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>()
+    2.0 * chol
+        .l_dirty()
+        .diagonal()
+        .iter()
+        .map(|v| v.ln())
+        .sum::<f64>()
 }
 
 /// (A + Aᵀ)/2.

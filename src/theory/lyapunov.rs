@@ -19,7 +19,10 @@ pub(crate) fn vech_pairs(n: usize) -> Vec<(usize, usize)> {
 /// vech(X) for symmetric X (upper triangle, row by row).
 pub(crate) fn vech(x: &DMatrix<f64>) -> DVector<f64> {
     let pairs = vech_pairs(x.nrows());
-    DVector::from_iterator(pairs.len(), pairs.iter().map(|&(j, k)| 0.5 * (x[(j, k)] + x[(k, j)])))
+    DVector::from_iterator(
+        pairs.len(),
+        pairs.iter().map(|&(j, k)| 0.5 * (x[(j, k)] + x[(k, j)])),
+    )
 }
 
 /// The symmetric matrix with half-vectorisation `v`.
@@ -42,7 +45,11 @@ pub(crate) fn add_congruence(target: &mut DMatrix<f64>, d: &DMatrix<f64>, weight
     let pairs = vech_pairs(n);
     for (col, &(j, k)) in pairs.iter().enumerate() {
         for (row, &(p, q)) in pairs.iter().enumerate() {
-            let value = if j == k { d[(p, j)] * d[(q, j)] } else { d[(p, j)] * d[(q, k)] + d[(p, k)] * d[(q, j)] };
+            let value = if j == k {
+                d[(p, j)] * d[(q, j)]
+            } else {
+                d[(p, j)] * d[(q, k)] + d[(p, k)] * d[(q, j)]
+            };
             target[(row, col)] += weight * value;
         }
     }
@@ -98,7 +105,11 @@ pub(crate) struct SteinOperator {
 
 impl SteinOperator {
     /// Assembles I − T with T(X) = M X Mᵀ + weight · Σ_i D_i X D_iᵀ.
-    pub(crate) fn new(mean_matrix: &DMatrix<f64>, deviations: &[DMatrix<f64>], weight: f64) -> Self {
+    pub(crate) fn new(
+        mean_matrix: &DMatrix<f64>,
+        deviations: &[DMatrix<f64>],
+        weight: f64,
+    ) -> Self {
         let n = mean_matrix.nrows();
         let m = n * (n + 1) / 2;
         let mut t = DMatrix::zeros(m, m);
@@ -132,8 +143,10 @@ impl SteinOperator {
 /// assert!((solve_discrete_lyapunov(&m, &q).unwrap()[(0, 0)] - 4.0 / 3.0).abs() < 1e-14);
 /// ```
 pub fn solve_discrete_lyapunov(m: &DMatrix<f64>, q: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-    SteinOperator::new(m, &[], 0.0).solve(q).ok_or_else(|| Error::Invalid {
-        what: "discrete Lyapunov equation".into(),
-        why: "singular operator (M has eigenvalues with λ_i λ_j = 1)".into(),
-    })
+    SteinOperator::new(m, &[], 0.0)
+        .solve(q)
+        .ok_or_else(|| Error::Invalid {
+            what: "discrete Lyapunov equation".into(),
+            why: "singular operator (M has eigenvalues with λ_i λ_j = 1)".into(),
+        })
 }

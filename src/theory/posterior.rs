@@ -22,7 +22,9 @@ use crate::models::QuadraticModel;
 /// ```
 pub fn exact_posterior<M: QuadraticModel + ?Sized>(model: &M) -> Result<GaussianLaw> {
     let precision = symmetrize(&model.posterior_precision());
-    let chol = Cholesky::new(precision).ok_or_else(|| Error::NotPositiveDefinite { what: "posterior precision".into() })?;
+    let chol = Cholesky::new(precision).ok_or_else(|| Error::NotPositiveDefinite {
+        what: "posterior precision".into(),
+    })?;
     let mean = chol.solve(&model.normal_equations_rhs());
     GaussianLaw::new(mean, symmetrize(&chol.inverse()))
 }

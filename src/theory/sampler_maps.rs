@@ -22,7 +22,11 @@ pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f
 
 /// Largest eigenvalue of the posterior precision P (the Hessian of U).
 pub fn largest_curvature<M: QuadraticModel + ?Sized>(model: &M) -> f64 {
-    SymmetricEigen::new(model.posterior_precision()).eigenvalues.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+    SymmetricEigen::new(model.posterior_precision())
+        .eigenvalues
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// The step-size limit of the mean iteration θ̄' = (I − ηP) θ̄ + const: η λ_max(P) < 2, i.e.
@@ -40,12 +44,18 @@ pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model
 /// M_i = I − η(Λ₀ + N H_i), c_i = η(Λ₀ m₀ + N b_i), and noise covariance τ² I.
 ///
 /// Errors: ε ≤ 0 or non-finite, B outside 1..=N, ε past [`stability_limit`], reshuffled batches.
-pub fn affine_map<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model: &M) -> Result<AffineRandomMap> {
+pub fn affine_map<M: QuadraticModel + ?Sized>(
+    config: &SamplerConfig,
+    model: &M,
+) -> Result<AffineRandomMap> {
     let data_size = model.data_size();
     config.validate(data_size)?;
     let limit = stability_limit(config, model);
     if !(config.step_size < limit) {
-        return Err(Error::PastStabilityLimit { step_size: config.step_size, limit });
+        return Err(Error::PastStabilityLimit {
+            step_size: config.step_size,
+            limit,
+        });
     }
     let (eta, tau_squared) = gradient_step_scales(config, data_size);
     let d = model.dimension();
@@ -53,15 +63,25 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model: &M)
     let prior_precision = model.prior_precision();
     let identity = DMatrix::<f64>::identity(d, d);
     let prior_pull = &prior_precision * model.prior_mean();
-    let offsets = (0..data_size).map(|i| (&prior_pull + model.example_offset(i) * n) * eta).collect();
+    let offsets = (0..data_size)
+        .map(|i| (&prior_pull + model.example_offset(i) * n) * eta)
+        .collect();
     let first = model.example_hessian(0);
     let shared = (1..data_size).all(|i| model.example_hessian(i) == first);
     let matrices = if shared {
         ExampleMatrices::Shared(&identity - (&prior_precision + first * n) * eta)
     } else {
         ExampleMatrices::PerExample(
-            (0..data_size).map(|i| &identity - (&prior_precision + model.example_hessian(i) * n) * eta).collect(),
+            (0..data_size)
+                .map(|i| &identity - (&prior_precision + model.example_hessian(i) * n) * eta)
+                .collect(),
         )
     };
-    AffineRandomMap::new(matrices, offsets, identity * tau_squared, config.batch_size, config.batching)
+    AffineRandomMap::new(
+        matrices,
+        offsets,
+        identity * tau_squared,
+        config.batch_size,
+        config.batching,
+    )
 }

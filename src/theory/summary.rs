@@ -61,7 +61,8 @@ impl TheoryReport {
         let continuous = map.continuous_time_law()?;
         let stationary_continuous = GaussianLaw::new(continuous.mean, continuous.covariance)?;
         let precision = symmetrize(&model.posterior_precision());
-        let effective_temperature = (&precision * &stationary.covariance).trace() / model.dimension() as f64;
+        let effective_temperature =
+            (&precision * &stationary.covariance).trace() / model.dimension() as f64;
         let kl_posterior_to_stationary = if Cholesky::new(stationary.covariance.clone()).is_some() {
             kl_divergence(&posterior, &stationary)?
         } else {
@@ -69,7 +70,12 @@ impl TheoryReport {
         };
         let (temperature, optimal_eps) = match config.kind {
             SamplerKind::Sgd => (
-                smith_temperature(config.step_size, model.data_size(), config.batch_size, config.batching),
+                smith_temperature(
+                    config.step_size,
+                    model.data_size(),
+                    config.batch_size,
+                    config.batching,
+                ),
                 optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?,
             ),
             SamplerKind::Sgld => (1.0, None),

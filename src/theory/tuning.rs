@@ -10,11 +10,19 @@ use crate::models::QuadraticModel;
 /// C(θ) = (1/N) Σ_i (∇ℓ_i(θ) − ḡ)(∇ℓ_i(θ) − ḡ)ᵀ, ḡ = (1/N)Σ_i ∇ℓ_i(θ)
 /// (Mandt et al. 2017, §2, with the prior split evenly over examples: the prior's share is the
 /// same for every example and cancels).
-pub fn gradient_noise_covariance<M: QuadraticModel + ?Sized>(model: &M, theta: &nalgebra::DVector<f64>) -> DMatrix<f64> {
+pub fn gradient_noise_covariance<M: QuadraticModel + ?Sized>(
+    model: &M,
+    theta: &nalgebra::DVector<f64>,
+) -> DMatrix<f64> {
     let n = model.data_size();
     let d = model.dimension();
-    let gradients: Vec<_> = (0..n).map(|i| model.example_hessian(i) * theta - model.example_offset(i)).collect();
-    let mean = gradients.iter().fold(nalgebra::DVector::zeros(d), |acc, g| acc + g) / n as f64;
+    let gradients: Vec<_> = (0..n)
+        .map(|i| model.example_hessian(i) * theta - model.example_offset(i))
+        .collect();
+    let mean = gradients
+        .iter()
+        .fold(nalgebra::DVector::zeros(d), |acc, g| acc + g)
+        / n as f64;
     let mut c = DMatrix::zeros(d, d);
     for g in &gradients {
         let centred = g - &mean;
@@ -51,12 +59,18 @@ pub fn optimal_learning_rate<M: QuadraticModel + ?Sized>(
 ) -> Result<Option<f64>> {
     let n = model.data_size();
     if batch_size == 0 || batch_size > n {
-        return Err(Error::BatchSize { batch_size, data_size: n });
+        return Err(Error::BatchSize {
+            batch_size,
+            data_size: n,
+        });
     }
-    let gamma = batching.finite_population_factor(n, batch_size).unwrap_or(1.0);
+    let gamma = batching
+        .finite_population_factor(n, batch_size)
+        .unwrap_or(1.0);
     let trace = gradient_noise_covariance(model, optimum).trace();
     let denominator = gamma * n as f64 * trace;
-    Ok((denominator > 0.0).then(|| 2.0 * model.dimension() as f64 * batch_size as f64 / denominator))
+    Ok((denominator > 0.0)
+        .then(|| 2.0 * model.dimension() as f64 * batch_size as f64 / denominator))
 }
 
 /// Temperature of minibatch (natural-)gradient descent (Smith et al. 2018).
@@ -75,9 +89,20 @@ pub fn optimal_learning_rate<M: QuadraticModel + ?Sized>(
 /// assert_eq!(smith_temperature(0.1, 1000, 50, Batching::WithReplacement), 1.0);
 /// assert_eq!(smith_temperature(0.1, 1000, 1000, Batching::WithoutReplacement), 0.0);
 /// ```
-pub fn smith_temperature(step_size: f64, data_size: usize, batch_size: usize, batching: Batching) -> f64 {
+pub fn smith_temperature(
+    step_size: f64,
+    data_size: usize,
+    batch_size: usize,
+    batching: Batching,
+) -> f64 {
     // Reshuffled batches have, at each step, the marginal law of a without-replacement batch.
-    let scheme = if batching == Batching::Reshuffle { Batching::WithoutReplacement } else { batching };
-    let gamma = scheme.finite_population_factor(data_size, batch_size).unwrap_or(1.0);
+    let scheme = if batching == Batching::Reshuffle {
+        Batching::WithoutReplacement
+    } else {
+        batching
+    };
+    let gamma = scheme
+        .finite_population_factor(data_size, batch_size)
+        .unwrap_or(1.0);
     gamma * step_size * data_size as f64 / (2.0 * batch_size as f64)
 }

@@ -10,18 +10,29 @@ use sgbayes::models::{GaussianMean, LinearRegression};
 
 /// Stable 64-bit FNV-1a hash of a test name: the per-test seed (adding a test changes no other seed).
 pub fn seed_of(name: &str) -> u64 {
-    name.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 /// A random linear regression: features N(0,1)·scale, targets from a random θ₀ plus noise.
 pub fn random_linear_regression(d: usize, n: usize, seed: u64) -> LinearRegression {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let truth: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
-    let features: Vec<Vec<f64>> = (0..n).map(|_| (0..d).map(|_| rng.sample::<f64, _>(StandardNormal)).collect()).collect();
+    let features: Vec<Vec<f64>> = (0..n)
+        .map(|_| {
+            (0..d)
+                .map(|_| rng.sample::<f64, _>(StandardNormal))
+                .collect()
+        })
+        .collect();
     let noise_variance = rng.gen_range(0.5..2.0);
     let targets = features
         .iter()
-        .map(|x| x.iter().zip(&truth).map(|(a, b)| a * b).sum::<f64>() + rng.sample::<f64, _>(StandardNormal) * f64::sqrt(noise_variance))
+        .map(|x| {
+            x.iter().zip(&truth).map(|(a, b)| a * b).sum::<f64>()
+                + rng.sample::<f64, _>(StandardNormal) * f64::sqrt(noise_variance)
+        })
         .collect();
     let prior_precision = rng.gen_range(0.5..2.0);
     LinearRegression::new(features, targets, noise_variance, prior_precision).unwrap()
@@ -40,8 +51,16 @@ pub fn random_gaussian_mean(d: usize, n: usize, seed: u64) -> GaussianMean {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let curvature = random_spd(d, 5.0, &mut rng);
     let curvature = (&curvature + curvature.transpose()) * 0.5;
-    let centres = (0..n).map(|_| (0..d).map(|_| rng.sample::<f64, _>(StandardNormal) * 1.5 + 0.5).collect()).collect();
-    let prior_mean = (0..d).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+    let centres = (0..n)
+        .map(|_| {
+            (0..d)
+                .map(|_| rng.sample::<f64, _>(StandardNormal) * 1.5 + 0.5)
+                .collect()
+        })
+        .collect();
+    let prior_mean = (0..d)
+        .map(|_| rng.sample::<f64, _>(StandardNormal))
+        .collect();
     GaussianMean::new(curvature, centres, prior_mean, rng.gen_range(0.5..2.0)).unwrap()
 }
 
@@ -65,8 +84,10 @@ pub fn enumerate_batches(n: usize, b: usize, batching: Batching) -> Vec<(Vec<usi
                 .collect()
         }
         Batching::WithoutReplacement => {
-            let subsets: Vec<Vec<usize>> =
-                (0u32..(1 << n)).filter(|m| m.count_ones() as usize == b).map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect()).collect();
+            let subsets: Vec<Vec<usize>> = (0u32..(1 << n))
+                .filter(|m| m.count_ones() as usize == b)
+                .map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect())
+                .collect();
             let p = 1.0 / subsets.len() as f64;
             subsets.into_iter().map(|s| (s, p)).collect()
         }
@@ -77,7 +98,10 @@ pub fn enumerate_batches(n: usize, b: usize, batching: Batching) -> Vec<(Vec<usi
 /// Brute-force stationary mean and covariance of z' = M_S z + c_S + noise from an explicit list of
 /// (probability, M_S, c_S) and the noise covariance, by the full (n²-dimensional) vec Kronecker
 /// system — an implementation independent of the crate's vech engine.
-pub fn brute_force_law(pieces: &[(f64, DMatrix<f64>, DVector<f64>)], noise: &DMatrix<f64>) -> (DVector<f64>, DMatrix<f64>) {
+pub fn brute_force_law(
+    pieces: &[(f64, DMatrix<f64>, DVector<f64>)],
+    noise: &DMatrix<f64>,
+) -> (DVector<f64>, DMatrix<f64>) {
     let n = noise.nrows();
     let mut mean_m = DMatrix::zeros(n, n);
     let mut mean_c = DVector::zeros(n);
@@ -94,7 +118,10 @@ pub fn brute_force_law(pieces: &[(f64, DMatrix<f64>, DVector<f64>)], noise: &DMa
         q += &u * u.transpose() * *p;
     }
     let vec_q = DVector::from_column_slice(q.as_slice());
-    let vec_sigma = (DMatrix::identity(n * n, n * n) - kron).lu().solve(&vec_q).unwrap();
+    let vec_sigma = (DMatrix::identity(n * n, n * n) - kron)
+        .lu()
+        .solve(&vec_q)
+        .unwrap();
     (mean, DMatrix::from_column_slice(n, n, vec_sigma.as_slice()))
 }
 

@@ -1,0 +1,282 @@
+//! The command-line contract end to end: exit codes, JSON shapes and clean errors.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn sgbayes(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sgbayes"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sgbayes-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn problem_file(name: &str) -> String {
+    let (code, out, _) = sgbayes(&[
+        "problem",
+        "linear-regression",
+        "--dim",
+        "2",
+        "--data",
+        "40",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(code, 0);
+    let path = temp(name);
+    std::fs::write(&path, out).unwrap();
+    path.display().to_string()
+}
+
+fn assert_clean_error((code, _, err): (i32, String, String), what: &str) {
+    assert_eq!(code, 2, "{what}: exit code {code}, stderr {err}");
+    assert!(
+        !err.contains("panicked") && err.trim().lines().count() == 1,
+        "{what}: {err}"
+    );
+}
+
+#[test]
+fn theory_prints_the_contract_keys() {
+    let p = problem_file("theory.json");
+    let (code, out, err) = sgbayes(&[
+        "theory",
+        "--problem",
+        &p,
+        "--sampler",
+        "sgd",
+        "--eps",
+        "0.1",
+        "--batch",
+        "4",
+        "--batching",
+        "without-replacement",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["posterior", "stationary", "stationary_continuous"] {
+        assert_eq!(j[key]["covariance"].as_array().unwrap().len(), 2);
+        assert_eq!(j[key]["mean"].as_array().unwrap().len(), 2);
+    }
+    for key in ["kl_stationary_to_posterior", "temperature", "optimal_eps"] {
+        assert!(j[key].is_number(), "{key}: {}", j[key]);
+    }
+}
+
+#[test]
+fn sample_then_check_accepts_and_a_wrong_law_rejects() {
+    let p = problem_file("roundtrip.json");
+    let draws = temp("draws.npy").display().to_string();
+    let common = [
+        "--problem",
+        p.as_str(),
+        "--sampler",
+        "sgld",
+        "--eps",
+        "0.005",
+        "--batch",
+        "4",
+        "--batching",
+        "with-replacement",
+    ];
+    let mut args = vec!["sample"];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&[
+        "--steps",
+        "200000",
+        "--burn-in",
+        "2000",
+        "--thin",
+        "5",
+        "--seed",
+        "3",
+        "--out",
+        &draws,
+    ]);
+    let (code, out, err) = sgbayes(&args);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["draws"], 40000);
+    let mut args = vec!["check"];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&["--draws", &draws, "--alpha", "1e-6"]);
+    let (code, out, err) = sgbayes(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    // The same draws judged as SGD draws at another step size: inconsistent.
+    let (code, out, _) = sgbayes(&[
+        "check",
+        "--problem",
+        &p,
+        "--sampler",
+        "sgld",
+        "--eps",
+        "0.02",
+        "--batch",
+        "4",
+        "--batching",
+        "with-replacement",
+        "--draws",
+        &draws,
+        "--alpha",
+        "1e-6",
+    ]);
+    assert_eq!(code, 1, "{out}");
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors_with_exit_code_two() {
+    let p = problem_file("bad.json");
+    let base = |eps: &str, batch: &str| -> Vec<String> {
+        [
+            "theory",
+            "--problem",
+            &p,
+            "--sampler",
+            "sgld",
+            "--eps",
+            eps,
+            "--batch",
+            batch,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    for (eps, batch, what) in [
+        ("0", "3", "eps 0"),
+        ("-1", "3", "negative eps"),
+        ("nan", "3", "NaN eps"),
+        ("inf", "3", "infinite eps"),
+        ("100", "3", "past limit"),
+        ("0.01", "0", "batch 0"),
+        ("0.01", "41", "batch > N"),
+    ] {
+        let args = base(eps, batch);
+        assert_clean_error(
+            sgbayes(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+            what,
+        );
+    }
+    // Reshuffling has no closed form yet.
+    let mut args = base("0.01", "4");
+    args.extend(["--batching".to_string(), "reshuffle".to_string()]);
+    assert_clean_error(
+        sgbayes(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        "reshuffle",
+    );
+    // Malformed and inconsistent problem files.
+    for (name, text) in [
+        ("malformed.json", "{not json"),
+        (
+            "ragged.json",
+            r#"{"model":"linear_regression","features":[[1,2],[3]],"targets":[1,2],"noise_variance":1,"prior_precision":1}"#,
+        ),
+        (
+            "targets.json",
+            r#"{"model":"linear_regression","features":[[1,2],[3,4]],"targets":[1],"noise_variance":1,"prior_precision":1}"#,
+        ),
+        (
+            "sigma.json",
+            r#"{"model":"linear_regression","features":[[1,2],[3,4]],"targets":[1,2],"noise_variance":-1,"prior_precision":1}"#,
+        ),
+        (
+            "unknown.json",
+            r#"{"model":"logistic","features":[[1]],"targets":[1]}"#,
+        ),
+        (
+            "notpd.json",
+            r#"{"model":"gaussian_mean","curvature":[[1,2],[2,1]],"centres":[[0,0]],"prior_mean":[0,0],"prior_precision":1}"#,
+        ),
+    ] {
+        let path = temp(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.display().to_string();
+        assert_clean_error(
+            sgbayes(&[
+                "theory",
+                "--problem",
+                &path,
+                "--sampler",
+                "sgld",
+                "--eps",
+                "0.01",
+                "--batch",
+                "1",
+            ]),
+            name,
+        );
+    }
+    // Malformed draws and mismatched dimensions.
+    let junk = temp("junk.npy");
+    std::fs::write(&junk, b"not an npy file").unwrap();
+    let junk = junk.display().to_string();
+    assert_clean_error(
+        sgbayes(&[
+            "check",
+            "--problem",
+            &p,
+            "--sampler",
+            "sgld",
+            "--eps",
+            "0.01",
+            "--batch",
+            "4",
+            "--draws",
+            &junk,
+        ]),
+        "junk npy",
+    );
+    let three = temp("three.npy");
+    sgbayes::problem::write_draws(&three, &vec![0.0; 300], 3).unwrap();
+    let three = three.display().to_string();
+    assert_clean_error(
+        sgbayes(&[
+            "check",
+            "--problem",
+            &p,
+            "--sampler",
+            "sgld",
+            "--eps",
+            "0.01",
+            "--batch",
+            "4",
+            "--draws",
+            &three,
+        ]),
+        "dimension mismatch",
+    );
+    let missing = temp("missing.npy").display().to_string();
+    assert_clean_error(
+        sgbayes(&[
+            "check",
+            "--problem",
+            &p,
+            "--sampler",
+            "sgld",
+            "--eps",
+            "0.01",
+            "--batch",
+            "4",
+            "--draws",
+            &missing,
+        ]),
+        "missing file",
+    );
+}
+
+#[test]
+fn reproduce_list_runs() {
+    let (code, out, _) = sgbayes(&["reproduce", "list"]);
+    assert_eq!(code, 0);
+    assert!(!out.trim().is_empty());
+}

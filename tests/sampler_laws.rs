@@ -1,0 +1,380 @@
+//! Statistical tests (tiers 2–3): draws of the real samplers against their exact stationary law,
+//! and power checks against deliberately wrong samplers.
+//!
+//! Null law: the chain's stationary mean m and covariance Σ from `theory::affine_map` (exact in
+//! discrete time, including state-dependent minibatch noise). Statistic: `stats::gaussian_moment_test`
+//! — whitened functionals z_i, z_i² − 1, z_i z_j, |z|² − d, each a batch-means t-test (≥ 20 batches
+//! of ≥ 20 τ̂), Bonferroni-combined. Starting at the stationary mean and discarding 20 τ steps
+//! makes the initial transient negligible (its covariance error decays like ρ(T)^t).
+//!
+//! False-positive budget (design card §2): each proptest case runs at α = 1e-7
+//! (`stats::budget::ALPHA_PROPTEST_CASE`), each fixed assertion at α = 1e-6; this file makes
+//! 4 × 12 proptest cases + 4 fixed acceptances = 4.8e-6 + 4e-6 < 1e-5, well inside the suite
+//! budget α_suite = 1e-3.
+//!
+//! Power: every wrong sampler below changes a tested functional by ≥ 0.3 sd (most by ≫ 1 sd);
+//! with N_eff ≥ 63.7/δ² ≈ 700 at α = 1e-6, β = 1e-3 they are rejected; the runs below have
+//! N_eff in the thousands (printed on failure).
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use sgbayes::batching::{minibatch_gradient, Batching};
+use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::models::{Model, QuadraticModel};
+use sgbayes::samplers::{self, Sampler};
+use sgbayes::stats::budget::{ALPHA_ASSERTION, ALPHA_PROPTEST_CASE};
+use sgbayes::stats::{gaussian_moment_test, MomentTestReport};
+use sgbayes::theory;
+
+/// Largest ε (bisection, 40 halvings of the bracket) with a mean-square stationary law.
+fn mean_square_limit(model: &dyn QuadraticModel, config: &SamplerConfig) -> f64 {
+    let mut c = *config;
+    let (mut lo, mut hi) = (0.0, theory::stability_limit(config, model));
+    for _ in 0..40 {
+        c.step_size = 0.5 * (lo + hi);
+        let stable = theory::affine_map(&c, model)
+            .map(|m| m.stationary_law().is_ok())
+            .unwrap_or(false);
+        if stable {
+            lo = c.step_size;
+        } else {
+            hi = c.step_size;
+        }
+    }
+    lo
+}
+
+/// Runs `sampler` (or the configured one) from the stationary mean and tests its draws against the
+/// exact law of `law_config`.
+fn run_and_test(
+    model: &dyn QuadraticModel,
+    law_config: &SamplerConfig,
+    run_config: &SamplerConfig,
+    sampler: Option<Box<dyn Sampler>>,
+    steps: usize,
+    seed: u64,
+    alpha: f64,
+) -> MomentTestReport {
+    let law = theory::affine_map(law_config, model)
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+    let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
+    let sampler = sampler.unwrap_or_else(|| {
+        samplers::build(run_config, model.dimension(), model.data_size()).unwrap()
+    });
+    let mut chain = Chain::with_sampler(
+        model,
+        sampler,
+        run_config.batching,
+        run_config.batch_size,
+        law.mean.as_slice(),
+        seed,
+    )
+    .unwrap();
+    let burn_in = (20.0 * tau).ceil() as usize;
+    let out = chain.run(
+        &ChainSettings {
+            steps,
+            burn_in,
+            thin: 1,
+            seed,
+        },
+        |_| {},
+    );
+    gaussian_moment_test(&out.draws, &law.mean, &law.covariance, alpha).unwrap()
+}
+
+fn spectral_radius(m: &nalgebra::DMatrix<f64>) -> f64 {
+    m.complex_eigenvalues()
+        .iter()
+        .map(|z| z.norm())
+        .fold(0.0, f64::max)
+}
+
+/// The proptest body: random problem and configuration, correct sampler, must be accepted.
+fn correct_sampler_is_accepted(
+    kind: SamplerKind,
+    batching: Batching,
+    d: usize,
+    n: usize,
+    b: usize,
+    fraction: f64,
+    seed: u64,
+    regression: bool,
+) -> Result<(), TestCaseError> {
+    let model: Box<dyn QuadraticModel> = if regression {
+        Box::new(random_linear_regression(d, n, seed))
+    } else {
+        Box::new(random_gaussian_mean(d, n, seed))
+    };
+    let mut config = SamplerConfig {
+        kind,
+        step_size: 1.0,
+        batch_size: b,
+        batching,
+    };
+    let mean_limit = theory::stability_limit(&config, model.as_ref());
+    // ε: a fraction of the mean-stability limit, and at most 1/5 of the mean-square limit so that
+    // the fourth moments the covariance functionals need exist.
+    config.step_size =
+        (fraction * mean_limit).min(0.2 * mean_square_limit(model.as_ref(), &config));
+    let law = theory::affine_map(&config, model.as_ref())
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+    let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
+    // 2000 τ steps: ≥ 20 batches of ≥ 20 τ̂ with room to spare; capped to keep each case < 1 s.
+    let steps = ((2000.0 * tau) as usize).clamp(40_000, 3_000_000);
+    prop_assume!(law.covariance.amax() > 1e-12); // a point mass (SGD, B = N without replacement) has nothing to test
+    let report = run_and_test(
+        model.as_ref(),
+        &config,
+        &config,
+        None,
+        steps,
+        seed ^ 0x5eed,
+        ALPHA_PROPTEST_CASE,
+    );
+    prop_assert!(!report.reject, "{config:?} d={d} N={n}: {report}");
+    Ok(())
+}
+
+fn problem_strategy() -> impl Strategy<Value = (usize, usize, usize, f64, u64, bool)> {
+    (1usize..=6)
+        .prop_flat_map(|d| (Just(d), (5usize.max(3 * d))..=200))
+        .prop_flat_map(|(d, n)| {
+            (
+                Just(d),
+                Just(n),
+                1..=n,
+                0.1f64..0.4,
+                any::<u64>(),
+                any::<bool>(),
+            )
+        })
+}
+
+fn config_cases() -> ProptestConfig {
+    ProptestConfig {
+        cases: 12,
+        rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(common::seed_of("sampler-laws")),
+        max_shrink_iters: 8,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config_cases())]
+
+    #[test]
+    fn sgld_with_replacement_draws_match_exact_law((d, n, b, f, seed, reg) in problem_strategy()) {
+        correct_sampler_is_accepted(SamplerKind::Sgld, Batching::WithReplacement, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sgld_without_replacement_draws_match_exact_law((d, n, b, f, seed, reg) in problem_strategy()) {
+        correct_sampler_is_accepted(SamplerKind::Sgld, Batching::WithoutReplacement, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sgd_with_replacement_draws_match_exact_law((d, n, b, f, seed, reg) in problem_strategy()) {
+        correct_sampler_is_accepted(SamplerKind::Sgd, Batching::WithReplacement, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sgd_without_replacement_draws_match_exact_law((d, n, b, f, seed, reg) in problem_strategy()) {
+        correct_sampler_is_accepted(SamplerKind::Sgd, Batching::WithoutReplacement, d, n, b, f, seed, reg)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Power: deliberately wrong samplers must be rejected.
+
+/// SGLD whose injected noise is √(2ε) instead of √ε (the η-convention noise with the ε/2 drift).
+struct SgldDoubleNoise {
+    step_size: f64,
+    gradient: Vec<f64>,
+}
+
+impl Sampler for SgldDoubleNoise {
+    fn state_dimension(&self) -> usize {
+        self.gradient.len()
+    }
+    fn noise_dimension(&self) -> usize {
+        self.gradient.len()
+    }
+    fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
+        minibatch_gradient(model, state, batch, &mut self.gradient);
+        for ((t, g), xi) in state.iter_mut().zip(&self.gradient).zip(noise) {
+            *t += -0.5 * self.step_size * g + (2.0 * self.step_size).sqrt() * xi;
+        }
+    }
+}
+
+/// SGLD whose minibatch gradient forgets the N/B scaling.
+struct SgldNoRescaling {
+    step_size: f64,
+    gradient: Vec<f64>,
+}
+
+impl Sampler for SgldNoRescaling {
+    fn state_dimension(&self) -> usize {
+        self.gradient.len()
+    }
+    fn noise_dimension(&self) -> usize {
+        self.gradient.len()
+    }
+    fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
+        model.prior_gradient(state, &mut self.gradient);
+        for &i in batch {
+            model.add_example_gradient(i, state, 1.0, &mut self.gradient);
+        }
+        for ((t, g), xi) in state.iter_mut().zip(&self.gradient).zip(noise) {
+            *t += -0.5 * self.step_size * g + self.step_size.sqrt() * xi;
+        }
+    }
+}
+
+fn power_problem() -> (sgbayes::models::LinearRegression, SamplerConfig) {
+    let model = random_linear_regression(2, 50, seed_of("power-problem"));
+    let mut config = SamplerConfig {
+        kind: SamplerKind::Sgld,
+        step_size: 1.0,
+        batch_size: 5,
+        batching: Batching::WithReplacement,
+    };
+    config.step_size = 0.1 * theory::stability_limit(&config, &model);
+    (model, config)
+}
+
+#[test]
+fn sgld_power_setting_accepts_the_correct_sampler() {
+    let (model, config) = power_problem();
+    let report = run_and_test(
+        &model,
+        &config,
+        &config,
+        None,
+        400_000,
+        seed_of("power-correct"),
+        ALPHA_ASSERTION,
+    );
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn sgld_with_doubled_noise_variance_is_rejected() {
+    let (model, config) = power_problem();
+    let wrong = Box::new(SgldDoubleNoise {
+        step_size: config.step_size,
+        gradient: vec![0.0; 2],
+    });
+    let report = run_and_test(
+        &model,
+        &config,
+        &config,
+        Some(wrong),
+        400_000,
+        seed_of("power-noise"),
+        ALPHA_ASSERTION,
+    );
+    assert!(report.reject, "noise √(2ε) not detected: {report}");
+}
+
+#[test]
+fn sgld_without_n_over_b_scaling_is_rejected() {
+    let (model, config) = power_problem();
+    let wrong = Box::new(SgldNoRescaling {
+        step_size: config.step_size,
+        gradient: vec![0.0; 2],
+    });
+    let report = run_and_test(
+        &model,
+        &config,
+        &config,
+        Some(wrong),
+        400_000,
+        seed_of("power-scaling"),
+        ALPHA_ASSERTION,
+    );
+    assert!(report.reject, "dropped N/B not detected: {report}");
+}
+
+/// SGD run with replacement but judged against the without-replacement law (γ = 10/19 ≈ 0.53
+/// shrinks the minibatch covariance by about half), and the matching acceptance.
+#[test]
+fn sgd_with_replacement_draws_fail_the_without_replacement_law() {
+    let model = random_linear_regression(2, 20, seed_of("power-gamma"));
+    let mut with = SamplerConfig {
+        kind: SamplerKind::Sgd,
+        step_size: 1.0,
+        batch_size: 10,
+        batching: Batching::WithReplacement,
+    };
+    with.step_size = 0.2 * theory::stability_limit(&with, &model);
+    let without = SamplerConfig {
+        batching: Batching::WithoutReplacement,
+        ..with
+    };
+    let report = run_and_test(
+        &model,
+        &without,
+        &with,
+        None,
+        400_000,
+        seed_of("power-gamma-run"),
+        ALPHA_ASSERTION,
+    );
+    assert!(
+        report.reject,
+        "with/without replacement swap not detected: {report}"
+    );
+    let report = run_and_test(
+        &model,
+        &with,
+        &with,
+        None,
+        400_000,
+        seed_of("power-gamma-run"),
+        ALPHA_ASSERTION,
+    );
+    assert!(!report.reject, "{report}");
+    let report = run_and_test(
+        &model,
+        &without,
+        &without,
+        None,
+        400_000,
+        seed_of("power-gamma-run"),
+        ALPHA_ASSERTION,
+    );
+    assert!(!report.reject, "{report}");
+}
+
+/// Same seed, same bits: two runs agree exactly.
+#[test]
+fn same_seed_gives_the_same_bits() {
+    let (model, config) = power_problem();
+    let run = || {
+        let mut chain = Chain::new(&model, &config, &[0.0, 0.0], 42).unwrap();
+        chain
+            .run(
+                &ChainSettings {
+                    steps: 1000,
+                    burn_in: 10,
+                    thin: 3,
+                    seed: 42,
+                },
+                |_| {},
+            )
+            .draws
+    };
+    let (a, b) = (run(), run());
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
