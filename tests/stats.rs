@@ -349,12 +349,14 @@ fn streaming_moments_rejects_bad_input() {
 
 /// `autocorrelation` and `integrated_autocorrelation_time` agree with a naive
 /// implementation of the definitions to 1e-10 relative on AR(1) series
-/// (φ ∈ {−0.3, 0.3, 0.7, 0.95}, n = 500), and at least one series exercises
-/// the monotone correction (initial positive ≠ initial monotone).
+/// (φ ∈ {−0.9, −0.3, 0.3, 0.7, 0.95}, n = 500), at least one series
+/// exercises the monotone correction (initial positive ≠ initial monotone),
+/// and the antithetic φ = −0.9 series (τ = 0.053) hits the floor
+/// `1 / log10(n)`.
 #[test]
 fn geyer_estimator_matches_definition() {
     let mut monotone_mattered = false;
-    for (stream, phi) in [-0.3, 0.3, 0.7, 0.95].into_iter().enumerate() {
+    for (stream, phi) in [-0.9, -0.3, 0.3, 0.7, 0.95].into_iter().enumerate() {
         let mut rng = rng_for("geyer_estimator_matches_definition", stream as u64);
         let x: Vec<f64> = ar1_series(&mut rng, 500, phi)
             .iter()
@@ -368,6 +370,10 @@ fn geyer_estimator_matches_definition() {
             500.0 / tau,
             max_relative = 1e-14
         );
+        if phi == -0.9 {
+            assert_eq!(tau, 1.0 / 500f64.log10());
+            assert_eq!(tau, sgbayes::stats::autocorrelation::tau_floor(500));
+        }
 
         let rho = autocorrelation(&x, 5).unwrap();
         let mean = x.iter().sum::<f64>() / 500.0;
