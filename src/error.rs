@@ -58,6 +58,12 @@ pub enum Error {
         /// Spectral radius of E[M_S].
         spectral_radius: f64,
     },
+    /// The solved second-moment equation has a residual above tolerance (ill-conditioning).
+    #[error("the exact stationary covariance could not be computed accurately (relative residual {relative_residual:.2e} > 1e-8): the problem is too ill-conditioned at this step size")]
+    IllConditioned {
+        /// max|Σ − T(Σ) − Q| / max(|Σ|, |Q|).
+        relative_residual: f64,
+    },
     /// The batch size is outside `1..=N`.
     #[error("batch size must satisfy 1 <= B <= N = {data_size}, got {batch_size}")]
     BatchSize {

@@ -153,6 +153,9 @@ impl Problem {
     }
 }
 
+/// Largest number of feature values N·D a generated problem may have (800 MB of f64).
+pub const MAX_GENERATED_VALUES: usize = 100_000_000;
+
 /// Generates a synthetic Bayesian linear regression problem.
 ///
 /// Features x_ij ~ N(0, 1); true parameter θ₀ ~ N(0, λ⁻¹ I) (a draw from the prior); targets

@@ -120,12 +120,26 @@ fn theory(args: &SamplerArgs) -> CommandResult {
     Ok(0)
 }
 
+/// Largest number of kept values (draws × D) `sample` holds in memory (4 GB of f64).
+const MAX_DRAW_VALUES: usize = 500_000_000;
+
+/// The problem's dimension if the file can be read cheaply, else 1 (the real read reports errors).
+fn args_dimension_hint(args: &SamplerArgs) -> usize {
+    Problem::read(&args.problem)
+        .map(|p| p.model().dimension())
+        .unwrap_or(1)
+}
+
 fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) -> CommandResult {
     if settings.thin == 0 {
         return Err("--thin must be at least 1".into());
     }
     if settings.steps / settings.thin == 0 {
         return Err("--steps / --thin leaves no draws to write".into());
+    }
+    if (settings.steps / settings.thin).saturating_mul(args_dimension_hint(args)) > MAX_DRAW_VALUES
+    {
+        return Err(format!("--steps / --thin would keep more than {MAX_DRAW_VALUES} values; thin more or run fewer steps"));
     }
     let config = args.config();
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;

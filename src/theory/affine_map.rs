@@ -28,6 +28,13 @@ use super::lyapunov::{solve_continuous_lyapunov, SteinOperator};
 use crate::batching::Batching;
 use crate::error::{Error, Result};
 
+/// Largest state dimension the dense exact solver accepts (its system has n(n+1)/2 = 2080
+/// unknowns at n = 64: 35 MB and a few seconds).
+pub const MAX_STATE_DIMENSION: usize = 64;
+
+/// Largest accepted relative residual max|Σ − T(Σ) − Q| / max(|Σ|, |Q|) of the solved equation.
+pub const RESIDUAL_TOLERANCE: f64 = 1e-8;
+
 /// The per-example matrices M_i of an affine random map.
 #[derive(Debug, Clone)]
 pub enum ExampleMatrices {
@@ -111,6 +118,14 @@ impl AffineRandomMap {
             });
         }
         let n = offsets[0].len();
+        if n > MAX_STATE_DIMENSION {
+            return Err(Error::Invalid {
+                what: "state dimension".into(),
+                why: format!(
+                    "{n} exceeds the exact solver's limit of {MAX_STATE_DIMENSION} (its dense second-moment system has n(n+1)/2 unknowns)"
+                ),
+            });
+        }
         let check = |what: &str, rows: usize, cols: usize| -> Result<()> {
             if rows != n || cols != n {
                 return Err(Error::DimensionMismatch {
@@ -271,12 +286,22 @@ impl AffineRandomMap {
         if Cholesky::new(symmetrize(&certificate)).is_none() {
             return Err(Error::MeanSquareUnstable);
         }
-        let covariance = operator
-            .solve(&self.noise_at(&mean))
-            .ok_or(Error::MeanSquareUnstable)?;
+        let noise = self.noise_at(&mean);
+        let covariance = symmetrize(&operator.solve(&noise).ok_or(Error::MeanSquareUnstable)?);
+        // Residual of the generalised Stein equation, computed directly (not in vech form).
+        let mut residual =
+            &covariance - &mean_matrix * &covariance * mean_matrix.transpose() - &noise;
+        for d in &deviations {
+            residual -= d * &covariance * d.transpose() * weight;
+        }
+        let scale = covariance.amax().max(noise.amax()).max(f64::MIN_POSITIVE);
+        let relative_residual = residual.amax() / scale;
+        if !(relative_residual <= RESIDUAL_TOLERANCE) {
+            return Err(Error::IllConditioned { relative_residual });
+        }
         Ok(StationaryLaw {
             mean,
-            covariance: symmetrize(&covariance),
+            covariance,
             mean_matrix,
         })
     }

@@ -12,10 +12,12 @@ mod sampler_maps;
 mod summary;
 mod tuning;
 
-pub use affine_map::{AffineRandomMap, ExampleMatrices, StationaryLaw};
+pub use affine_map::{
+    AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
+};
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
-pub use posterior::exact_posterior;
+pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
 pub use sampler_maps::{affine_map, gradient_step_scales, largest_curvature, stability_limit};
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};

@@ -6,6 +6,9 @@ use super::gaussian::{symmetrize, GaussianLaw};
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
 
+/// Largest dimension for which the dense posterior (d×d matrices) is formed.
+pub const MAX_POSTERIOR_DIMENSION: usize = 4096;
+
 /// Exact Gaussian posterior N(μ, P⁻¹) of a quadratic model.
 ///
 /// # Formula
@@ -21,6 +24,13 @@ use crate::models::QuadraticModel;
 /// assert!((post.covariance[(0, 0)] - 1.0 / 3.0).abs() < 1e-12);
 /// ```
 pub fn exact_posterior<M: QuadraticModel + ?Sized>(model: &M) -> Result<GaussianLaw> {
+    let d = model.dimension();
+    if d > MAX_POSTERIOR_DIMENSION {
+        return Err(Error::Invalid {
+            what: "dimension".into(),
+            why: format!("{d} exceeds the dense posterior's limit of {MAX_POSTERIOR_DIMENSION}"),
+        });
+    }
     let precision = symmetrize(&model.posterior_precision());
     let chol = Cholesky::new(precision).ok_or_else(|| Error::NotPositiveDefinite {
         what: "posterior precision".into(),
