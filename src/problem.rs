@@ -188,6 +188,12 @@ pub fn generate_linear_regression(
             why: "must be positive and finite".into(),
         });
     }
+    if dimension.saturating_mul(data_size) > MAX_GENERATED_VALUES {
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: format!("N·D = {data_size}·{dimension} exceeds the limit of {MAX_GENERATED_VALUES} feature values"),
+        });
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
     let truth: Vec<f64> = (0..dimension)

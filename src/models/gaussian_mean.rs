@@ -87,13 +87,24 @@ impl GaussianMean {
                 why: format!("must be positive and finite, got {prior_precision}"),
             });
         }
-        Ok(Self {
+        let model = Self {
             curvature,
             centres: flat,
             dimension,
             prior_mean: DVector::from_vec(prior_mean),
             prior_precision,
-        })
+        };
+        // Derived quantities must be finite too (inputs of 1e200 overflow the precision), and a
+        // non-finite matrix would stall the eigen-solvers downstream.
+        ensure_finite(
+            "posterior precision λI + N A (inputs too large)",
+            model.posterior_precision().iter(),
+        )?;
+        ensure_finite(
+            "λ m₀ + A Σ z_i (inputs too large)",
+            model.normal_equations_rhs().iter(),
+        )?;
+        Ok(model)
     }
 
     /// Centre z_i.

@@ -85,13 +85,24 @@ impl LinearRegression {
                 });
             }
         }
-        Ok(Self {
+        let model = Self {
             dimension,
             features: flat,
             targets,
             noise_variance,
             prior_precision,
-        })
+        };
+        // Derived quantities must be finite too (inputs of 1e200 overflow the precision), and a
+        // non-finite matrix would stall the eigen-solvers downstream.
+        ensure_finite(
+            "posterior precision λI + XᵀX/σ² (inputs too large)",
+            model.posterior_precision().iter(),
+        )?;
+        ensure_finite(
+            "Xᵀy/σ² (inputs too large)",
+            model.normal_equations_rhs().iter(),
+        )?;
+        Ok(model)
     }
 
     /// Feature row x_i.
