@@ -16,10 +16,25 @@ fn sgld_steps(c: &mut Criterion) {
     group.throughput(Throughput::Elements(steps as u64));
     for d in [2usize, 10, 100] {
         let model = generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
-        let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 1e-4, batch_size: 32, batching: Batching::WithReplacement };
+        let config = SamplerConfig {
+            kind: SamplerKind::Sgld,
+            step_size: 1e-4,
+            batch_size: 32,
+            batching: Batching::WithReplacement,
+        };
         group.bench_with_input(BenchmarkId::from_parameter(d), &d, |bench, &d| {
             let mut chain = Chain::new(&model, &config, &vec![0.0; d], 7).unwrap();
-            bench.iter(|| chain.run(&ChainSettings { steps, burn_in: 0, thin: steps, seed: 7 }, |_| {}));
+            bench.iter(|| {
+                chain.run(
+                    &ChainSettings {
+                        steps,
+                        burn_in: 0,
+                        thin: steps,
+                        seed: 7,
+                    },
+                    |_| {},
+                )
+            });
         });
     }
     group.finish();
@@ -30,9 +45,19 @@ fn exact_law(c: &mut Criterion) {
     group.sample_size(10);
     for d in [2usize, 5, 10, 20] {
         let model = generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
-        let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 1e-4, batch_size: 32, batching: Batching::WithReplacement };
+        let config = SamplerConfig {
+            kind: SamplerKind::Sgld,
+            step_size: 1e-4,
+            batch_size: 32,
+            batching: Batching::WithReplacement,
+        };
         group.bench_with_input(BenchmarkId::from_parameter(d), &d, |bench, _| {
-            bench.iter(|| theory::affine_map(&config, &model).unwrap().stationary_law().unwrap());
+            bench.iter(|| {
+                theory::affine_map(&config, &model)
+                    .unwrap()
+                    .stationary_law()
+                    .unwrap()
+            });
         });
     }
     group.finish();

@@ -280,3 +280,107 @@ fn reproduce_list_runs() {
     assert_eq!(code, 0);
     assert!(!out.trim().is_empty());
 }
+
+/// The samplers of issue 3 through theory, sample and check: the contract keys, the θ-marginal
+/// shapes, and a round trip whose check runs at α = 1e-6 (one statistical assertion per sampler).
+#[test]
+fn momentum_samplers_work_through_theory_sample_and_check() {
+    let p = problem_file("momentum.json");
+    let cases: [&[&str]; 2] = [
+        &[
+            "--sampler",
+            "sgd-momentum",
+            "--damping",
+            "0.3",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sghmc",
+            "--friction",
+            "0.2",
+            "--noise-estimate",
+            "0.05",
+            "--eps",
+            "0.0005",
+        ],
+    ];
+    for (k, sampler) in cases.iter().enumerate() {
+        let mut base = vec!["--problem", p.as_str(), "--batch", "4"];
+        base.extend_from_slice(sampler);
+        let mut args = vec!["theory"];
+        args.extend_from_slice(&base);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for key in ["posterior", "stationary", "stationary_continuous"] {
+            assert_eq!(j[key]["covariance"].as_array().unwrap().len(), 2);
+            assert_eq!(j[key]["mean"].as_array().unwrap().len(), 2);
+        }
+        assert!(j["kl_stationary_to_posterior"].is_number());
+        let draws = temp(&format!("momentum-{k}.npy")).display().to_string();
+        let mut args = vec!["sample"];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(&[
+            "--steps",
+            "400000",
+            "--burn-in",
+            "5000",
+            "--thin",
+            "4",
+            "--seed",
+            "11",
+            "--out",
+            &draws,
+        ]);
+        let (code, _, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {err}");
+        let mut args = vec!["check"];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(&["--draws", &draws, "--alpha", "1e-6"]);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {out} {err}");
+    }
+}
+
+#[test]
+fn bad_momentum_parameters_exit_2_with_one_line() {
+    let p = problem_file("momentum-bad.json");
+    for extra in [
+        &["--sampler", "sgd-momentum", "--eps", "0.05"][..],
+        &[
+            "--sampler",
+            "sgd-momentum",
+            "--damping",
+            "0",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-momentum",
+            "--damping",
+            "1.5",
+            "--eps",
+            "0.05",
+        ],
+        &["--sampler", "sghmc", "--eps", "0.001"],
+        &[
+            "--sampler",
+            "sghmc",
+            "--friction",
+            "0.1",
+            "--noise-estimate",
+            "0.2",
+            "--eps",
+            "0.001",
+        ],
+        &["--sampler", "sgd", "--damping", "0.5", "--eps", "0.05"],
+        &["--sampler", "sgld", "--friction", "0.5", "--eps", "0.05"],
+    ] {
+        let mut args = vec!["theory", "--problem", p.as_str(), "--batch", "4"];
+        args.extend_from_slice(extra);
+        assert_clean_error(sgbayes(&args), &format!("{extra:?}"));
+    }
+}

@@ -19,24 +19,26 @@ use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
 use sgbayes::theory;
 
-/// Probes (M_S, c_S) of the configured sampler's real step on batch `batch`.
+/// Probes (M_S, c_S) of the configured sampler's real step on batch `batch`: the step from the
+/// zero state gives c_S, from the n unit vectors of the chain state (n = 2d with momentum) the
+/// columns of M_S.
 fn probe_map(
     model: &dyn Model,
     config: &SamplerConfig,
     batch: &[usize],
 ) -> (DMatrix<f64>, DVector<f64>) {
-    let d = model.dimension();
-    let mut sampler = samplers::build(config, d, model.data_size()).unwrap();
+    let mut sampler = samplers::build(config, model.dimension(), model.data_size()).unwrap();
+    let n = sampler.state_dimension();
     let zero_noise = vec![0.0; sampler.noise_dimension()];
-    let mut origin = vec![0.0; d];
+    let mut origin = vec![0.0; n];
     sampler.step(model, &mut origin, batch, &zero_noise);
     let c = DVector::from_vec(origin.clone());
-    let mut m = DMatrix::zeros(d, d);
-    for j in 0..d {
-        let mut state = vec![0.0; d];
+    let mut m = DMatrix::zeros(n, n);
+    for j in 0..n {
+        let mut state = vec![0.0; n];
         state[j] = 1.0;
         sampler.step(model, &mut state, batch, &zero_noise);
-        for i in 0..d {
+        for i in 0..n {
             m[(i, j)] = state[i] - c[i];
         }
     }
@@ -45,19 +47,19 @@ fn probe_map(
 
 /// Probes the noise covariance L Lᵀ of the real step (unit noise vectors, zero state).
 fn probe_noise(model: &dyn Model, config: &SamplerConfig) -> DMatrix<f64> {
-    let d = model.dimension();
-    let mut sampler = samplers::build(config, d, model.data_size()).unwrap();
+    let mut sampler = samplers::build(config, model.dimension(), model.data_size()).unwrap();
+    let n = sampler.state_dimension();
     let k = sampler.noise_dimension();
     let batch: Vec<usize> = (0..config.batch_size).collect();
-    let mut base = vec![0.0; d];
+    let mut base = vec![0.0; n];
     sampler.step(model, &mut base, &batch, &vec![0.0; k]);
-    let mut loading = DMatrix::zeros(d, k);
+    let mut loading = DMatrix::zeros(n, k);
     for j in 0..k {
         let mut noise = vec![0.0; k];
         noise[j] = 1.0;
-        let mut state = vec![0.0; d];
+        let mut state = vec![0.0; n];
         sampler.step(model, &mut state, &batch, &noise);
-        for i in 0..d {
+        for i in 0..n {
             loading[(i, j)] = state[i] - base[i];
         }
     }
@@ -102,12 +104,7 @@ fn stable_config(
     batching: Batching,
     fraction: f64,
 ) -> SamplerConfig {
-    let mut config = SamplerConfig {
-        kind,
-        step_size: 1.0,
-        batch_size: b,
-        batching,
-    };
+    let mut config = SamplerConfig::new(kind, 1.0, b, batching);
     config.step_size = fraction * theory::stability_limit(&config, model);
     while theory::affine_map(&config, model)
         .unwrap()
@@ -119,11 +116,37 @@ fn stable_config(
     config
 }
 
+/// One configuration of every sampler (parameters chosen away from special values).
+fn all_kinds() -> Vec<SamplerKind> {
+    vec![
+        SamplerKind::Sgld,
+        SamplerKind::Sgd,
+        SamplerKind::SgdMomentum { damping: 0.3 },
+        SamplerKind::Sghmc {
+            friction: 0.4,
+            noise_estimate: 0.1,
+        },
+    ]
+}
+
+/// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter.
+fn kind_from(which: usize, p: f64) -> SamplerKind {
+    match which {
+        0 => SamplerKind::Sgld,
+        1 => SamplerKind::Sgd,
+        2 => SamplerKind::SgdMomentum { damping: p },
+        _ => SamplerKind::Sghmc {
+            friction: p,
+            noise_estimate: 0.5 * p * p,
+        },
+    }
+}
+
 #[test]
 fn probe_equals_theory_on_fixed_small_problems() {
     let lr = random_linear_regression(2, 4, seed_of("probe-lr"));
     let gm = random_gaussian_mean(2, 4, seed_of("probe-gm"));
-    for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
+    for kind in all_kinds() {
         for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
             for b in 1..=4 {
                 assert_probe_matches_theory(&lr, &stable_config(&lr, kind, b, batching, 0.3));
@@ -144,11 +167,12 @@ proptest! {
         (n, b) in (2usize..=5).prop_flat_map(|n| (Just(n), 1..=n)),
         fraction in 0.05f64..0.8,
         seed in any::<u64>(),
-        sgld in any::<bool>(),
+        which in 0usize..4,
+        parameter in 0.05f64..1.0,
         with_replacement in any::<bool>(),
         regression in any::<bool>(),
     ) {
-        let kind = if sgld { SamplerKind::Sgld } else { SamplerKind::Sgd };
+        let kind = kind_from(which, parameter);
         let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
         if regression {
             let model = random_linear_regression(d, n, seed);

@@ -63,6 +63,10 @@ fn run_and_test(
         .stationary_law()
         .unwrap();
     let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
+    // The draws are θ: test against the θ-marginal (the whole law without momentum).
+    let d = model.dimension();
+    let mean = law.mean.rows(0, d).into_owned();
+    let covariance = law.covariance.view((0, 0), (d, d)).into_owned();
     let sampler = sampler.unwrap_or_else(|| {
         samplers::build(run_config, model.dimension(), model.data_size()).unwrap()
     });
@@ -71,7 +75,7 @@ fn run_and_test(
         sampler,
         run_config.batching,
         run_config.batch_size,
-        law.mean.as_slice(),
+        mean.as_slice(),
         seed,
     )
     .unwrap();
@@ -85,7 +89,8 @@ fn run_and_test(
         },
         |_| {},
     );
-    gaussian_moment_test(&out.draws, &law.mean, &law.covariance, alpha).unwrap()
+    assert_eq!(out.non_finite_draws, 0, "the chain diverged");
+    gaussian_moment_test(&out.draws, &mean, &covariance, alpha).unwrap()
 }
 
 fn spectral_radius(m: &nalgebra::DMatrix<f64>) -> f64 {
@@ -111,12 +116,7 @@ fn correct_sampler_is_accepted(
     } else {
         Box::new(random_gaussian_mean(d, n, seed))
     };
-    let mut config = SamplerConfig {
-        kind,
-        step_size: 1.0,
-        batch_size: b,
-        batching,
-    };
+    let mut config = SamplerConfig::new(kind, 1.0, b, batching);
     let mean_limit = theory::stability_limit(&config, model.as_ref());
     // ε: a fraction of the mean-stability limit, and at most 1/5 of the mean-square limit so that
     // the fourth moments the covariance functionals need exist.
@@ -129,7 +129,8 @@ fn correct_sampler_is_accepted(
     let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
     // 2000 τ steps: ≥ 20 batches of ≥ 20 τ̂ with room to spare; capped to keep each case < 1 s.
     let steps = ((2000.0 * tau) as usize).clamp(40_000, 3_000_000);
-    prop_assume!(law.covariance.amax() > 1e-12); // a point mass (SGD, B = N without replacement) has nothing to test
+    let d_theta = model.dimension();
+    prop_assume!(law.covariance.view((0, 0), (d_theta, d_theta)).amax() > 1e-12); // a point mass (SGD, B = N without replacement) has nothing to test
     let report = run_and_test(
         model.as_ref(),
         &config,
@@ -193,6 +194,40 @@ proptest! {
     }
 }
 
+fn momentum_cases() -> ProptestConfig {
+    ProptestConfig {
+        cases: 8,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(common::seed_of("sampler-laws-momentum")),
+        ..config_cases()
+    }
+}
+
+proptest! {
+    #![proptest_config(momentum_cases())]
+
+    #[test]
+    fn sgd_momentum_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        damping in 0.1f64..1.0,
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        correct_sampler_is_accepted(SamplerKind::SgdMomentum { damping }, batching, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sghmc_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        friction in 0.05f64..1.0,
+        estimate_fraction in 0.0f64..1.0,
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        let kind = SamplerKind::Sghmc { friction, noise_estimate: estimate_fraction * friction };
+        correct_sampler_is_accepted(kind, batching, d, n, b, f, seed, reg)?;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Power: deliberately wrong samplers must be rejected.
 
@@ -243,12 +278,7 @@ impl Sampler for SgldNoRescaling {
 
 fn power_problem() -> (sgbayes::models::LinearRegression, SamplerConfig) {
     let model = random_linear_regression(2, 50, seed_of("power-problem"));
-    let mut config = SamplerConfig {
-        kind: SamplerKind::Sgld,
-        step_size: 1.0,
-        batch_size: 5,
-        batching: Batching::WithReplacement,
-    };
+    let mut config = SamplerConfig::new(SamplerKind::Sgld, 1.0, 5, Batching::WithReplacement);
     config.step_size = 0.1 * theory::stability_limit(&config, &model);
     (model, config)
 }
@@ -311,12 +341,7 @@ fn sgld_without_n_over_b_scaling_is_rejected() {
 #[test]
 fn sgd_with_replacement_draws_fail_the_without_replacement_law() {
     let model = random_linear_regression(2, 20, seed_of("power-gamma"));
-    let mut with = SamplerConfig {
-        kind: SamplerKind::Sgd,
-        step_size: 1.0,
-        batch_size: 10,
-        batching: Batching::WithReplacement,
-    };
+    let mut with = SamplerConfig::new(SamplerKind::Sgd, 1.0, 10, Batching::WithReplacement);
     with.step_size = 0.2 * theory::stability_limit(&with, &model);
     let without = SamplerConfig {
         batching: Batching::WithoutReplacement,
@@ -377,4 +402,178 @@ fn same_seed_gives_the_same_bits() {
     };
     let (a, b) = (run(), run());
     assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Momentum samplers: acceptance and power on one fixed problem.
+
+/// A momentum step with deliberate mistakes: v' = ρ v − η ĝ + τ ξ, θ' = θ + v', where the wrong
+/// variants change ρ or τ, or forget v between steps (`persist = false`: v is reset to 0 before
+/// every step, i.e. the momentum is not carried over).
+struct WrongMomentum {
+    retention: f64,
+    drift_scale: f64,
+    noise_scale: f64,
+    persist: bool,
+    gradient: Vec<f64>,
+}
+
+impl WrongMomentum {
+    fn new(retention: f64, drift_scale: f64, noise_scale: f64, persist: bool, d: usize) -> Self {
+        Self {
+            retention,
+            drift_scale,
+            noise_scale,
+            persist,
+            gradient: vec![0.0; d],
+        }
+    }
+}
+
+impl Sampler for WrongMomentum {
+    fn state_dimension(&self) -> usize {
+        2 * self.gradient.len()
+    }
+    fn noise_dimension(&self) -> usize {
+        self.gradient.len()
+    }
+    fn initial_state(&self, theta: &[f64]) -> Vec<f64> {
+        let mut state = theta.to_vec();
+        state.resize(2 * theta.len(), 0.0);
+        state
+    }
+    fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
+        let d = self.gradient.len();
+        let (theta, velocity) = state.split_at_mut(d);
+        minibatch_gradient(model, theta, batch, &mut self.gradient);
+        for k in 0..d {
+            let previous = if self.persist { velocity[k] } else { 0.0 };
+            velocity[k] = self.retention * previous - self.drift_scale * self.gradient[k]
+                + self.noise_scale * noise[k];
+            theta[k] += velocity[k];
+        }
+    }
+}
+
+/// The fixed momentum problem: d = 2, N = 50, B = 5 with replacement, ε at 5% of the mean
+/// limit (the θ-covariance of the exact law differs from every wrong variant's by ≥ 2×, i.e.
+/// δ ≥ 0.5 sd of the squared functionals; N_eff ≥ 63.7/δ² ≈ 250 suffices at α = 1e-6,
+/// β = 1e-3, and 400 000 steps give N_eff in the thousands).
+fn momentum_problem(kind: SamplerKind) -> (sgbayes::models::LinearRegression, SamplerConfig) {
+    let model = random_linear_regression(2, 50, seed_of("momentum-problem"));
+    let mut config = SamplerConfig::new(kind, 1.0, 5, Batching::WithReplacement);
+    config.step_size = 0.05 * theory::stability_limit(&config, &model);
+    (model, config)
+}
+
+const DAMPING: f64 = 0.2;
+const FRICTION: f64 = 0.2;
+const NOISE_ESTIMATE: f64 = 0.1;
+
+fn momentum_kind() -> SamplerKind {
+    SamplerKind::SgdMomentum { damping: DAMPING }
+}
+
+fn sghmc_kind() -> SamplerKind {
+    SamplerKind::Sghmc {
+        friction: FRICTION,
+        noise_estimate: NOISE_ESTIMATE,
+    }
+}
+
+/// Runs the real sampler of `kind` (or `wrong`, built from the configuration's η) on the fixed
+/// momentum problem and tests it against the exact law of `kind` at α = 1e-6.
+fn momentum_run(
+    kind: SamplerKind,
+    wrong: Option<&dyn Fn(&SamplerConfig, f64) -> Box<dyn Sampler>>,
+    seed_name: &str,
+) -> MomentTestReport {
+    let (model, config) = momentum_problem(kind);
+    let (eta, _) = theory::gradient_step_scales(&config, model.data_size());
+    let sampler = wrong.map(|build| build(&config, eta));
+    run_and_test(
+        &model,
+        &config,
+        &config,
+        sampler,
+        400_000,
+        seed_of(seed_name),
+        ALPHA_ASSERTION,
+    )
+}
+
+#[test]
+fn sgd_momentum_power_setting_accepts_the_correct_sampler() {
+    let report = momentum_run(momentum_kind(), None, "momentum-correct");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn sgd_momentum_without_persistent_momentum_is_rejected() {
+    let wrong = |_: &SamplerConfig, eta: f64| -> Box<dyn Sampler> {
+        Box::new(WrongMomentum::new(1.0 - DAMPING, eta, 0.0, false, 2))
+    };
+    let report = momentum_run(momentum_kind(), Some(&wrong), "momentum-not-persisted");
+    assert!(
+        report.reject,
+        "momentum reset every step not detected: {report}"
+    );
+}
+
+#[test]
+fn sgd_momentum_with_damping_used_as_retention_is_rejected() {
+    // v' = μ v − η ĝ instead of (1 − μ) v − η ĝ: effective learning rate ε/(1 − μ) instead of ε/μ.
+    let wrong = |_: &SamplerConfig, eta: f64| -> Box<dyn Sampler> {
+        Box::new(WrongMomentum::new(DAMPING, eta, 0.0, true, 2))
+    };
+    let report = momentum_run(momentum_kind(), Some(&wrong), "momentum-damping-swapped");
+    assert!(
+        report.reject,
+        "damping/retention swap not detected: {report}"
+    );
+}
+
+#[test]
+fn sghmc_power_setting_accepts_the_correct_sampler() {
+    let report = momentum_run(sghmc_kind(), None, "sghmc-correct");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn sghmc_with_noise_estimate_sign_flipped_is_rejected() {
+    // Injected noise 2(α + β̂)η instead of 2(α − β̂)η: 3× the variance for β̂ = α/2.
+    let wrong = |_: &SamplerConfig, eta: f64| -> Box<dyn Sampler> {
+        let tau = (2.0 * (FRICTION + NOISE_ESTIMATE) * eta).sqrt();
+        Box::new(WrongMomentum::new(1.0 - FRICTION, eta, tau, true, 2))
+    };
+    let report = momentum_run(sghmc_kind(), Some(&wrong), "sghmc-sign");
+    assert!(report.reject, "β̂ sign flip not detected: {report}");
+}
+
+#[test]
+fn sghmc_with_friction_applied_twice_is_rejected() {
+    // v' = (1 − 2α) v − η ĝ + N(0, 2(α − β̂)η): the friction subtracted twice roughly halves the
+    // θ-variance.
+    let wrong = |_: &SamplerConfig, eta: f64| -> Box<dyn Sampler> {
+        let tau = (2.0 * (FRICTION - NOISE_ESTIMATE) * eta).sqrt();
+        Box::new(WrongMomentum::new(1.0 - 2.0 * FRICTION, eta, tau, true, 2))
+    };
+    let report = momentum_run(sghmc_kind(), Some(&wrong), "sghmc-friction-twice");
+    assert!(
+        report.reject,
+        "friction applied twice not detected: {report}"
+    );
+}
+
+#[test]
+fn sghmc_without_persistent_momentum_is_rejected() {
+    let wrong = |_: &SamplerConfig, eta: f64| -> Box<dyn Sampler> {
+        let tau = (2.0 * (FRICTION - NOISE_ESTIMATE) * eta).sqrt();
+        Box::new(WrongMomentum::new(1.0 - FRICTION, eta, tau, false, 2))
+    };
+    let report = momentum_run(sghmc_kind(), Some(&wrong), "sghmc-not-persisted");
+    assert!(
+        report.reject,
+        "momentum reset every step not detected: {report}"
+    );
 }

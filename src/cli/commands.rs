@@ -82,16 +82,17 @@ fn problem(kind: ProblemKind) -> CommandResult {
 fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let report =
-        TheoryReport::compute(problem.model(), &args.config()).map_err(|e| e.to_string())?;
+        TheoryReport::compute(problem.model(), &args.config()?).map_err(|e| e.to_string())?;
     Ok((problem, report))
 }
 
 fn theory(args: &SamplerArgs) -> CommandResult {
     let (problem, report) = load(args)?;
-    let config = args.config();
+    let config = args.config()?;
     let model = problem.model();
     print_json(&json!({
         "sampler": config.kind.name(),
+        "sampler_parameters": serde_json::to_value(config.kind).map_err(|e| e.to_string())?,
         "eps": config.step_size,
         "batch": config.batch_size,
         "batching": config.batching.name(),
@@ -111,8 +112,11 @@ fn theory(args: &SamplerArgs) -> CommandResult {
         "conventions": {
             "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",
             "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
+            "sgd-momentum": "v <- (1 - mu) v - (eps/N) g_hat(theta); theta <- theta + v (Mandt et al. 2017, SGD with momentum); state (theta, v), v starts at 0",
+            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0",
+            "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
             "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgld: 1",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; sgld, sghmc: 1",
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },
@@ -141,7 +145,7 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
     {
         return Err(format!("--steps / --thin would keep more than {MAX_DRAW_VALUES} values; thin more or run fewer steps"));
     }
-    let config = args.config();
+    let config = args.config()?;
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let model = problem.model();
     // The chain starts at the stationary mean when a stationary law exists, else at the posterior mean.
@@ -208,14 +212,76 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
     Ok(if consistent { 0 } else { 1 })
 }
 
-fn reproduce(target: &str, _quick: bool, _out: &std::path::Path, _seed: u64) -> CommandResult {
+fn reproduce(target: &str, quick: bool, out: &std::path::Path, seed: u64) -> CommandResult {
+    use sgbayes::reproductions::{find, registry, Status};
     match target {
-        "list" | "all" => {
-            println!("nothing to reproduce yet");
+        "list" => {
+            for r in registry() {
+                let status = match r.status {
+                    Status::Available => "available",
+                    Status::Planned => "planned",
+                };
+                println!("{:<20} {:<10} {}", r.id, status, r.description);
+            }
             Ok(0)
         }
-        other => Err(format!(
-            "unknown reproduction '{other}' (try `sgbayes reproduce list`)"
-        )),
+        "all" => {
+            let timer = Instant::now();
+            for r in registry().iter().filter(|r| r.status == Status::Available) {
+                reproduce_one(r, quick, out, seed)?;
+            }
+            eprintln!("all reproductions done in {:.1} s", timer.elapsed().as_secs_f64());
+            Ok(0)
+        }
+        id => match find(id) {
+            None => Err(format!(
+                "unknown reproduction '{id}' (try `sgbayes reproduce list`)"
+            )),
+            Some(r) if r.status == Status::Planned => Err(format!(
+                "reproduction '{id}' is planned, not implemented yet: it arrives with the models or samplers it needs ({})",
+                r.description
+            )),
+            Some(r) => reproduce_one(r, quick, out, seed).map(|()| 0),
+        },
     }
+}
+
+/// Runs one reproduction and writes its report directory under `out`.
+fn reproduce_one(
+    r: &sgbayes::reproductions::Reproduction,
+    quick: bool,
+    out: &std::path::Path,
+    seed: u64,
+) -> Result<(), String> {
+    use sgbayes::reproductions::{write_report, Config, RunInfo, DEFAULT_SEED};
+    use std::io::IsTerminal;
+    let config = Config {
+        quick,
+        seed,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let timer = Instant::now();
+    let rendered = r.run(&config).map_err(|e| format!("{}: {e}", r.id))?;
+    let seconds = timer.elapsed().as_secs_f64();
+    let mut command = format!("cargo run --release -- reproduce {}", r.id);
+    if quick {
+        command.push_str(" --quick");
+    }
+    if seed != DEFAULT_SEED {
+        command.push_str(&format!(" --seed {seed}"));
+    }
+    if out != std::path::Path::new("reproductions") {
+        command.push_str(&format!(" --out {}", out.display()));
+    }
+    let info = RunInfo {
+        command,
+        seed,
+        quick,
+        crate_version: env!("CARGO_PKG_VERSION"),
+        seconds,
+        threads: rayon::current_num_threads(),
+    };
+    let dir = write_report(out, &rendered, &info).map_err(|e| format!("{}: {e}", r.id))?;
+    println!("{:<20} {:>7.1} s  {}", r.id, seconds, dir.display());
+    Ok(())
 }

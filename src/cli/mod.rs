@@ -59,7 +59,7 @@ enum Command {
     },
     /// Regenerate the paper reproductions under reproductions/.
     Reproduce {
-        /// `list`, `all`, or a reproduction id.
+        /// `list`, `all`, or a reproduction id (see `sgbayes reproduce list`).
         target: String,
         /// Reduced configuration (the one the tests use).
         #[arg(long)]
@@ -67,8 +67,8 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "reproductions")]
         out: PathBuf,
-        /// Seed.
-        #[arg(long, default_value_t = 20171204)]
+        /// Master seed (run k of a reproduction is seeded from (seed, k)).
+        #[arg(long, default_value_t = sgbayes::reproductions::DEFAULT_SEED)]
         seed: u64,
     },
 }
@@ -113,12 +113,23 @@ struct SamplerArgs {
     /// Minibatch scheme.
     #[arg(long, value_enum, default_value_t = BatchingName::WithReplacement)]
     batching: BatchingName,
+    /// Damping μ ∈ (0, 1] of sgd-momentum (v ← (1 − μ)v − (ε/N)ĝ; θ ← θ + v).
+    #[arg(long, allow_negative_numbers = true)]
+    damping: Option<f64>,
+    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v).
+    #[arg(long, allow_negative_numbers = true)]
+    friction: Option<f64>,
+    /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    noise_estimate: Option<f64>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
 enum SamplerName {
     Sgd,
     Sgld,
+    SgdMomentum,
+    Sghmc,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -129,12 +140,44 @@ enum BatchingName {
 }
 
 impl SamplerArgs {
-    fn config(&self) -> SamplerConfig {
-        SamplerConfig {
-            kind: match self.sampler {
-                SamplerName::Sgd => SamplerKind::Sgd,
-                SamplerName::Sgld => SamplerKind::Sgld,
+    /// The configuration the flags describe; a one-line message when a sampler's parameter is
+    /// missing or given to a sampler that has no such parameter.
+    fn config(&self) -> Result<SamplerConfig, String> {
+        let unused = |flag: &str, given: bool| -> Result<(), String> {
+            if given {
+                Err(format!(
+                    "--{flag} does not apply to --sampler {}",
+                    self.sampler_name()
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let required = |flag: &str, value: Option<f64>| -> Result<f64, String> {
+            value.ok_or_else(|| format!("--sampler {} needs --{flag}", self.sampler_name()))
+        };
+        let momentum = matches!(self.sampler, SamplerName::SgdMomentum);
+        let sghmc = matches!(self.sampler, SamplerName::Sghmc);
+        if !momentum {
+            unused("damping", self.damping.is_some())?;
+        }
+        if !sghmc {
+            unused("friction", self.friction.is_some())?;
+            unused("noise-estimate", self.noise_estimate.is_some())?;
+        }
+        let kind = match self.sampler {
+            SamplerName::Sgd => SamplerKind::Sgd,
+            SamplerName::Sgld => SamplerKind::Sgld,
+            SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
+                damping: required("damping", self.damping)?,
             },
+            SamplerName::Sghmc => SamplerKind::Sghmc {
+                friction: required("friction", self.friction)?,
+                noise_estimate: self.noise_estimate.unwrap_or(0.0),
+            },
+        };
+        Ok(SamplerConfig {
+            kind,
             step_size: self.eps,
             batch_size: self.batch,
             batching: match self.batching {
@@ -142,7 +185,14 @@ impl SamplerArgs {
                 BatchingName::WithoutReplacement => Batching::WithoutReplacement,
                 BatchingName::Reshuffle => Batching::Reshuffle,
             },
-        }
+        })
+    }
+
+    fn sampler_name(&self) -> String {
+        self.sampler
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 

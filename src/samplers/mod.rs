@@ -7,11 +7,17 @@
 //! `samplers/` never imports `theory/`; both read [`crate::config::SamplerConfig`].
 
 mod gradient_step;
+mod momentum_step;
 mod sgd;
+mod sgd_momentum;
+mod sghmc;
 mod sgld;
 
 pub use gradient_step::GradientStep;
+pub use momentum_step::MomentumStep;
 pub use sgd::Sgd;
+pub use sgd_momentum::SgdMomentum;
+pub use sghmc::Sghmc;
 pub use sgld::Sgld;
 
 use crate::config::{SamplerConfig, SamplerKind};
@@ -36,7 +42,7 @@ pub trait Sampler: Send {
 ///
 /// ```
 /// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, samplers};
-/// let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 0.01, batch_size: 2, batching: Batching::WithReplacement };
+/// let config = SamplerConfig::new(SamplerKind::Sgld, 0.01, 2, Batching::WithReplacement);
 /// let sampler = samplers::build(&config, 3, 10).unwrap();
 /// assert_eq!(sampler.noise_dimension(), 3);
 /// ```
@@ -49,5 +55,20 @@ pub fn build(
     Ok(match config.kind {
         SamplerKind::Sgld => Box::new(Sgld::new(config.step_size, dimension)),
         SamplerKind::Sgd => Box::new(Sgd::new(config.step_size, dimension, data_size)),
+        SamplerKind::SgdMomentum { damping } => Box::new(SgdMomentum::new(
+            config.step_size,
+            damping,
+            dimension,
+            data_size,
+        )),
+        SamplerKind::Sghmc {
+            friction,
+            noise_estimate,
+        } => Box::new(Sghmc::new(
+            config.step_size,
+            friction,
+            noise_estimate,
+            dimension,
+        )),
     })
 }

@@ -165,6 +165,19 @@ impl AffineRandomMap {
                 data_size,
             });
         }
+        // Non-finite pieces would stall the eigen-solvers: reject them here.
+        let finite = match &matrices {
+            ExampleMatrices::Shared(m) => m.iter().all(|v| v.is_finite()),
+            ExampleMatrices::PerExample(list) => {
+                list.iter().all(|m| m.iter().all(|v| v.is_finite()))
+            }
+        } && offsets.iter().all(|c| c.iter().all(|v| v.is_finite()))
+            && noise_covariance.iter().all(|v| v.is_finite());
+        if !finite {
+            return Err(Error::NonFinite {
+                what: "affine map pieces".into(),
+            });
+        }
         if batching == Batching::Reshuffle {
             return Err(Error::NoClosedForm {
                 what: "reshuffled (epoch-wise without-replacement) batches make the step-to-step chain non-Markov; its law is not implemented yet".into(),
@@ -267,6 +280,19 @@ impl AffineRandomMap {
         symmetrize(
             &(outer * (self.minibatch_weight() / self.data_size() as f64) + &self.noise_covariance),
         )
+    }
+
+    /// The one-step noise covariance at the stationary mean, Q_opt = (κ/N) Σ_i e_i e_iᵀ + L Lᵀ with
+    /// e_i = M_i m + c_i − m: the minibatch-noise covariance "at the optimum" of the
+    /// continuous-time approximations, plus the injected noise.
+    pub fn noise_at_stationary_mean(&self) -> Result<DMatrix<f64>> {
+        let mean = self.stationary_mean(&self.mean_matrix())?;
+        Ok(self.noise_at(&mean))
+    }
+
+    /// The stationary mean m = (I − M̄)⁻¹ c̄ (errors when ρ(M̄) ≥ 1).
+    pub fn mean_of_stationary_law(&self) -> Result<DVector<f64>> {
+        self.stationary_mean(&self.mean_matrix())
     }
 
     /// The exact stationary mean and covariance (see the module's formula).

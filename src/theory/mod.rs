@@ -18,6 +18,9 @@ pub use affine_map::{
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
-pub use sampler_maps::{affine_map, gradient_step_scales, largest_curvature, stability_limit};
+pub use sampler_maps::{
+    affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
+    momentum_retention, stability_limit, state_dimension,
+};
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};

@@ -4,7 +4,7 @@ use nalgebra::Cholesky;
 
 use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
 use super::posterior::exact_posterior;
-use super::sampler_maps::{affine_map, stability_limit};
+use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
 use super::tuning::{optimal_learning_rate, smith_temperature};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::Result;
@@ -15,8 +15,12 @@ use crate::models::QuadraticModel;
 pub struct TheoryReport {
     /// Exact posterior N(μ, P⁻¹).
     pub posterior: GaussianLaw,
-    /// Exact discrete-time stationary mean and covariance of the sampler.
+    /// Exact discrete-time stationary mean and covariance of the sampler (the θ-marginal for the
+    /// samplers with momentum, whose chain state is (θ, v)).
     pub stationary: GaussianLaw,
+    /// The exact stationary law of the whole chain state (θ, v) for the momentum samplers (equal
+    /// to `stationary` otherwise).
+    pub stationary_state: GaussianLaw,
     /// Long-run covariance Ω of the stationary chain's time average (n·Cov(θ̄_n) → Ω).
     pub long_run_covariance: nalgebra::DMatrix<f64>,
     /// Continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law.
@@ -27,8 +31,9 @@ pub struct TheoryReport {
     pub kl_posterior_to_stationary: f64,
     /// KL(OU approximation ‖ posterior).
     pub kl_continuous_to_posterior: f64,
-    /// Smith et al. (2018) temperature of the configuration (SGD); 1 for SGLD, whose injected
-    /// noise targets T = 1.
+    /// Smith et al. (2018) temperature of the configuration: εN/(2B) (× γ without replacement) for
+    /// SGD; the same with ε/μ for momentum SGD (Mandt et al. 2017: momentum acts like SGD with
+    /// learning rate ε/μ); 1 for SGLD and SGHMC, whose injected noise targets T = 1.
     pub temperature: f64,
     /// Effective temperature tr(P Σ)/d of the exact stationary covariance relative to the posterior.
     pub effective_temperature: f64,
@@ -47,7 +52,7 @@ impl TheoryReport {
     /// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, models::LinearRegression};
     /// use sgbayes::theory::TheoryReport;
     /// let model = LinearRegression::new(vec![vec![1.0]; 4], vec![0.0, 1.0, 2.0, 3.0], 1.0, 1.0).unwrap();
-    /// let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: 0.01, batch_size: 4, batching: Batching::WithoutReplacement };
+    /// let config = SamplerConfig::new(SamplerKind::Sgld, 0.01, 4, Batching::WithoutReplacement);
     /// let report = TheoryReport::compute(&model, &config).unwrap();
     /// // full batch: Var = 1/(p(1 − εp/4)), p = 5
     /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
@@ -56,10 +61,22 @@ impl TheoryReport {
         let posterior = exact_posterior(model)?;
         let map = affine_map(config, model)?;
         let law = map.stationary_law()?;
-        let long_run_covariance = law.long_run_covariance();
-        let stationary = GaussianLaw::new(law.mean, law.covariance)?;
-        let continuous = map.continuous_time_law()?;
-        let stationary_continuous = GaussianLaw::new(continuous.mean, continuous.covariance)?;
+        let d = model.dimension();
+        let long_run_covariance = theta_block(&law.long_run_covariance(), d);
+        let stationary_state = GaussianLaw::new(law.mean.clone(), law.covariance.clone())?;
+        let stationary = GaussianLaw::new(
+            law.mean.rows(0, d).into_owned(),
+            theta_block(&law.covariance, d),
+        )?;
+        let continuous_covariance = if config.kind.has_momentum() {
+            momentum_continuous_covariance(config, model, &map)?
+        } else {
+            map.continuous_time_law()?.covariance
+        };
+        let stationary_continuous = GaussianLaw::new(
+            stationary.mean.clone(),
+            symmetrize(&theta_block(&continuous_covariance, d)),
+        )?;
         let precision = symmetrize(&model.posterior_precision());
         let effective_temperature =
             (&precision * &stationary.covariance).trace() / model.dimension() as f64;
@@ -69,6 +86,16 @@ impl TheoryReport {
             f64::INFINITY
         };
         let (temperature, optimal_eps) = match config.kind {
+            SamplerKind::SgdMomentum { damping } => (
+                smith_temperature(
+                    config.step_size / damping,
+                    model.data_size(),
+                    config.batch_size,
+                    config.batching,
+                ),
+                None,
+            ),
+            SamplerKind::Sghmc { .. } => (1.0, None),
             SamplerKind::Sgd => (
                 smith_temperature(
                     config.step_size,
@@ -86,6 +113,7 @@ impl TheoryReport {
             kl_posterior_to_stationary,
             posterior,
             stationary,
+            stationary_state,
             long_run_covariance,
             stationary_continuous,
             temperature,
@@ -94,4 +122,9 @@ impl TheoryReport {
             stability_limit: stability_limit(config, model),
         })
     }
+}
+
+/// The top-left d×d block (the θ block of a (θ, v) matrix; the whole matrix when it is d×d).
+fn theta_block(m: &nalgebra::DMatrix<f64>, d: usize) -> nalgebra::DMatrix<f64> {
+    m.view((0, 0), (d, d)).into_owned()
 }
