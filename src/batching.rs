@@ -100,6 +100,12 @@ impl Minibatcher {
                 data_size,
             });
         }
+        if data_size > u32::MAX as usize {
+            return Err(Error::Invalid {
+                what: "data size".into(),
+                why: format!("{data_size} exceeds 2^32 - 1 data points"),
+            });
+        }
         Ok(Self {
             batching,
             batch_size,
@@ -124,8 +130,11 @@ impl Minibatcher {
         let n = self.permutation.len();
         match self.batching {
             Batching::WithReplacement => {
+                // Indices are drawn as u32 (data sets of up to 2³² − 1 points; checked in `new`):
+                // half the random bits of a u64 draw.
+                let bound = n as u32;
                 for slot in self.batch.iter_mut() {
-                    *slot = rng.gen_range(0..n);
+                    *slot = rng.gen_range(0..bound) as usize;
                 }
                 &self.batch
             }

@@ -1,12 +1,12 @@
 //! The chain driver: owns the random streams, draws minibatches and noise, and records draws.
 //!
-//! Randomness: one u64 seed gives two ChaCha20 streams with the same key — stream 0 draws
+//! Randomness: one u64 seed gives two ChaCha8 streams with the same key — stream 0 draws
 //! minibatch indices, stream 1 draws the injected Gaussian noise — so the same seed gives the same
 //! bits on any machine and any thread count, and changing a sampler's noise use does not change
 //! its minibatch sequence.
 
 use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha20Rng;
+use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use crate::batching::{Batching, Minibatcher};
@@ -26,7 +26,7 @@ pub struct ChainSettings {
     pub burn_in: usize,
     /// Keep every `thin`-th state (≥ 1).
     pub thin: usize,
-    /// Seed of the two ChaCha20 streams.
+    /// Seed of the two ChaCha8 streams.
     pub seed: u64,
 }
 
@@ -65,8 +65,8 @@ pub struct Chain<'a> {
     model: &'a dyn Model,
     sampler: Box<dyn Sampler>,
     batcher: Minibatcher,
-    batch_rng: ChaCha20Rng,
-    noise_rng: ChaCha20Rng,
+    batch_rng: ChainRng,
+    noise_rng: ChainRng,
     noise: Vec<f64>,
     state: Vec<f64>,
     steps_taken: u64,
@@ -195,11 +195,15 @@ impl<'a> Chain<'a> {
     }
 }
 
-/// The minibatch stream (ChaCha20 stream 0) and the noise stream (stream 1) of a seed.
-pub fn streams(seed: u64) -> (ChaCha20Rng, ChaCha20Rng) {
-    let mut batch_rng = ChaCha20Rng::seed_from_u64(seed);
+/// The generator of both streams: ChaCha with 8 rounds (rand_chacha's value-stable ChaCha8Rng),
+/// statistically indistinguishable from ChaCha20 for simulation and about twice as fast.
+pub type ChainRng = ChaCha8Rng;
+
+/// The minibatch stream (ChaCha8 stream 0) and the noise stream (stream 1) of a seed.
+pub fn streams(seed: u64) -> (ChainRng, ChainRng) {
+    let mut batch_rng = ChainRng::seed_from_u64(seed);
     batch_rng.set_stream(0);
-    let mut noise_rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut noise_rng = ChainRng::seed_from_u64(seed);
     noise_rng.set_stream(1);
     (batch_rng, noise_rng)
 }
