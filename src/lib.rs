@@ -13,6 +13,7 @@
 //! * [`theory`] — exact posterior, the affine-random-map engine, OU approximation, tuning.
 //! * [`stats`] — streaming moments, ESS, calibrated tests with a false-positive budget.
 //! * [`problem`] — the JSON problem file and the .npy draws file.
+//! * [`reproductions`] — one module per paper: typed records, SVG figures, report directories.
 //!
 //! ```
 //! use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, models::LinearRegression, theory};
@@ -29,6 +30,7 @@ pub mod config;
 pub mod error;
 pub mod models;
 pub mod problem;
+pub mod reproductions;
 pub mod samplers;
 pub mod stats;
 pub mod theory;

@@ -1,0 +1,271 @@
+//! Reported numbers: closed-form values rounded at serialisation, Monte-Carlo estimates rounded to
+//! what their standard error justifies, and the rows of a report's table.
+
+use serde::{Serialize, Serializer};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Rounds to `digits` significant digits (through the decimal representation, so the serialised
+/// value is the short decimal).
+pub fn round_significant(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    format!("{:.*e}", digits.saturating_sub(1), x)
+        .parse()
+        .unwrap_or(x)
+}
+
+/// Rounds `x` to the decimal position of the second significant digit of `error`.
+pub fn round_to_error(x: f64, error: f64) -> f64 {
+    if !x.is_finite() || !error.is_finite() || error <= 0.0 {
+        return round_significant(x, 6);
+    }
+    let exponent = error.log10().floor() as i32 - 1;
+    if exponent < 0 {
+        format!("{:.*}", (-exponent) as usize, x)
+            .parse()
+            .unwrap_or(x)
+    } else {
+        let scale = 10f64.powi(exponent);
+        (x / scale).round() * scale
+    }
+}
+
+/// A closed-form (or otherwise exact) number, serialised with 6 significant digits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(round_significant(self.0, 6))
+    }
+}
+
+/// Serialises a plain `f64` with 6 significant digits (`#[serde(serialize_with = "sig6")]`).
+pub fn sig6<S: Serializer>(x: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(round_significant(*x, 6))
+}
+
+/// Serialises a vector of `f64` with 6 significant digits each.
+pub fn sig6_vec<S: Serializer>(xs: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(xs.iter().map(|x| Num(*x)))
+}
+
+/// A Monte-Carlo estimate with its batch-means standard error.
+///
+/// Serialised as `{value, mcse}` with the value rounded to the second significant digit of the
+/// standard error and the error to two significant digits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Point estimate.
+    pub value: f64,
+    /// Monte-Carlo standard error.
+    pub mcse: f64,
+    /// Degrees of freedom of the batch-means standard error (Σ over chains of batches − 1).
+    pub dof: usize,
+}
+
+impl Serialize for Estimate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Estimate", 2)?;
+        s.serialize_field("value", &round_to_error(self.value, self.mcse))?;
+        s.serialize_field("mcse", &round_significant(self.mcse, 2))?;
+        s.end()
+    }
+}
+
+impl Estimate {
+    /// The two-sided Student-t critical value at level `alpha` for this estimate's degrees of
+    /// freedom (the batch-means statistic (x̄ − μ)/SE is approximately t with that many degrees of
+    /// freedom; Flegal & Jones 2010).
+    pub fn critical_value(&self, alpha: f64) -> f64 {
+        critical_value(alpha, self.dof)
+    }
+
+    /// |value − target| / mcse.
+    pub fn z_score(&self, target: f64) -> f64 {
+        (self.value - target).abs() / self.mcse
+    }
+
+    /// True when `target` lies within the two-sided level-`alpha` acceptance region:
+    /// |value − target| ≤ t_{1−α/2, dof} · mcse.
+    pub fn agrees_with(&self, target: f64, alpha: f64) -> bool {
+        self.z_score(target) <= self.critical_value(alpha)
+    }
+
+    /// "value ± mcse" rounded as in the serialisation.
+    pub fn display(&self) -> String {
+        if !(self.mcse.is_finite() && self.mcse > 0.0) {
+            return format!("{}", round_significant(self.value, 6));
+        }
+        let exponent = self.mcse.log10().floor() as i32 - 1;
+        if exponent < 0 {
+            let decimals = (-exponent) as usize;
+            format!("{:.*} ± {:.*}", decimals, self.value, decimals, self.mcse)
+        } else {
+            format!(
+                "{} ± {}",
+                round_to_error(self.value, self.mcse),
+                round_significant(self.mcse, 2)
+            )
+        }
+    }
+}
+
+/// Two-sided Student-t critical value t_{1−α/2, dof} (normal for dof = 0 or very large).
+pub fn critical_value(alpha: f64, dof: usize) -> f64 {
+    if dof == 0 || dof > 100_000 {
+        return crate::stats::budget::two_sided_normal_quantile(alpha);
+    }
+    StudentsT::new(0.0, 1.0, dof as f64)
+        .map(|t| t.inverse_cdf(1.0 - alpha / 2.0))
+        .unwrap_or(f64::INFINITY)
+}
+
+/// Where a number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provenance {
+    /// The paper prints this number or formula; our value evaluates it.
+    Paper,
+    /// A reference value of the project's theory digest (derived there by independent solves).
+    Digest,
+    /// Derived here (exact discrete-time law, refinements) — not in the paper.
+    Derived,
+}
+
+impl Provenance {
+    /// Short label for the report table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provenance::Paper => "paper",
+            Provenance::Digest => "digest (derived)",
+            Provenance::Derived => "derived here",
+        }
+    }
+}
+
+/// One row of a report's table: a quantity with every value we have for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// What the number is.
+    pub quantity: String,
+    /// The paper's value (its printed number or its formula evaluated), if it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper: Option<Num>,
+    /// The reference value of the theory digest, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Num>,
+    /// Our closed form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_form: Option<Num>,
+    /// Our simulation with its Monte-Carlo error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Estimate>,
+    /// Where the number comes from.
+    pub provenance: Provenance,
+}
+
+impl Row {
+    /// A row with only a quantity name and provenance; fill the values with the builder methods.
+    pub fn new(quantity: impl Into<String>, provenance: Provenance) -> Self {
+        Self {
+            quantity: quantity.into(),
+            paper: None,
+            reference: None,
+            closed_form: None,
+            simulation: None,
+            provenance,
+        }
+    }
+    /// Sets the paper's value.
+    pub fn paper(mut self, value: f64) -> Self {
+        self.paper = Some(Num(value));
+        self
+    }
+    /// Sets the digest's reference value.
+    pub fn reference(mut self, value: f64) -> Self {
+        self.reference = Some(Num(value));
+        self
+    }
+    /// Sets our closed form.
+    pub fn closed_form(mut self, value: f64) -> Self {
+        self.closed_form = Some(Num(value));
+        self
+    }
+    /// Sets our simulation estimate.
+    pub fn simulation(mut self, estimate: Estimate) -> Self {
+        self.simulation = Some(estimate);
+        self
+    }
+}
+
+/// The markdown table of a report: one column per kind of value that occurs in `rows`.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let has_paper = rows.iter().any(|r| r.paper.is_some());
+    let has_reference = rows.iter().any(|r| r.reference.is_some());
+    let has_closed = rows.iter().any(|r| r.closed_form.is_some());
+    let has_sim = rows.iter().any(|r| r.simulation.is_some());
+    let mut header = vec!["quantity"];
+    if has_paper {
+        header.push("paper");
+    }
+    if has_reference {
+        header.push("reference (digest)");
+    }
+    if has_closed {
+        header.push("closed form (ours)");
+    }
+    if has_sim {
+        header.push("simulation ± MCSE");
+    }
+    header.push("provenance");
+    let mut out = format!("| {} |\n", header.join(" | "));
+    out.push_str(&format!(
+        "|{}\n",
+        header.iter().map(|_| "---|").collect::<String>()
+    ));
+    let num =
+        |v: Option<Num>| v.map_or("—".to_string(), |n| round_significant(n.0, 6).to_string());
+    for row in rows {
+        let mut cells = vec![row.quantity.clone()];
+        if has_paper {
+            cells.push(num(row.paper));
+        }
+        if has_reference {
+            cells.push(num(row.reference));
+        }
+        if has_closed {
+            cells.push(num(row.closed_form));
+        }
+        if has_sim {
+            cells.push(row.simulation.map_or("—".into(), |e| e.display()));
+        }
+        cells.push(row.provenance.label().into());
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding() {
+        assert_eq!(round_significant(0.123456789, 6), 0.123457);
+        assert_eq!(round_significant(-1234567.0, 3), -1230000.0);
+        assert_eq!(round_to_error(1.823456, 0.0123), 1.823);
+        assert_eq!(round_to_error(1234.5, 23.0), 1235.0);
+        assert_eq!(round_to_error(1234.5, 230.0), 1230.0);
+        assert_eq!(round_to_error(0.5, 0.0), 0.5);
+    }
+
+    #[test]
+    fn critical_values() {
+        let z = critical_value(1e-6, 0);
+        assert!((z - 4.8916).abs() < 1e-3);
+        assert!(critical_value(1e-6, 50) > z);
+    }
+}

@@ -1,0 +1,272 @@
+//! SVG figures (plotters, SVG backend only: text is left to the viewer's fonts).
+
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// A polyline.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Legend label.
+    pub label: String,
+    /// (x, y) points.
+    pub points: Vec<(f64, f64)>,
+    /// Palette index.
+    pub color: usize,
+}
+
+/// Markers with optional vertical error bars (half-width `err`, 0 for none).
+#[derive(Debug, Clone)]
+pub struct Markers {
+    /// Legend label.
+    pub label: String,
+    /// (x, y, err) points.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Palette index.
+    pub color: usize,
+    /// Marker radius in pixels.
+    pub size: u32,
+}
+
+/// A vertical reference line (e.g. ε*).
+#[derive(Debug, Clone)]
+pub struct VerticalLine {
+    /// Legend label.
+    pub label: String,
+    /// Abscissa.
+    pub x: f64,
+    /// Palette index.
+    pub color: usize,
+}
+
+/// A 2-d chart.
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
+    /// Caption.
+    pub title: String,
+    /// x-axis description.
+    pub x_label: String,
+    /// y-axis description.
+    pub y_label: String,
+    /// Logarithmic x axis.
+    pub log_x: bool,
+    /// Logarithmic y axis.
+    pub log_y: bool,
+    /// Polylines.
+    pub lines: Vec<Line>,
+    /// Markers.
+    pub markers: Vec<Markers>,
+    /// Vertical lines.
+    pub verticals: Vec<VerticalLine>,
+    /// Same scale on both axes (for ellipses).
+    pub equal_aspect: bool,
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0, 0, 0),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+];
+
+fn colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return if log { (0.1, 10.0) } else { (0.0, 1.0) };
+    }
+    if log {
+        let pad = (hi / lo).powf(0.05).max(1.05);
+        (lo / pad, hi * pad)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-12 * hi.abs().max(1.0));
+        (lo - pad, hi + pad)
+    }
+}
+
+fn plot_error(e: impl std::fmt::Display) -> Error {
+    Error::Io(format!("plotting failed: {e}"))
+}
+
+/// Renders the chart to an SVG string.
+pub fn render(chart: &Chart) -> Result<String> {
+    let xs = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .chain(
+            chart
+                .markers
+                .iter()
+                .flat_map(|m| m.points.iter().map(|p| p.0)),
+        )
+        .chain(chart.verticals.iter().map(|v| v.x));
+    let mut x_range = range(xs.collect::<Vec<_>>().into_iter(), chart.log_x);
+    let ys = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .chain(chart.markers.iter().flat_map(|m| {
+            m.points
+                .iter()
+                .flat_map(|p| [p.1 - p.2, p.1 + p.2, p.1].into_iter())
+        }));
+    let mut y_range = range(ys.collect::<Vec<_>>().into_iter(), chart.log_y);
+    if chart.equal_aspect {
+        let half = ((x_range.1 - x_range.0).max(y_range.1 - y_range.0)) / 2.0;
+        let (cx, cy) = ((x_range.0 + x_range.1) / 2.0, (y_range.0 + y_range.1) / 2.0);
+        x_range = (cx - half, cx + half);
+        y_range = (cy - half, cy + half);
+    }
+    let size = if chart.equal_aspect {
+        (620, 560)
+    } else {
+        (720, 480)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        match (chart.log_x, chart.log_y) {
+            (false, false) => draw(&root, chart, x_range.0..x_range.1, y_range.0..y_range.1),
+            (true, false) => draw(
+                &root,
+                chart,
+                (x_range.0..x_range.1).log_scale(),
+                y_range.0..y_range.1,
+            ),
+            (false, true) => draw(
+                &root,
+                chart,
+                x_range.0..x_range.1,
+                (y_range.0..y_range.1).log_scale(),
+            ),
+            (true, true) => draw(
+                &root,
+                chart,
+                (x_range.0..x_range.1).log_scale(),
+                (y_range.0..y_range.1).log_scale(),
+            ),
+        }?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+fn draw<X, Y>(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    chart: &Chart,
+    x_spec: X,
+    y_spec: Y,
+) -> Result<()>
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    root.fill(&WHITE).map_err(plot_error)?;
+    let mut ctx = ChartBuilder::on(root)
+        .caption(&chart.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_spec, y_spec)
+        .map_err(plot_error)?;
+    ctx.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .x_label_formatter(&|v| format_tick(*v))
+        .y_label_formatter(&|v| format_tick(*v))
+        .draw()
+        .map_err(plot_error)?;
+    let (y_lo, y_hi) = {
+        let r = ctx.plotting_area().get_y_range();
+        (r.start, r.end)
+    };
+    for v in &chart.verticals {
+        let style = colour(v.color).stroke_width(1);
+        ctx.draw_series(std::iter::once(PathElement::new(
+            vec![(v.x, y_lo), (v.x, y_hi)],
+            style,
+        )))
+        .map_err(plot_error)?
+        .label(v.label.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    }
+    for line in &chart.lines {
+        let style = colour(line.color).stroke_width(2);
+        ctx.draw_series(LineSeries::new(line.points.iter().cloned(), style))
+            .map_err(plot_error)?
+            .label(line.label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    }
+    for markers in &chart.markers {
+        let c = colour(markers.color);
+        let bars = markers.points.iter().filter(|p| p.2 > 0.0).map(|p| {
+            let lo = if chart.log_y {
+                (p.1 - p.2).max(p.1 * 1e-3)
+            } else {
+                p.1 - p.2
+            };
+            PathElement::new(vec![(p.0, lo), (p.0, p.1 + p.2)], c.stroke_width(1))
+        });
+        ctx.draw_series(bars).map_err(plot_error)?;
+        let size = markers.size;
+        ctx.draw_series(
+            markers
+                .points
+                .iter()
+                .map(|p| Circle::new((p.0, p.1), size, c.filled())),
+        )
+        .map_err(plot_error)?
+        .label(markers.label.as_str())
+        .legend(move |(x, y)| Circle::new((x + 9, y), 3, c.filled()));
+    }
+    ctx.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
+}
+
+fn format_tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e4).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{:.4}", v);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Points of the ellipse {m + r·L u : |u| = 1} of a 2×2 covariance (L its Cholesky factor).
+pub fn ellipse(mean: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
+    let l11 = cov[0][0].max(0.0).sqrt();
+    let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
+    let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();
+    (0..=120)
+        .map(|k| {
+            let t = k as f64 / 120.0 * std::f64::consts::TAU;
+            let (u, v) = (t.cos(), t.sin());
+            (
+                mean.0 + radius * l11 * u,
+                mean.1 + radius * (l21 * u + l22 * v),
+            )
+        })
+        .collect()
+}

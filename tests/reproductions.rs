@@ -1,0 +1,249 @@
+//! Every reproduction's quick configuration: calibrated assertions for its scientific claims, and
+//! its record pinned by an insta snapshot (numbers rounded at serialisation to what their errors
+//! justify; configuration in the snapshot metadata).
+//!
+//! Statistical assertions: |simulation − closed form| ≤ t_{1−α/2, dof}·MCSE with α = 10⁻⁶
+//! ([`sgbayes::stats::budget::ALPHA_ASSERTION`]) and dof the pooled batch-means degrees of freedom.
+//! Power assertions (a wrong law is rejected) use the same critical value. All seeds are fixed.
+
+use sgbayes::reproductions::{
+    self, mandt2017, minibatch_regime, smith2018, Config, Estimate, Status,
+};
+use sgbayes::stats::budget::ALPHA_ASSERTION;
+
+fn assert_agrees(what: &str, estimate: Estimate, theory: f64) {
+    assert!(
+        estimate.agrees_with(theory, ALPHA_ASSERTION),
+        "{what}: simulation {} vs theory {theory}: |z| = {:.2} > t = {:.2} (dof {})",
+        estimate.display(),
+        estimate.z_score(theory),
+        estimate.critical_value(ALPHA_ASSERTION),
+        estimate.dof
+    );
+}
+
+fn assert_rejects(what: &str, estimate: Estimate, wrong: f64) {
+    assert!(
+        !estimate.agrees_with(wrong, ALPHA_ASSERTION),
+        "{what}: simulation {} does not reject {wrong}: |z| = {:.2} ≤ t = {:.2}",
+        estimate.display(),
+        estimate.z_score(wrong),
+        estimate.critical_value(ALPHA_ASSERTION)
+    );
+}
+
+#[test]
+fn minibatch_regime_quick() {
+    let config = Config::quick();
+    let record = minibatch_regime::run(&config).unwrap();
+    // The exact discrete law predicts every simulated ratio.
+    let mut checked = 0;
+    for row in &record.rows {
+        if let (Some(sim), Some(exact)) = (row.simulation, row.closed_form) {
+            assert_agrees(&row.quantity, sim, exact.0);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5);
+    // ... far from the posterior (all ratios would be 1) ...
+    let trace = record.row("tr Σ / tr P⁻¹ — exact").unwrap();
+    assert_rejects("trace ratio vs posterior", trace.simulation.unwrap(), 1.0);
+    let temperature = record
+        .row("tr(PΣ)/d (effective temperature) — exact")
+        .unwrap();
+    assert!(temperature.closed_form.unwrap().0 > 1.5);
+    // ... and the OU approximation is rejected where its error is largest.
+    for name in [
+        "vᵀΣv / vᵀP⁻¹v, steepest posterior direction",
+        "tr(PΣ)/d (effective temperature)",
+    ] {
+        let sim = record
+            .row(&format!("{name} — exact"))
+            .unwrap()
+            .simulation
+            .unwrap();
+        let ou = record
+            .row(&format!("{name} — OU"))
+            .unwrap()
+            .closed_form
+            .unwrap()
+            .0;
+        assert_rejects(&format!("{name} vs OU"), sim, ou);
+    }
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("minibatch-regime", record);
+    });
+}
+
+#[test]
+fn mandt2017_quick() {
+    let config = Config::quick();
+    let record = mandt2017::run(&config).unwrap();
+    // Closed forms reproduce the digest's independently derived reference values.
+    for row in &record.rows {
+        if let (Some(reference), Some(ours)) = (row.reference, row.closed_form) {
+            // The digest's numerical optimum ε*_disc was found by a coarser search.
+            let tolerance = if row.quantity.contains("(numerical)") {
+                1e-4
+            } else {
+                1e-5
+            };
+            assert!(
+                (ours.0 - reference.0).abs() <= tolerance * reference.0.abs().max(1e-2),
+                "{}: ours {} vs digest {}",
+                row.quantity,
+                ours.0,
+                reference.0
+            );
+        }
+    }
+    // Theorem 1 on R1 is the argmin of the OU KL; the exact discrete optimum lies below it.
+    assert!((record.r1_eps_star - 2.0 * 2.0 * 10.0 / (1000.0 * 1.5)).abs() < 1e-15);
+    assert!(record.r1_eps_star_discrete < record.r1_eps_star);
+    // Simulations of the real samplers agree with the exact law.
+    for sim in &record.simulations {
+        assert_agrees(
+            &format!("{} KL at ε = {}", sim.sampler, sim.step_size),
+            sim.kl_simulated,
+            sim.kl_exact,
+        );
+    }
+    // SGLD: the OU approximation's KL is rejected by the simulation.
+    let sgld = record
+        .simulations
+        .iter()
+        .find(|s| s.sampler == "sgld")
+        .unwrap();
+    assert_rejects("SGLD KL vs OU", sgld.kl_simulated, sgld.kl_continuous);
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("mandt2017", record);
+    });
+}
+
+#[test]
+fn smith2018_quick() {
+    let config = Config::quick();
+    let record = smith2018::run(&config).unwrap();
+    for p in &record.grid {
+        assert_agrees(
+            &format!(
+                "T at N={} B={} ε={} {:?}",
+                p.data_size, p.batch_size, p.step_size, p.batching
+            ),
+            p.temperature_simulated,
+            p.temperature_exact,
+        );
+    }
+    // Without replacement at B/N = 1/4 the paper's εN/(2B) is rejected; γεN/(2B) is the refinement.
+    let p = record
+        .grid
+        .iter()
+        .find(|p| {
+            p.batch_size == 50
+                && p.step_size == 0.05
+                && p.batching == sgbayes::batching::Batching::WithoutReplacement
+        })
+        .unwrap();
+    assert_rejects(
+        "εN/(2B) without replacement",
+        p.temperature_simulated,
+        p.temperature_paper,
+    );
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("smith2018", record);
+    });
+}
+
+#[test]
+fn same_bits_at_any_thread_count() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| format!("{:?}", smith2018::run(&Config::quick()).unwrap()))
+    };
+    assert_eq!(run(1), run(3));
+}
+
+#[test]
+fn registry_lists_available_and_planned() {
+    let ids: Vec<_> = reproductions::registry().iter().map(|r| r.id).collect();
+    for id in ["minibatch-regime", "mandt2017", "smith2018"] {
+        assert_eq!(
+            reproductions::find(id).unwrap().status,
+            Status::Available,
+            "{id}"
+        );
+    }
+    for id in [
+        "adhikari2023",
+        "shaw-whalley2025",
+        "corlouer2025",
+        "bbp-teacher-student",
+        "mean-field-sgld",
+    ] {
+        assert!(ids.contains(&id));
+        let r = reproductions::find(id).unwrap();
+        assert_eq!(r.status, Status::Planned);
+        assert!(r.run(&Config::quick()).is_err());
+    }
+}
+
+fn sgbayes(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgbayes"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_list_planned_and_report_directory() {
+    let (code, out, _) = sgbayes(&["reproduce", "list"]);
+    assert_eq!(code, 0);
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("corlouer2025") && l.contains("planned")));
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("smith2018") && l.contains("available")));
+    let (code, _, err) = sgbayes(&["reproduce", "mean-field-sgld"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("planned"), "{err}");
+    let (code, _, err) = sgbayes(&["reproduce", "no-such-paper"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown reproduction"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("sgbayes-repro-{}", std::process::id()));
+    let (code, _, err) = sgbayes(&[
+        "reproduce",
+        "smith2018",
+        "--quick",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report = dir.join("smith2018");
+    let readme = std::fs::read_to_string(report.join("README.md")).unwrap();
+    assert!(
+        readme.contains("--quick") && readme.contains("How to cite") && readme.contains("seed")
+    );
+    let numbers: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("numbers.json")).unwrap())
+            .unwrap();
+    assert_eq!(numbers["id"], "smith2018");
+    assert!(std::fs::read_to_string(report.join("temperature.svg"))
+        .unwrap()
+        .starts_with("<svg"));
+    // Atomic writes leave no temporary files behind.
+    for entry in std::fs::read_dir(&report).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp-"), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
