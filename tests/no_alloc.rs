@@ -1,0 +1,75 @@
+//! Hot loops allocate nothing: a counting global allocator around `Chain::step`.
+//!
+//! Each sampler's chain is built and warmed up (first-touch buffers), then the allocation counter
+//! is reset and 10 000 steps are taken; the count must stay 0.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sgbayes::batching::Batching;
+use sgbayes::chain::Chain;
+use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::problem::generate_linear_regression;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// One test function only: the counter is global, and a second test thread would pollute it.
+#[test]
+fn sampler_steps_do_not_allocate() {
+    // Power: the counter does see an allocation.
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    let v = std::hint::black_box(vec![1u8; 16]);
+    assert!(ALLOCATIONS.load(Ordering::SeqCst) >= 1 && v.len() == 16);
+
+    let model = generate_linear_regression(5, 200, 3, 1.0, 1.0).unwrap();
+    let kinds = [
+        SamplerKind::Sgld,
+        SamplerKind::Sgd,
+        SamplerKind::SgdMomentum { damping: 0.3 },
+        SamplerKind::Sghmc {
+            friction: 0.2,
+            noise_estimate: 0.0,
+        },
+    ];
+    for kind in kinds {
+        for batching in [
+            Batching::WithReplacement,
+            Batching::WithoutReplacement,
+            Batching::Reshuffle,
+        ] {
+            let config = SamplerConfig::new(kind.clone(), 1e-4, 8, batching);
+            let mut chain = Chain::new(&model, &config, &[0.0; 5], 1).unwrap();
+            for _ in 0..100 {
+                chain.step();
+            }
+            ALLOCATIONS.store(0, Ordering::SeqCst);
+            for _ in 0..10_000 {
+                chain.step();
+            }
+            let count = ALLOCATIONS.load(Ordering::SeqCst);
+            assert_eq!(
+                count, 0,
+                "{kind:?} with {batching:?}: {count} allocations in 10 000 steps"
+            );
+        }
+    }
+}
