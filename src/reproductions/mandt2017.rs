@@ -21,7 +21,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::numbers::{round_significant, sig6, sig6_vec, Estimate, Provenance, Row};
-use super::plot::{self, Chart, Line, Markers, VerticalLine};
+use super::plot::{self, Chart, Legend, Line, Markers, VerticalLine};
 use super::simulate::{self, pool, pooled_covariance, run_seed, ChainJob};
 use super::{to_json, Config, Figure, Rendered};
 use crate::batching::Batching;
@@ -706,11 +706,13 @@ fn curve_lines(curve: &Curve, what: &str) -> Vec<Line> {
             label: format!("{what}, OU (continuous)"),
             points: zip(&curve.continuous),
             color: 2,
+            width: 0,
         },
         Line {
             label: format!("{what}, exact discrete"),
             points: zip(&curve.discrete),
             color: 1,
+            width: 0,
         },
     ]
 }
@@ -736,6 +738,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 color: 4,
             },
         ],
+        legend: Legend::UpperMiddle,
         ..Chart::default()
     };
     let sims = |sampler: &str| -> Vec<(f64, f64, f64)> {
@@ -774,6 +777,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 color: 4,
             },
         ],
+        legend: Legend::UpperMiddle,
         ..Chart::default()
     };
     let sgld_chart = Chart {
@@ -789,6 +793,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             color: 3,
             size: 4,
         }],
+        legend: Legend::UpperMiddle,
         ..Chart::default()
     };
     let m = &record.momentum;
@@ -807,11 +812,13 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 label: "OU (continuous)".into(),
                 points: zip(&m.continuous),
                 color: 2,
+                width: 0,
             },
             Line {
                 label: "exact discrete".into(),
                 points: zip(&m.discrete),
                 color: 1,
+                width: 0,
             },
         ],
         markers: vec![Markers {
@@ -836,6 +843,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             x: m.damping_star,
             color: 0,
         }],
+        legend: Legend::UpperMiddle,
         ..Chart::default()
     };
     let body = format!(

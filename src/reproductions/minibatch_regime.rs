@@ -18,7 +18,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Num, Provenance, Row};
-use super::plot::{self, Chart, Line, Markers};
+use super::plot::{self, Chart, Legend, Line, Markers};
 use super::simulate::{self, pool, pooled_covariance, run_seed, ChainJob};
 use super::{to_json, Config, Figure, Rendered};
 use crate::batching::Batching;
@@ -385,24 +385,28 @@ pub fn render(record: &Record) -> Result<Rendered> {
         equal_aspect: true,
         lines: vec![
             Line {
+                label: "draws (sample covariance)".into(),
+                points: plot::ellipse(m, as2(&record.simulated_covariance_matrix), 2.0),
+                color: 3,
+                width: 6,
+            },
+            Line {
                 label: "posterior".into(),
                 points: plot::ellipse(m, as2(&record.posterior_covariance), 2.0),
                 color: 0,
+                width: 0,
             },
             Line {
                 label: "exact discrete law".into(),
                 points: plot::ellipse(m, as2(&record.exact_covariance), 2.0),
                 color: 1,
+                width: 0,
             },
             Line {
                 label: "OU approximation".into(),
                 points: plot::ellipse(m, as2(&record.ou_covariance), 2.0),
                 color: 2,
-            },
-            Line {
-                label: "draws (sample covariance)".into(),
-                points: plot::ellipse(m, as2(&record.simulated_covariance_matrix), 2.0),
-                color: 3,
+                width: 0,
             },
         ],
         markers: vec![Markers {
@@ -428,16 +432,19 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 label: "tr Σ / tr P⁻¹ − 1, exact".into(),
                 points: excess(pts, &|p| p.trace_ratio_exact - 1.0),
                 color: 1,
+                width: 0,
             },
             Line {
                 label: "tr Σ_OU / tr P⁻¹ − 1, OU".into(),
                 points: excess(pts, &|p| p.trace_ratio_ou - 1.0),
                 color: 2,
+                width: 0,
             },
             Line {
                 label: "‖Σ_OU − Σ‖_F/‖Σ‖_F".into(),
                 points: excess(pts, &|p| p.ou_relative_error),
                 color: 4,
+                width: 0,
             },
         ],
         markers: vec![Markers {
@@ -452,6 +459,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             color: 3,
             size: 4,
         }],
+        legend: Legend::UpperLeft,
         ..Chart::default()
     };
     let main_row = record.row("tr Σ / tr P⁻¹ — exact").expect("row exists");

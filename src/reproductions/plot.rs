@@ -14,6 +14,8 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
     /// Palette index.
     pub color: usize,
+    /// Stroke width in pixels (0 means 2).
+    pub width: u32,
 }
 
 /// Markers with optional vertical error bars (half-width `err`, 0 for none).
@@ -61,6 +63,22 @@ pub struct Chart {
     pub verticals: Vec<VerticalLine>,
     /// Same scale on both axes (for ellipses).
     pub equal_aspect: bool,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+/// Legend position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Upper right corner.
+    #[default]
+    UpperRight,
+    /// Upper left corner.
+    UpperLeft,
+    /// Top centre.
+    UpperMiddle,
+    /// Lower right corner.
+    LowerRight,
 }
 
 const PALETTE: [RGBColor; 6] = [
@@ -187,6 +205,8 @@ where
         .y_desc(chart.y_label.as_str())
         .x_label_formatter(&|v| format_tick(*v))
         .y_label_formatter(&|v| format_tick(*v))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
         .draw()
         .map_err(plot_error)?;
     let (y_lo, y_hi) = {
@@ -204,7 +224,8 @@ where
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
     for line in &chart.lines {
-        let style = colour(line.color).stroke_width(2);
+        let width = if line.width == 0 { 2 } else { line.width };
+        let style = colour(line.color).stroke_width(width);
         ctx.draw_series(LineSeries::new(line.points.iter().cloned(), style))
             .map_err(plot_error)?
             .label(line.label.as_str())
@@ -235,7 +256,12 @@ where
     ctx.configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(match chart.legend {
+            Legend::UpperRight => SeriesLabelPosition::UpperRight,
+            Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Legend::UpperMiddle => SeriesLabelPosition::UpperMiddle,
+            Legend::LowerRight => SeriesLabelPosition::LowerRight,
+        })
         .draw()
         .map_err(plot_error)?;
     Ok(())

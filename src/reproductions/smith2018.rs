@@ -22,7 +22,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::numbers::{round_significant, sig6, Estimate};
-use super::plot::{self, Chart, Line, Markers};
+use super::plot::{self, Chart, Legend, Line, Markers};
 use super::simulate::{self, pool, run_seed, ChainJob};
 use super::{to_json, Config, Figure, Rendered};
 use crate::batching::Batching;
@@ -251,6 +251,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             label: "T = εN/(2B)".into(),
             points: vec![(lo, lo), (hi, hi)],
             color: 0,
+            width: 0,
         }],
         markers: vec![
             Markers {
@@ -276,6 +277,64 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 size: 3,
             },
         ],
+        legend: Legend::UpperLeft,
+        ..Chart::default()
+    };
+    let ratio = |b: Batching| {
+        record
+            .grid
+            .iter()
+            .filter(move |p| p.batching == b)
+            .map(|p| {
+                (
+                    p.step_size,
+                    p.temperature_simulated.value / p.temperature_paper,
+                    2.0 * p.temperature_simulated.mcse / p.temperature_paper,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let ratio_chart = Chart {
+        title: "Refinements: measured T / (εN/(2B)) against ε".into(),
+        x_label: "ε".into(),
+        y_label: "T measured / (εN/(2B))".into(),
+        log_x: true,
+        lines: vec![Line {
+            label: "2/(2 − ε) (exact, with replacement)".into(),
+            points: (0..=40)
+                .map(|k| {
+                    let e = 0.008 * (0.25f64 / 0.008).powf(k as f64 / 40.0);
+                    (e, 2.0 / (2.0 - e))
+                })
+                .collect(),
+            color: 0,
+            width: 0,
+        }],
+        markers: vec![
+            Markers {
+                label: "exact discrete law".into(),
+                points: record
+                    .grid
+                    .iter()
+                    .map(|p| (p.step_size, p.temperature_exact / p.temperature_paper, 0.0))
+                    .collect(),
+                color: 4,
+                size: 6,
+            },
+            Markers {
+                label: "with replacement (± 2 MCSE)".into(),
+                points: ratio(Batching::WithReplacement),
+                color: 1,
+                size: 3,
+            },
+            Markers {
+                label: "without replacement (± 2 MCSE)".into(),
+                points: ratio(Batching::WithoutReplacement),
+                color: 2,
+                size: 3,
+            },
+        ],
+        legend: Legend::LowerRight,
         ..Chart::default()
     };
     let mut table = String::from(
@@ -328,6 +387,11 @@ discrete law and the simulation are derived here.\n",
             caption: "Measured temperature tr(PΣ̂)/d against εN/(2B), with the exact discrete law"
                 .into(),
             svg: plot::render(&chart)?,
+        },
+        Figure {
+            file_name: "refinements.svg".into(),
+            caption: "Measured T divided by the paper's εN/(2B): the discrete factor 2/(2 − ε) and, without replacement, γ = (N − B)/(N − 1)".into(),
+            svg: plot::render(&ratio_chart)?,
         }],
         record: to_json(record)?,
     })
