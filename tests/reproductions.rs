@@ -70,6 +70,11 @@ fn minibatch_regime_quick() {
             .0;
         assert_rejects(&format!("{name} vs OU"), sim, ou);
     }
+    // The excess covariance and the OU approximation's relative error are both first order in ε.
+    for prefix in ["log–log slope of tr Σ", "log–log slope of ‖Σ_OU"] {
+        let slope = record.row(prefix).unwrap().closed_form.unwrap().0;
+        assert!((slope - 1.0).abs() < 0.1, "{prefix}: {slope}");
+    }
     insta::with_settings!({info => &config, omit_expression => true}, {
         insta::assert_yaml_snapshot!("minibatch-regime", record);
     });
