@@ -38,6 +38,110 @@ pub enum SamplerKind {
         #[doc(alias = "beta_hat")]
         noise_estimate: f64,
     },
+    /// Preconditioned constant SGD (Mandt, Hoffman & Blei 2017, §4, Theorem 2):
+    /// θ ← θ − ε H ∇L̂_S(θ) = θ − (ε/N) H ĝ(θ).
+    SgdPreconditioned {
+        /// The preconditioner H: a given SPD matrix, or the paper's KL-optimal choices.
+        preconditioner: Preconditioner,
+    },
+    /// Preconditioned SGLD with a fixed preconditioner G (Li, Chen, Carlson & Carin 2016, with
+    /// G frozen and the Γ(θ) correction, which vanishes for a constant G):
+    /// θ ← θ − (ε/2) G ĝ(θ) + √ε G^{1/2} ξ.
+    Psgld {
+        /// The fixed preconditioner G (a given SPD matrix; the optimal choices do not apply).
+        preconditioner: Preconditioner,
+    },
+    /// Minibatch natural gradient descent (Smith, Kindermans, Ying & Le 2018):
+    /// Δθ = −(ε/N) F⁻¹ ĝ(θ), F the per-example Fisher information (the Hessian of the likelihood
+    /// part divided by N, constant on the quadratic models).
+    Ngd,
+}
+
+/// A preconditioner H (or G) of the preconditioned samplers.
+///
+/// `Matrix` holds a row-major d×d matrix. To keep [`SamplerConfig`] a `Copy` value the entries are
+/// interned for the life of the process ([`Preconditioner::from_rows`] leaks one small allocation
+/// per call; configurations are built a handful of times per run).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preconditioner {
+    /// A given symmetric positive-definite matrix, row-major d×d.
+    Matrix(#[serde(deserialize_with = "deserialize_interned")] &'static [f64]),
+    /// Mandt et al. (2017), Theorem 2: H* = (2B/(εN)) C⁻¹, C the per-example gradient-noise
+    /// covariance at the optimum (divided by γ = (N − B)/(N − 1) without replacement — our
+    /// refinement). Resolved against a model by `theory::resolve_preconditioner`.
+    Optimal,
+    /// The diagonal version, H*_kk = 2B/(εN γ C_kk) (Mandt et al. 2017, §4).
+    OptimalDiagonal,
+}
+
+fn deserialize_interned<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<&'static [f64], D::Error> {
+    let values = Vec::<f64>::deserialize(deserializer)?;
+    Ok(Box::leak(values.into_boxed_slice()))
+}
+
+impl Preconditioner {
+    /// A given matrix from its rows: checks that it is square and finite, and interns it.
+    /// (Symmetry and positive definiteness are checked where the dimension is known:
+    /// [`Preconditioner::matrix`].)
+    pub fn from_rows(rows: &[Vec<f64>]) -> Result<Self> {
+        let d = rows.len();
+        if d == 0 {
+            return Err(Error::Invalid {
+                what: "preconditioner".into(),
+                why: "empty matrix".into(),
+            });
+        }
+        for row in rows {
+            if row.len() != d {
+                return Err(Error::DimensionMismatch {
+                    what: "preconditioner row (the matrix must be square)".into(),
+                    expected: d,
+                    found: row.len(),
+                });
+            }
+        }
+        let flat: Vec<f64> = rows.iter().flatten().cloned().collect();
+        crate::error::ensure_finite("preconditioner", flat.iter())?;
+        Ok(Preconditioner::Matrix(Box::leak(flat.into_boxed_slice())))
+    }
+
+    /// The given matrix as a d×d matrix after checking its shape, symmetry (to 1e-12 relative)
+    /// and positive definiteness; `None` for the optimal choices, which depend on the model.
+    pub fn matrix(&self, dimension: usize) -> Result<Option<nalgebra::DMatrix<f64>>> {
+        let Preconditioner::Matrix(values) = *self else {
+            return Ok(None);
+        };
+        if values.len() != dimension * dimension {
+            return Err(Error::DimensionMismatch {
+                what: "preconditioner (d×d entries)".into(),
+                expected: dimension * dimension,
+                found: values.len(),
+            });
+        }
+        crate::error::ensure_finite("preconditioner", values.iter())?;
+        let m = nalgebra::DMatrix::from_row_slice(dimension, dimension, values);
+        let scale = m.amax().max(f64::MIN_POSITIVE);
+        if (&m - m.transpose()).amax() > 1e-12 * scale
+            || nalgebra::Cholesky::new(m.clone()).is_none()
+        {
+            return Err(Error::NotPositiveDefinite {
+                what: "preconditioner".into(),
+            });
+        }
+        Ok(Some(m))
+    }
+
+    /// The command-line spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Preconditioner::Matrix(_) => "matrix",
+            Preconditioner::Optimal => "optimal",
+            Preconditioner::OptimalDiagonal => "optimal-diagonal",
+        }
+    }
 }
 
 impl SamplerKind {
@@ -48,6 +152,9 @@ impl SamplerKind {
             SamplerKind::Sgd => "sgd",
             SamplerKind::SgdMomentum { .. } => "sgd-momentum",
             SamplerKind::Sghmc { .. } => "sghmc",
+            SamplerKind::SgdPreconditioned { .. } => "sgd-preconditioned",
+            SamplerKind::Psgld { .. } => "psgld",
+            SamplerKind::Ngd => "ngd",
         }
     }
 
@@ -57,9 +164,12 @@ impl SamplerKind {
         match name {
             "sgld" => Ok(SamplerKind::Sgld),
             "sgd" => Ok(SamplerKind::Sgd),
+            "ngd" => Ok(SamplerKind::Ngd),
             other => Err(Error::Invalid {
                 what: "sampler".into(),
-                why: format!("unknown parameter-free sampler '{other}' (expected sgd or sgld)"),
+                why: format!(
+                    "unknown parameter-free sampler '{other}' (expected sgd, sgld or ngd)"
+                ),
             }),
         }
     }
@@ -72,7 +182,9 @@ impl SamplerKind {
         )
     }
 
-    /// Checks the sampler's own parameters: μ ∈ (0, 1]; α ∈ (0, 1] and 0 ≤ β̂ ≤ α.
+    /// Checks the sampler's own parameters: μ ∈ (0, 1]; α ∈ (0, 1] and 0 ≤ β̂ ≤ α; pSGLD takes a
+    /// given matrix only. (Shapes and positive definiteness of a given preconditioner are checked
+    /// against the model's dimension by [`Preconditioner::matrix`].)
     pub fn validate(&self) -> Result<()> {
         let invalid = |what: &str, why: String| {
             Err(Error::Invalid {
@@ -81,7 +193,17 @@ impl SamplerKind {
             })
         };
         match *self {
-            SamplerKind::Sgld | SamplerKind::Sgd => Ok(()),
+            SamplerKind::Sgld
+            | SamplerKind::Sgd
+            | SamplerKind::Ngd
+            | SamplerKind::SgdPreconditioned { .. } => Ok(()),
+            SamplerKind::Psgld { preconditioner } => match preconditioner {
+                Preconditioner::Matrix(_) => Ok(()),
+                other => invalid(
+                    "preconditioner",
+                    format!("psgld takes a given matrix G, not '{}' (the KL-optimal preconditioners are Mandt et al.'s, for sgd-preconditioned)", other.name()),
+                ),
+            },
             SamplerKind::SgdMomentum { damping } => {
                 if !(damping > 0.0 && damping <= 1.0) {
                     return invalid(

@@ -384,3 +384,161 @@ fn bad_momentum_parameters_exit_2_with_one_line() {
         assert_clean_error(sgbayes(&args), &format!("{extra:?}"));
     }
 }
+
+/// The preconditioned samplers through theory, sample and check (one check at α = 1e-6 each).
+#[test]
+fn preconditioned_samplers_work_through_theory_sample_and_check() {
+    let p = problem_file("preconditioned.json");
+    let h = temp("h.json");
+    std::fs::write(&h, "[[2.0, 0.5], [0.5, 1.0]]").unwrap();
+    let h = h.display().to_string();
+    let cases: [&[&str]; 5] = [
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            &h,
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            "optimal",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            "optimal-diagonal",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "psgld",
+            "--preconditioner",
+            &h,
+            "--eps",
+            "0.002",
+        ],
+        &["--sampler", "ngd", "--eps", "0.1"],
+    ];
+    for (k, sampler) in cases.iter().enumerate() {
+        let mut base = vec!["--problem", p.as_str(), "--batch", "4"];
+        base.extend_from_slice(sampler);
+        let mut args = vec!["theory"];
+        args.extend_from_slice(&base);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["stationary"]["covariance"].as_array().unwrap().len(), 2);
+        assert!(j["kl_stationary_to_posterior"].is_number());
+        let draws = temp(&format!("preconditioned-{k}.npy"))
+            .display()
+            .to_string();
+        let mut args = vec!["sample"];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(&[
+            "--steps",
+            "400000",
+            "--burn-in",
+            "5000",
+            "--thin",
+            "4",
+            "--seed",
+            "13",
+            "--out",
+            &draws,
+        ]);
+        let (code, _, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {err}");
+        let mut args = vec!["check"];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(&["--draws", &draws, "--alpha", "1e-6"]);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{sampler:?}: {out} {err}");
+    }
+}
+
+#[test]
+fn bad_preconditioners_exit_2_with_one_line() {
+    let p = problem_file("preconditioned-bad.json");
+    let not_spd = temp("not-spd.json");
+    std::fs::write(&not_spd, "[[1.0, 2.0], [2.0, 1.0]]").unwrap();
+    let three = temp("three.json");
+    std::fs::write(&three, "[[1,0,0],[0,1,0],[0,0,1]]").unwrap();
+    let garbage = temp("garbage.json");
+    std::fs::write(&garbage, "{\"not\": \"a matrix\"}").unwrap();
+    let (not_spd, three, garbage) = (
+        not_spd.display().to_string(),
+        three.display().to_string(),
+        garbage.display().to_string(),
+    );
+    for extra in [
+        &["--sampler", "sgd-preconditioned", "--eps", "0.05"][..],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            &not_spd,
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            &three,
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            &garbage,
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgd-preconditioned",
+            "--preconditioner",
+            "/nonexistent.json",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "psgld",
+            "--preconditioner",
+            "optimal",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "ngd",
+            "--preconditioner",
+            "optimal",
+            "--eps",
+            "0.05",
+        ],
+        &[
+            "--sampler",
+            "sgld",
+            "--preconditioner",
+            &three,
+            "--eps",
+            "0.05",
+        ],
+    ] {
+        let mut args = vec!["theory", "--problem", p.as_str(), "--batch", "4"];
+        args.extend_from_slice(extra);
+        assert_clean_error(sgbayes(&args), &format!("{extra:?}"));
+    }
+}

@@ -13,8 +13,9 @@ mod common;
 use common::*;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
+use rand::SeedableRng;
 use sgbayes::batching::Batching;
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
 use sgbayes::theory;
@@ -67,15 +68,18 @@ fn probe_noise(model: &dyn Model, config: &SamplerConfig) -> DMatrix<f64> {
 }
 
 /// Brute force from probes vs the closed form, for one model and configuration.
+/// The sampler runs the configuration with Mandt's optimal preconditioners resolved to matrices
+/// (`theory::resolve_preconditioner`); the closed form gets the unresolved configuration.
 fn assert_probe_matches_theory<M: QuadraticModel>(model: &M, config: &SamplerConfig) {
+    let run = theory::resolve_preconditioner(config, model).unwrap();
     let pieces: Vec<_> = enumerate_batches(model.data_size(), config.batch_size, config.batching)
         .into_iter()
         .map(|(batch, p)| {
-            let (m, c) = probe_map(model, config, &batch);
+            let (m, c) = probe_map(model, &run, &batch);
             (p, m, c)
         })
         .collect();
-    let (mean, covariance) = brute_force_law(&pieces, &probe_noise(model, config));
+    let (mean, covariance) = brute_force_law(&pieces, &probe_noise(model, &run));
     let law = theory::affine_map(config, model)
         .unwrap()
         .stationary_law()
@@ -96,49 +100,126 @@ fn assert_probe_matches_theory<M: QuadraticModel>(model: &M, config: &SamplerCon
     );
 }
 
-/// A step size at `fraction` of the mean-stability limit, reduced until the law exists.
+fn assert_probe_matches_theory_dyn(model: &dyn QuadraticModel, config: &SamplerConfig) {
+    assert_probe_matches_theory(&DynModel(model), config);
+}
+
+/// A `QuadraticModel` view of a trait object (the probe helpers are generic over sized models).
+struct DynModel<'a>(&'a dyn QuadraticModel);
+
+impl Model for DynModel<'_> {
+    fn dimension(&self) -> usize {
+        self.0.dimension()
+    }
+    fn data_size(&self) -> usize {
+        self.0.data_size()
+    }
+    fn prior_gradient(&self, theta: &[f64], out: &mut [f64]) {
+        self.0.prior_gradient(theta, out)
+    }
+    fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
+        self.0.add_example_gradient(index, theta, scale, out)
+    }
+    fn potential(&self, theta: &[f64]) -> f64 {
+        self.0.potential(theta)
+    }
+}
+
+impl QuadraticModel for DynModel<'_> {
+    fn example_hessian(&self, index: usize) -> DMatrix<f64> {
+        self.0.example_hessian(index)
+    }
+    fn example_offset(&self, index: usize) -> DVector<f64> {
+        self.0.example_offset(index)
+    }
+    fn prior_precision(&self) -> DMatrix<f64> {
+        self.0.prior_precision()
+    }
+    fn prior_mean(&self) -> DVector<f64> {
+        self.0.prior_mean()
+    }
+}
+
+/// A step size at `fraction` of the mean-stability limit, reduced until the law exists. `None`
+/// when the configuration has no law on this model for every ε: Mandt's optimal preconditioners
+/// (ε H does not depend on ε) when the gradient noise is singular (N − 1 < d) or absent
+/// (B = N without replacement), or when their step is unstable.
 fn stable_config(
     model: &dyn QuadraticModel,
     kind: SamplerKind,
     b: usize,
     batching: Batching,
     fraction: f64,
-) -> SamplerConfig {
+) -> Option<SamplerConfig> {
     let mut config = SamplerConfig::new(kind, 1.0, b, batching);
-    config.step_size = fraction * theory::stability_limit(&config, model);
+    let limit = theory::stability_limit(&config, model);
+    if limit.is_infinite() || limit.is_nan() || limit == 0.0 {
+        // ε-free step (optimal preconditioners) or no valid preconditioner on this model.
+        return theory::affine_map(&config, model)
+            .ok()?
+            .stationary_law()
+            .ok()
+            .map(|_| config);
+    }
+    config.step_size = fraction * limit;
+    let mut halvings = 0;
     while theory::affine_map(&config, model)
         .unwrap()
         .stationary_law()
         .is_err()
     {
         config.step_size *= 0.5;
+        halvings += 1;
+        assert!(
+            halvings < 60,
+            "{config:?}: no stationary law at any step size"
+        );
     }
-    config
+    Some(config)
+}
+
+/// A random SPD matrix (condition ≤ 5) of dimension d as a given preconditioner.
+fn random_preconditioner(d: usize, seed: u64) -> Preconditioner {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let h = random_spd(d, 5.0, &mut rng);
+    let h = (&h + h.transpose()) * 0.5;
+    let rows: Vec<Vec<f64>> = h.row_iter().map(|r| r.iter().cloned().collect()).collect();
+    Preconditioner::from_rows(&rows).unwrap()
 }
 
 /// One configuration of every sampler (parameters chosen away from special values).
-fn all_kinds() -> Vec<SamplerKind> {
-    vec![
-        SamplerKind::Sgld,
-        SamplerKind::Sgd,
-        SamplerKind::SgdMomentum { damping: 0.3 },
-        SamplerKind::Sghmc {
-            friction: 0.4,
-            noise_estimate: 0.1,
-        },
-    ]
+fn all_kinds(d: usize) -> Vec<SamplerKind> {
+    (0..KINDS)
+        .map(|which| kind_from(which, 0.3, d, 17))
+        .collect()
 }
 
-/// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter.
-fn kind_from(which: usize, p: f64) -> SamplerKind {
+const KINDS: usize = 9;
+
+/// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter,
+/// `seed` its random preconditioner.
+fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
     match which {
         0 => SamplerKind::Sgld,
         1 => SamplerKind::Sgd,
         2 => SamplerKind::SgdMomentum { damping: p },
-        _ => SamplerKind::Sghmc {
+        3 => SamplerKind::Sghmc {
             friction: p,
             noise_estimate: 0.5 * p * p,
         },
+        4 => SamplerKind::SgdPreconditioned {
+            preconditioner: random_preconditioner(d, seed),
+        },
+        5 => SamplerKind::SgdPreconditioned {
+            preconditioner: Preconditioner::Optimal,
+        },
+        6 => SamplerKind::SgdPreconditioned {
+            preconditioner: Preconditioner::OptimalDiagonal,
+        },
+        7 => SamplerKind::Psgld {
+            preconditioner: random_preconditioner(d, seed),
+        },
+        _ => SamplerKind::Ngd,
     }
 }
 
@@ -146,14 +227,25 @@ fn kind_from(which: usize, p: f64) -> SamplerKind {
 fn probe_equals_theory_on_fixed_small_problems() {
     let lr = random_linear_regression(2, 4, seed_of("probe-lr"));
     let gm = random_gaussian_mean(2, 4, seed_of("probe-gm"));
-    for kind in all_kinds() {
+    let mut checked = 0;
+    for kind in all_kinds(2) {
         for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
             for b in 1..=4 {
-                assert_probe_matches_theory(&lr, &stable_config(&lr, kind, b, batching, 0.3));
-                assert_probe_matches_theory(&gm, &stable_config(&gm, kind, b, batching, 0.3));
+                for model in [&lr as &dyn QuadraticModel, &gm] {
+                    if let Some(config) = stable_config(model, kind, b, batching, 0.3) {
+                        assert_probe_matches_theory_dyn(model, &config);
+                        checked += 1;
+                    }
+                }
             }
         }
     }
+    // Only the optimal preconditioners at B = N without replacement (no gradient noise) and
+    // unstable ε-free optimal steps may be skipped.
+    assert!(
+        checked >= 2 * 9 * 2 * 4 - 2 * 2 * 2 * 4,
+        "only {checked} configurations checked"
+    );
 }
 
 proptest! {
@@ -167,19 +259,20 @@ proptest! {
         (n, b) in (2usize..=5).prop_flat_map(|n| (Just(n), 1..=n)),
         fraction in 0.05f64..0.8,
         seed in any::<u64>(),
-        which in 0usize..4,
+        which in 0usize..KINDS,
         parameter in 0.05f64..1.0,
         with_replacement in any::<bool>(),
         regression in any::<bool>(),
     ) {
-        let kind = kind_from(which, parameter);
+        let kind = kind_from(which, parameter, d, seed ^ 0x9e37);
         let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
-        if regression {
-            let model = random_linear_regression(d, n, seed);
-            assert_probe_matches_theory(&model, &stable_config(&model, kind, b, batching, fraction));
+        let model: Box<dyn QuadraticModel> = if regression {
+            Box::new(random_linear_regression(d, n, seed))
         } else {
-            let model = random_gaussian_mean(d, n, seed);
-            assert_probe_matches_theory(&model, &stable_config(&model, kind, b, batching, fraction));
+            Box::new(random_gaussian_mean(d, n, seed))
+        };
+        if let Some(config) = stable_config(model.as_ref(), kind, b, batching, fraction) {
+            assert_probe_matches_theory_dyn(model.as_ref(), &config);
         }
     }
 }

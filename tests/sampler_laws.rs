@@ -9,8 +9,9 @@
 //!
 //! False-positive budget (design card §2): each proptest case runs at α = 1e-7
 //! (`stats::budget::ALPHA_PROPTEST_CASE`), each fixed assertion at α = 1e-6; this file makes
-//! 4 × 12 proptest cases + 4 fixed acceptances = 4.8e-6 + 4e-6 < 1e-5, well inside the suite
-//! budget α_suite = 1e-3.
+//! 4 × 12 + 5 × 8 proptest cases (SGLD/SGD; momentum SGD, SGHMC, preconditioned SGD, pSGLD, NGD)
+//! and 8 fixed acceptances: 8.8e-6 + 8e-6 < 2e-5, well inside the suite budget α_suite = 1e-3.
+//! (The "is rejected" tests fail only for lack of power, not by a false positive.)
 //!
 //! Power: every wrong sampler below changes a tested functional by ≥ 0.3 sd (most by ≫ 1 sd);
 //! with N_eff ≥ 63.7/δ² ≈ 700 at α = 1e-6, β = 1e-3 they are rejected; the runs below have
@@ -19,10 +20,12 @@
 mod common;
 
 use common::*;
+use nalgebra::DMatrix;
 use proptest::prelude::*;
+use rand::SeedableRng;
 use sgbayes::batching::{minibatch_gradient, Batching};
 use sgbayes::chain::{Chain, ChainSettings};
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers::{self, Sampler};
 use sgbayes::stats::budget::{ALPHA_ASSERTION, ALPHA_PROPTEST_CASE};
@@ -118,10 +121,18 @@ fn correct_sampler_is_accepted(
     };
     let mut config = SamplerConfig::new(kind, 1.0, b, batching);
     let mean_limit = theory::stability_limit(&config, model.as_ref());
-    // ε: a fraction of the mean-stability limit, and at most 1/5 of the mean-square limit so that
-    // the fourth moments the covariance functionals need exist.
-    config.step_size =
-        (fraction * mean_limit).min(0.2 * mean_square_limit(model.as_ref(), &config));
+    if mean_limit.is_infinite() || mean_limit == 0.0 {
+        // Mandt's optimal preconditioners: ε H does not depend on ε; the law must exist as is.
+        let stable = theory::affine_map(&config, model.as_ref())
+            .map(|m| m.stationary_law().is_ok())
+            .unwrap_or(false);
+        prop_assume!(stable);
+    } else {
+        // ε: a fraction of the mean-stability limit, and at most 1/5 of the mean-square limit so
+        // that the fourth moments the covariance functionals need exist.
+        config.step_size =
+            (fraction * mean_limit).min(0.2 * mean_square_limit(model.as_ref(), &config));
+    }
     let law = theory::affine_map(&config, model.as_ref())
         .unwrap()
         .stationary_law()
@@ -131,10 +142,11 @@ fn correct_sampler_is_accepted(
     let steps = ((2000.0 * tau) as usize).clamp(40_000, 3_000_000);
     let d_theta = model.dimension();
     prop_assume!(law.covariance.view((0, 0), (d_theta, d_theta)).amax() > 1e-12); // a point mass (SGD, B = N without replacement) has nothing to test
+    let run_config = theory::resolve_preconditioner(&config, model.as_ref()).unwrap();
     let report = run_and_test(
         model.as_ref(),
         &config,
-        &config,
+        &run_config,
         None,
         steps,
         seed ^ 0x5eed,
@@ -213,6 +225,40 @@ proptest! {
     ) {
         let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
         correct_sampler_is_accepted(SamplerKind::SgdMomentum { damping }, batching, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sgd_preconditioned_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        choice in 0usize..3,
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        let preconditioner = match choice {
+            0 => random_preconditioner(d, seed ^ 0x4e),
+            1 => Preconditioner::Optimal,
+            _ => Preconditioner::OptimalDiagonal,
+        };
+        correct_sampler_is_accepted(SamplerKind::SgdPreconditioned { preconditioner }, batching, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn psgld_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        let kind = SamplerKind::Psgld { preconditioner: random_preconditioner(d, seed ^ 0x6a) };
+        correct_sampler_is_accepted(kind, batching, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn ngd_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        correct_sampler_is_accepted(SamplerKind::Ngd, batching, d, n, b, f, seed, reg)?;
     }
 
     #[test]
@@ -576,4 +622,203 @@ fn sghmc_without_persistent_momentum_is_rejected() {
         report.reject,
         "momentum reset every step not detected: {report}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditioned samplers: acceptance and power on fixed problems.
+
+/// A random SPD preconditioner (condition ≤ 5) of dimension d.
+fn random_preconditioner(d: usize, seed: u64) -> Preconditioner {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let h = random_spd(d, 5.0, &mut rng);
+    preconditioner_from(&((&h + h.transpose()) * 0.5))
+}
+
+fn preconditioner_from(h: &DMatrix<f64>) -> Preconditioner {
+    let rows: Vec<Vec<f64>> = h.row_iter().map(|r| r.iter().cloned().collect()).collect();
+    Preconditioner::from_rows(&rows).unwrap()
+}
+
+/// θ' = θ − D ĝ + L ξ with explicit (possibly wrong) drift D and noise loading L.
+struct ExplicitPreconditioned {
+    inner: samplers::PreconditionedStep,
+}
+
+impl ExplicitPreconditioned {
+    fn boxed(drift: &DMatrix<f64>, loading: Option<&DMatrix<f64>>) -> Box<dyn Sampler> {
+        let row_major = |m: &DMatrix<f64>| m.transpose().iter().cloned().collect::<Vec<f64>>();
+        Box::new(Self {
+            inner: samplers::PreconditionedStep::new(
+                row_major(drift),
+                loading.map(row_major),
+                drift.nrows(),
+            ),
+        })
+    }
+}
+
+impl Sampler for ExplicitPreconditioned {
+    fn state_dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn noise_dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
+        self.inner.apply(model, state, batch, noise);
+    }
+}
+
+/// The fixed preconditioner H = G = Q diag(0.4, 2.5) Qᵀ (far from I, so H² and H differ by ≥ 2×
+/// along both axes).
+fn fixed_preconditioner() -> DMatrix<f64> {
+    let (c, s) = (0.6f64, 0.8f64);
+    let q = DMatrix::from_row_slice(2, 2, &[c, -s, s, c]);
+    &q * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(vec![0.4, 2.5])) * q.transpose()
+}
+
+/// Runs `wrong` (or the real sampler of `kind`) on a fixed problem (d = 2, N = 50, B = 5 with
+/// replacement, ε at 10% of the mean limit) against the exact law of `kind`, α = 1e-6. Every wrong
+/// variant below changes a θ-variance by ≥ 2× (δ ≥ 0.5 sd of a squared functional, N_eff ≥ 255
+/// needed; 400 000 steps give N_eff in the thousands).
+fn preconditioned_run(
+    model: &dyn QuadraticModel,
+    kind: SamplerKind,
+    wrong: Option<&dyn Fn(f64, usize) -> Box<dyn Sampler>>,
+    seed_name: &str,
+) -> MomentTestReport {
+    let mut config = SamplerConfig::new(kind, 1.0, 5, Batching::WithReplacement);
+    config.step_size = 0.1 * theory::stability_limit(&config, model);
+    let sampler = wrong.map(|build| build(config.step_size, model.data_size()));
+    run_and_test(
+        model,
+        &config,
+        &config,
+        sampler,
+        400_000,
+        seed_of(seed_name),
+        ALPHA_ASSERTION,
+    )
+}
+
+fn preconditioned_kind() -> SamplerKind {
+    SamplerKind::SgdPreconditioned {
+        preconditioner: preconditioner_from(&fixed_preconditioner()),
+    }
+}
+
+fn psgld_kind() -> SamplerKind {
+    SamplerKind::Psgld {
+        preconditioner: preconditioner_from(&fixed_preconditioner()),
+    }
+}
+
+fn preconditioned_problem() -> sgbayes::models::LinearRegression {
+    random_linear_regression(2, 50, seed_of("preconditioned-problem"))
+}
+
+#[test]
+fn sgd_preconditioned_power_setting_accepts_the_correct_sampler() {
+    let report = preconditioned_run(
+        &preconditioned_problem(),
+        preconditioned_kind(),
+        None,
+        "preconditioned-correct",
+    );
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn sgd_with_preconditioner_applied_twice_is_rejected() {
+    let h = fixed_preconditioner();
+    let wrong = |eps: f64, n: usize| -> Box<dyn Sampler> {
+        ExplicitPreconditioned::boxed(&(&h * &h * (eps / n as f64)), None)
+    };
+    let report = preconditioned_run(
+        &preconditioned_problem(),
+        preconditioned_kind(),
+        Some(&wrong),
+        "preconditioned-twice",
+    );
+    assert!(report.reject, "H applied twice not detected: {report}");
+}
+
+#[test]
+fn psgld_power_setting_accepts_the_correct_sampler() {
+    let report = preconditioned_run(
+        &preconditioned_problem(),
+        psgld_kind(),
+        None,
+        "psgld-correct",
+    );
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn psgld_with_preconditioner_applied_twice_in_the_noise_is_rejected() {
+    // Noise √ε G ξ (covariance ε G²) instead of √ε G^{1/2} ξ (covariance ε G).
+    let g = fixed_preconditioner();
+    let wrong = |eps: f64, _: usize| -> Box<dyn Sampler> {
+        ExplicitPreconditioned::boxed(&(&g * (eps / 2.0)), Some(&(&g * eps.sqrt())))
+    };
+    let report = preconditioned_run(
+        &preconditioned_problem(),
+        psgld_kind(),
+        Some(&wrong),
+        "psgld-noise-twice",
+    );
+    assert!(
+        report.reject,
+        "G applied twice in the noise not detected: {report}"
+    );
+}
+
+#[test]
+fn psgld_without_preconditioned_noise_is_rejected() {
+    // Noise √ε ξ: the drift is preconditioned, the noise is not.
+    let g = fixed_preconditioner();
+    let wrong = |eps: f64, _: usize| -> Box<dyn Sampler> {
+        ExplicitPreconditioned::boxed(
+            &(&g * (eps / 2.0)),
+            Some(&(DMatrix::identity(2, 2) * eps.sqrt())),
+        )
+    };
+    let report = preconditioned_run(
+        &preconditioned_problem(),
+        psgld_kind(),
+        Some(&wrong),
+        "psgld-plain-noise",
+    );
+    assert!(
+        report.reject,
+        "unpreconditioned noise not detected: {report}"
+    );
+}
+
+/// A Gaussian-mean problem whose Fisher A = Q diag(0.4, 2.5) Qᵀ is far from I.
+fn ngd_problem() -> sgbayes::models::GaussianMean {
+    let base = random_gaussian_mean(2, 50, seed_of("ngd-problem"));
+    let centres = (0..50).map(|i| base.centre(i).to_vec()).collect();
+    sgbayes::models::GaussianMean::new(fixed_preconditioner(), centres, vec![0.0, 0.0], 1.0)
+        .unwrap()
+}
+
+#[test]
+fn ngd_power_setting_accepts_the_correct_sampler() {
+    let report = preconditioned_run(&ngd_problem(), SamplerKind::Ngd, None, "ngd-correct");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn ngd_with_fisher_replaced_by_identity_is_rejected() {
+    let wrong = |eps: f64, n: usize| -> Box<dyn Sampler> {
+        ExplicitPreconditioned::boxed(&(DMatrix::identity(2, 2) * (eps / n as f64)), None)
+    };
+    let report = preconditioned_run(
+        &ngd_problem(),
+        SamplerKind::Ngd,
+        Some(&wrong),
+        "ngd-identity",
+    );
+    assert!(report.reject, "identity Fisher not detected: {report}");
 }

@@ -8,7 +8,7 @@ use approx::assert_relative_eq;
 use common::*;
 use nalgebra::DMatrix;
 use sgbayes::batching::Batching;
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{GaussianMean, QuadraticModel};
 use sgbayes::theory::{self, TheoryReport};
 use sgbayes::Error;
@@ -197,4 +197,265 @@ fn bad_momentum_parameters_are_typed_errors() {
     config.step_size *= 0.98;
     let map = theory::affine_map(&config, &model).unwrap();
     assert!(map.mean_spectral_radius() < 1.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditioned samplers.
+
+fn given(h: &DMatrix<f64>) -> Preconditioner {
+    let rows: Vec<Vec<f64>> = h.row_iter().map(|r| r.iter().cloned().collect()).collect();
+    Preconditioner::from_rows(&rows).unwrap()
+}
+
+/// Centres whose empirical covariance (1/N normalisation) is exactly diag(scales²), around `shift`.
+fn centres_with_covariance(d: usize, n: usize, scales: &[f64], seed: u64) -> Vec<Vec<f64>> {
+    let base = random_gaussian_mean(d, n, seed);
+    let raw = DMatrix::from_fn(n, d, |i, k| base.centre(i)[k]);
+    let mean = raw.row_mean();
+    let centred = DMatrix::from_fn(n, d, |i, k| raw[(i, k)] - mean[k]);
+    let covariance = centred.transpose() * &centred / n as f64;
+    let whitening = nalgebra::Cholesky::new(covariance)
+        .unwrap()
+        .l()
+        .try_inverse()
+        .unwrap();
+    let white = &centred * whitening.transpose();
+    (0..n)
+        .map(|i| (0..d).map(|k| white[(i, k)] * scales[k] + 0.5).collect())
+        .collect()
+}
+
+#[test]
+fn preconditioner_identity_is_plain_sgd_and_psgld_identity_is_sgld() {
+    let model = random_linear_regression(3, 25, seed_of("identity-preconditioner"));
+    let identity = given(&DMatrix::identity(3, 3));
+    for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        for (plain, preconditioned, eps) in [
+            (
+                SamplerKind::Sgd,
+                SamplerKind::SgdPreconditioned {
+                    preconditioner: identity,
+                },
+                0.2,
+            ),
+            (
+                SamplerKind::Sgld,
+                SamplerKind::Psgld {
+                    preconditioner: identity,
+                },
+                0.01,
+            ),
+        ] {
+            let a = theta_law(&SamplerConfig::new(plain, eps, 4, batching), &model);
+            let b = theta_law(
+                &SamplerConfig::new(preconditioned, eps, 4, batching),
+                &model,
+            );
+            assert!(relative_error(&b.stationary.covariance, &a.stationary.covariance) < 1e-12);
+            assert!((&a.stationary.mean - &b.stationary.mean).amax() < 1e-12);
+            assert_relative_eq!(a.stability_limit, b.stability_limit, max_relative = 1e-12);
+        }
+    }
+}
+
+/// Mandt et al. (2017), Theorem 2: with H* = (2B/(εN)) C⁻¹ the OU stationary law is the posterior,
+/// KL = 0 (also without replacement with our γ refinement); the exact discrete law is not the
+/// posterior: its KL is of the order of the (ε-free) step 2B/(γN).
+#[test]
+fn optimal_preconditioner_makes_the_ou_law_the_posterior() {
+    let model = random_linear_regression(3, 40, seed_of("optimal-preconditioner"));
+    for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        for b in [1, 3, 5] {
+            let config = SamplerConfig::new(
+                SamplerKind::SgdPreconditioned {
+                    preconditioner: Preconditioner::Optimal,
+                },
+                0.05,
+                b,
+                batching,
+            );
+            let report = theta_law(&config, &model);
+            assert!(
+                report.kl_continuous_to_posterior.abs() < 1e-10,
+                "{config:?}: {}",
+                report.kl_continuous_to_posterior
+            );
+            assert!(report.kl_stationary_to_posterior > 1e-8);
+            // The ε-free step (ε/N) H* P ≈ (2B/(γN)) I sets the size of the discrete-time error.
+            let gamma = batching.finite_population_factor(40, b).unwrap();
+            assert!(report.kl_stationary_to_posterior < 2.0 * b as f64 / (gamma * 40.0));
+            // ε H* does not depend on ε: the exact law does not either.
+            let other = theta_law(
+                &SamplerConfig {
+                    step_size: 0.5,
+                    ..config
+                },
+                &model,
+            );
+            assert!(
+                relative_error(&other.stationary.covariance, &report.stationary.covariance) < 1e-10
+            );
+        }
+    }
+}
+
+/// The diagonal optimum H*_kk = 2B/(εN C_kk) is the full optimum when A and C are diagonal
+/// (Mandt et al. 2017, §4): then its OU law is the posterior too.
+#[test]
+fn optimal_diagonal_preconditioner_is_exact_when_curvature_and_noise_are_diagonal() {
+    let (d, n) = (3, 30);
+    let curvature = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(vec![0.5, 1.0, 3.0]));
+    let centres = centres_with_covariance(d, n, &[1.0, 0.4, 2.0], seed_of("diag-optimal"));
+    let model = GaussianMean::new(curvature, centres, vec![0.5; d], 0.8).unwrap();
+    for preconditioner in [Preconditioner::Optimal, Preconditioner::OptimalDiagonal] {
+        let config = SamplerConfig::new(
+            SamplerKind::SgdPreconditioned { preconditioner },
+            0.1,
+            3,
+            Batching::WithReplacement,
+        );
+        let report = theta_law(&config, &model);
+        assert!(report.kl_continuous_to_posterior.abs() < 1e-10);
+    }
+    let full =
+        theory::optimal_preconditioner(&model, 0.1, 3, Batching::WithReplacement, false).unwrap();
+    let diagonal =
+        theory::optimal_preconditioner(&model, 0.1, 3, Batching::WithReplacement, true).unwrap();
+    assert!(relative_error(&full, &diagonal) < 1e-10);
+}
+
+/// pSGLD with a fixed G and no gradient noise (full batch): Σ = (P − (ε/4) P G P)⁻¹ (the
+/// preconditioned-Langevin closed form of the companion digest, claim S2, with η = ε/2).
+#[test]
+fn full_batch_psgld_covariance_has_the_closed_form() {
+    let model = random_linear_regression(3, 15, seed_of("psgld-closed-form"));
+    let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(3);
+    let g = random_spd(3, 4.0, &mut rng);
+    let g = (&g + g.transpose()) * 0.5;
+    let p = model.posterior_precision();
+    let mut config = SamplerConfig::new(
+        SamplerKind::Psgld {
+            preconditioner: given(&g),
+        },
+        1.0,
+        15,
+        Batching::WithoutReplacement,
+    );
+    let limit = theory::stability_limit(&config, &model);
+    for fraction in [0.01, 0.2, 0.6] {
+        config.step_size = fraction * limit;
+        let want = (&p - &p * &g * &p * (config.step_size / 4.0))
+            .try_inverse()
+            .unwrap();
+        let report = theta_law(&config, &model);
+        assert!(relative_error(&report.stationary.covariance, &want) < 1e-10);
+    }
+}
+
+/// NGD on a Gaussian mean with A = I and centres of empirical covariance I (gradient noise equal
+/// to the Fisher): the exact law is Σ = ε²γ/(B(1 − ρ²)) I with ρ = 1 − ε(1 + λ/N), and as λ → 0
+/// Σ = T_disc (NA)⁻¹ with T_disc = γεN/(B(2 − ε)) (derived here; Smith et al.'s T = γεN/(2B) is
+/// its ε → 0 limit).
+#[test]
+fn ngd_discrete_temperature_on_the_gaussian_mean() {
+    let (d, n) = (2, 60);
+    let centres = centres_with_covariance(d, n, &[1.0, 1.0], seed_of("ngd-temperature"));
+    for (lambda, tolerance) in [(0.7, 1e-10), (1e-9, 1e-7)] {
+        let model = GaussianMean::new(
+            DMatrix::identity(d, d),
+            centres.clone(),
+            vec![0.0; d],
+            lambda,
+        )
+        .unwrap();
+        for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+            for (eps, b) in [(0.1, 10), (0.5, 3), (1.2, 30)] {
+                let config = SamplerConfig::new(SamplerKind::Ngd, eps, b, batching);
+                let report = theta_law(&config, &model);
+                let gamma = batching.finite_population_factor(n, b).unwrap();
+                let rho = 1.0 - eps * (1.0 + lambda / n as f64);
+                let variance = eps * eps * gamma / (b as f64 * (1.0 - rho * rho));
+                let want = DMatrix::identity(d, d) * variance;
+                assert!(relative_error(&report.stationary.covariance, &want) < 1e-10);
+                if lambda < 1e-6 {
+                    let t_disc = gamma * eps * n as f64 / (b as f64 * (2.0 - eps));
+                    assert_relative_eq!(
+                        report.effective_temperature,
+                        t_disc,
+                        max_relative = tolerance
+                    );
+                    assert_relative_eq!(
+                        report.temperature,
+                        gamma * eps * n as f64 / (2.0 * b as f64),
+                        max_relative = 1e-12
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_preconditioners_are_typed_errors() {
+    let model = random_linear_regression(2, 10, seed_of("preconditioner-errors"));
+    let with = |kind| SamplerConfig::new(kind, 0.01, 2, Batching::WithReplacement);
+    let not_spd = given(&DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 1.0]));
+    let not_symmetric = given(&DMatrix::from_row_slice(2, 2, &[1.0, 0.5, 0.0, 1.0]));
+    let wrong_size = given(&DMatrix::identity(3, 3));
+    for preconditioner in [not_spd, not_symmetric, wrong_size] {
+        for kind in [
+            SamplerKind::SgdPreconditioned { preconditioner },
+            SamplerKind::Psgld { preconditioner },
+        ] {
+            let err = theory::affine_map(&with(kind), &model).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::NotPositiveDefinite { .. } | Error::DimensionMismatch { .. }
+                ),
+                "{err}"
+            );
+            assert!(sgbayes::samplers::build(&with(kind), 2, 10).is_err());
+        }
+    }
+    assert!(Preconditioner::from_rows(&[vec![1.0, 0.0], vec![0.0]]).is_err());
+    assert!(Preconditioner::from_rows(&[vec![f64::NAN]]).is_err());
+    // pSGLD has no optimal preconditioner; the sampler needs optimal ones resolved first.
+    let psgld_optimal = SamplerKind::Psgld {
+        preconditioner: Preconditioner::Optimal,
+    };
+    assert!(matches!(
+        theory::affine_map(&with(psgld_optimal), &model).unwrap_err(),
+        Error::Invalid { .. }
+    ));
+    let optimal = with(SamplerKind::SgdPreconditioned {
+        preconditioner: Preconditioner::Optimal,
+    });
+    assert!(matches!(
+        sgbayes::samplers::build(&optimal, 2, 10).err().unwrap(),
+        Error::Invalid { .. }
+    ));
+    assert!(sgbayes::samplers::build(
+        &theory::resolve_preconditioner(&optimal, &model).unwrap(),
+        2,
+        10
+    )
+    .is_ok());
+    // No gradient noise (B = N without replacement): no optimal preconditioner.
+    let full = SamplerConfig::new(
+        SamplerKind::SgdPreconditioned {
+            preconditioner: Preconditioner::Optimal,
+        },
+        0.01,
+        10,
+        Batching::WithoutReplacement,
+    );
+    assert!(theory::affine_map(&full, &model).is_err());
+    // NGD needs a non-singular Fisher: linear regression with N < d has none.
+    let small = random_linear_regression(3, 2, seed_of("singular-fisher"));
+    let ngd = SamplerConfig::new(SamplerKind::Ngd, 0.1, 1, Batching::WithReplacement);
+    assert!(matches!(
+        theory::affine_map(&ngd, &small).unwrap_err(),
+        Error::NotPositiveDefinite { .. }
+    ));
 }

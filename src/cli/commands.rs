@@ -114,9 +114,12 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
             "sgd-momentum": "v <- (1 - mu) v - (eps/N) g_hat(theta); theta <- theta + v (Mandt et al. 2017, SGD with momentum); state (theta, v), v starts at 0",
             "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0",
+            "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
+            "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
+            "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
             "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; sgld, sghmc: 1",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; sgld, sghmc, psgld: 1",
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },
@@ -158,6 +161,9 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
         }
         Err(e) => return Err(e.to_string()),
     };
+    // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.
+    let config =
+        sgbayes::theory::resolve_preconditioner(&config, model).map_err(|e| e.to_string())?;
     let timer = Instant::now();
     let mut chain =
         Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
 #[derive(Parser, Debug)]
@@ -122,6 +122,10 @@ struct SamplerArgs {
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
     #[arg(long, allow_negative_numbers = true)]
     noise_estimate: Option<f64>,
+    /// Preconditioner of sgd-preconditioned (H) or psgld (G): a JSON file holding a d×d nested
+    /// array, or `optimal` / `optimal-diagonal` (Mandt et al. 2017, Thm 2; sgd-preconditioned only).
+    #[arg(long)]
+    preconditioner: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -130,6 +134,9 @@ enum SamplerName {
     Sgld,
     SgdMomentum,
     Sghmc,
+    SgdPreconditioned,
+    Psgld,
+    Ngd,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -165,6 +172,32 @@ impl SamplerArgs {
             unused("friction", self.friction.is_some())?;
             unused("noise-estimate", self.noise_estimate.is_some())?;
         }
+        let preconditioned = matches!(
+            self.sampler,
+            SamplerName::SgdPreconditioned | SamplerName::Psgld
+        );
+        if !preconditioned {
+            unused("preconditioner", self.preconditioner.is_some())?;
+        }
+        let preconditioner = || -> Result<Preconditioner, String> {
+            let spec = self.preconditioner.as_deref().ok_or_else(|| {
+                format!("--sampler {} needs --preconditioner", self.sampler_name())
+            })?;
+            match spec {
+                "optimal" => Ok(Preconditioner::Optimal),
+                "optimal-diagonal" => Ok(Preconditioner::OptimalDiagonal),
+                path => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read preconditioner file {path}: {e}"))?;
+                    let rows: Vec<Vec<f64>> = serde_json::from_str(&text).map_err(|e| {
+                        format!(
+                            "preconditioner file {path} is not a JSON d×d array of numbers: {e}"
+                        )
+                    })?;
+                    Preconditioner::from_rows(&rows).map_err(|e| e.to_string())
+                }
+            }
+        };
         let kind = match self.sampler {
             SamplerName::Sgd => SamplerKind::Sgd,
             SamplerName::Sgld => SamplerKind::Sgld,
@@ -175,6 +208,13 @@ impl SamplerArgs {
                 friction: required("friction", self.friction)?,
                 noise_estimate: self.noise_estimate.unwrap_or(0.0),
             },
+            SamplerName::SgdPreconditioned => SamplerKind::SgdPreconditioned {
+                preconditioner: preconditioner()?,
+            },
+            SamplerName::Psgld => SamplerKind::Psgld {
+                preconditioner: preconditioner()?,
+            },
+            SamplerName::Ngd => SamplerKind::Ngd,
         };
         Ok(SamplerConfig {
             kind,

@@ -8,20 +8,28 @@
 
 mod gradient_step;
 mod momentum_step;
+mod ngd;
+mod preconditioned_step;
+mod psgld;
 mod sgd;
 mod sgd_momentum;
+mod sgd_preconditioned;
 mod sghmc;
 mod sgld;
 
 pub use gradient_step::GradientStep;
 pub use momentum_step::MomentumStep;
+pub use ngd::Ngd;
+pub use preconditioned_step::PreconditionedStep;
+pub use psgld::Psgld;
 pub use sgd::Sgd;
 pub use sgd_momentum::SgdMomentum;
+pub use sgd_preconditioned::SgdPreconditioned;
 pub use sghmc::Sghmc;
 pub use sgld::Sgld;
 
-use crate::config::{SamplerConfig, SamplerKind};
-use crate::error::Result;
+use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
+use crate::error::{Error, Result};
 use crate::models::Model;
 
 /// A Markov-chain update driven by minibatch gradients and Gaussian noise.
@@ -70,5 +78,33 @@ pub fn build(
             noise_estimate,
             dimension,
         )),
+        SamplerKind::SgdPreconditioned { preconditioner } => Box::new(SgdPreconditioned::new(
+            config.step_size,
+            given_matrix(&preconditioner, dimension)?,
+            dimension,
+            data_size,
+        )?),
+        SamplerKind::Psgld { preconditioner } => Box::new(Psgld::new(
+            config.step_size,
+            given_matrix(&preconditioner, dimension)?,
+            dimension,
+        )?),
+        SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
     })
+}
+
+/// The entries of a given preconditioner after its shape, symmetry and definiteness checks; the
+/// optimal choices must be resolved against a model first.
+fn given_matrix(preconditioner: &Preconditioner, dimension: usize) -> Result<&'static [f64]> {
+    preconditioner.matrix(dimension)?;
+    match *preconditioner {
+        Preconditioner::Matrix(values) => Ok(values),
+        other => Err(Error::Invalid {
+            what: "preconditioner".into(),
+            why: format!(
+                "'{}' depends on the model's gradient noise; resolve it to a matrix with theory::resolve_preconditioner before sampling",
+                other.name()
+            ),
+        }),
+    }
 }

@@ -8,6 +8,7 @@ mod affine_map;
 mod gaussian;
 mod lyapunov;
 mod posterior;
+mod preconditioners;
 mod sampler_maps;
 mod summary;
 mod tuning;
@@ -18,6 +19,9 @@ pub use affine_map::{
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
+pub use preconditioners::{
+    fisher_information, optimal_preconditioner, preconditioner_matrix, resolve_preconditioner,
+};
 pub use sampler_maps::{
     affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
     momentum_retention, stability_limit, state_dimension,

@@ -4,6 +4,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 use super::affine_map::{AffineRandomMap, ExampleMatrices};
+use super::preconditioners::{preconditioner_matrix, preconditioner_scales_with_inverse_step};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
@@ -16,11 +17,17 @@ use crate::models::QuadraticModel;
 /// * Constant SGD on L = U/N (Mandt et al. 2017, §2): η = ε/N, τ = 0.
 /// * SGD with momentum (Mandt et al. 2017, §4): η = ε/N, τ = 0 (on v).
 /// * SGHMC (Chen et al. 2014, eq. 15): η = ε (the learning rate), τ² = 2(α − β̂)ε (on v).
+/// * Preconditioned SGD (Mandt et al. 2017) and NGD (Smith et al. 2018): η = ε/N (times H or
+///   F⁻¹), τ = 0.
+/// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G).
 pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f64) {
     let eps = config.step_size;
     match config.kind {
-        SamplerKind::Sgld => (eps / 2.0, eps),
-        SamplerKind::Sgd | SamplerKind::SgdMomentum { .. } => (eps / data_size as f64, 0.0),
+        SamplerKind::Sgld | SamplerKind::Psgld { .. } => (eps / 2.0, eps),
+        SamplerKind::Sgd
+        | SamplerKind::SgdMomentum { .. }
+        | SamplerKind::SgdPreconditioned { .. }
+        | SamplerKind::Ngd => (eps / data_size as f64, 0.0),
         SamplerKind::Sghmc {
             friction,
             noise_estimate,
@@ -65,13 +72,46 @@ pub fn largest_curvature<M: QuadraticModel + ?Sized>(model: &M) -> f64 {
 ///   [[1 − ηλ, ρ], [−ηλ, ρ]] with characteristic polynomial z² − (1 + ρ − ηλ) z + ρ; by the Jury
 ///   criterion its roots lie inside the unit circle iff |ρ| < 1 and 0 < ηλ < 2(1 + ρ). So
 ///   η λ_max(P) < 2(1 + ρ) = 2(2 − μ) (derived here; for μ = 1 it is plain SGD's limit).
+/// * With a preconditioner H (SPD), the eigenvalues of HP are real and positive (HP is similar to
+///   H^{1/2} P H^{1/2}): η λ_max(HP) < 2. For Mandt's optimal preconditioners εH does not depend
+///   on ε, so the limit is +∞ when the step is stable and 0 when it is not.
+///
+/// NaN when the configuration's preconditioner is invalid (the closed forms report the error).
 pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model: &M) -> f64 {
     let (eta, _) = gradient_step_scales(config, model.data_size());
     let bound = match momentum_retention(&config.kind) {
         None => 2.0,
         Some(rho) => 2.0 * (1.0 + rho),
     };
-    bound * config.step_size / (eta * largest_curvature(model))
+    let curvature = match preconditioner_matrix(config, model) {
+        Ok(None) => largest_curvature(model),
+        Ok(Some(h)) => match preconditioned_curvature(&h, &model.posterior_precision()) {
+            Some(value) => value,
+            None => return f64::NAN,
+        },
+        Err(_) => return f64::NAN,
+    };
+    if preconditioner_scales_with_inverse_step(config) {
+        return if eta * curvature < bound {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+    }
+    bound * config.step_size / (eta * curvature)
+}
+
+/// λ_max(HP) for SPD H and P, from the symmetric matrix Lᵀ P L (H = L Lᵀ).
+fn preconditioned_curvature(h: &DMatrix<f64>, p: &DMatrix<f64>) -> Option<f64> {
+    let l = nalgebra::Cholesky::new(h.clone())?.l();
+    let s = l.transpose() * p * &l;
+    Some(
+        SymmetricEigen::new((&s + s.transpose()) * 0.5)
+            .eigenvalues
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max),
+    )
 }
 
 /// Per-example pieces of the minibatch gradient ĝ_S(θ) = (1/B) Σ_k (K_{i_k} θ − r_{i_k}),
@@ -124,6 +164,8 @@ impl GradientPieces {
 /// K_i = Λ₀ + N H_i, r_i = Λ₀ m₀ + N b_i:
 /// * the step θ' = θ − η ĝ_S(θ) + τ ξ (SGLD, SGD) has per-example pieces M_i = I − η K_i,
 ///   c_i = η r_i, and noise covariance τ² I;
+/// * the preconditioned step θ' = θ − η H ĝ_S(θ) + τ H^{1/2} ξ (preconditioned SGD, pSGLD with
+///   G = H, NGD with H = F⁻¹) has M_i = I − η H K_i, c_i = η H r_i, and noise covariance τ² H;
 /// * the momentum step v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (momentum SGD, SGHMC) is affine in
 ///   z = (θ, v) with
 ///   M_i = [[I − η K_i, ρ I], [−η K_i, ρ I]],  c_i = (η r_i, η r_i),
@@ -140,6 +182,7 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
 ) -> Result<AffineRandomMap> {
     let data_size = model.data_size();
     config.validate(data_size)?;
+    let preconditioner = preconditioner_matrix(config, model)?;
     let limit = stability_limit(config, model);
     if !(config.step_size < limit) {
         return Err(Error::PastStabilityLimit {
@@ -152,13 +195,16 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
     let identity = DMatrix::<f64>::identity(d, d);
     let pieces = GradientPieces::new(model);
     match momentum_retention(&config.kind) {
-        None => AffineRandomMap::new(
-            pieces.map_hessians(|k| &identity - k * eta),
-            pieces.offsets.iter().map(|r| r * eta).collect(),
-            &identity * tau_squared,
-            config.batch_size,
-            config.batching,
-        ),
+        None => {
+            let h = preconditioner.unwrap_or_else(|| identity.clone());
+            AffineRandomMap::new(
+                pieces.map_hessians(|k| &identity - &h * k * eta),
+                pieces.offsets.iter().map(|r| &h * r * eta).collect(),
+                &h * tau_squared,
+                config.batch_size,
+                config.batching,
+            )
+        }
         Some(rho) => {
             let matrices = pieces.map_hessians(|k| {
                 let mut m = DMatrix::zeros(2 * d, 2 * d);

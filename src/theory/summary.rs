@@ -95,7 +95,26 @@ impl TheoryReport {
                 ),
                 None,
             ),
-            SamplerKind::Sghmc { .. } => (1.0, None),
+            SamplerKind::Sghmc { .. } | SamplerKind::Psgld { .. } => (1.0, None),
+            SamplerKind::Ngd => (
+                smith_temperature(
+                    config.step_size,
+                    model.data_size(),
+                    config.batch_size,
+                    config.batching,
+                ),
+                None,
+            ),
+            // Theorem 2's optimum makes the OU law the posterior (T = 1); a given or diagonal H
+            // has no scalar temperature.
+            SamplerKind::SgdPreconditioned { preconditioner } => (
+                if preconditioner == crate::config::Preconditioner::Optimal {
+                    1.0
+                } else {
+                    f64::NAN
+                },
+                None,
+            ),
             SamplerKind::Sgd => (
                 smith_temperature(
                     config.step_size,
