@@ -33,6 +33,17 @@ use crate::theory::{
     StationaryLaw, TheoryReport,
 };
 
+/// BibTeX of the paper.
+pub const BIBTEX: &str = r"@article{mandt2017sgd,
+  title = {Stochastic Gradient Descent as Approximate Bayesian Inference},
+  author = {Mandt, Stephan and Hoffman, Matthew D. and Blei, David M.},
+  journal = {Journal of Machine Learning Research},
+  volume = {18},
+  number = {134},
+  pages = {1--35},
+  year = {2017}
+}";
+
 /// Reference problem R1 of the digest (§9).
 pub mod r1 {
     use nalgebra::DMatrix;
@@ -897,5 +908,6 @@ solves, not printed in the paper.\n",
             Figure { file_name: "sgld_error.svg".into(), caption: "SGLD's finite-ε KL on the regression, with simulations".into(), svg: plot::render(&sgld_chart)? },
         ],
         record: to_json(record)?,
+        references: vec![BIBTEX],
     })
 }

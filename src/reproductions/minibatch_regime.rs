@@ -27,6 +27,15 @@ use crate::error::Result;
 use crate::models::{LinearRegression, Model, QuadraticModel};
 use crate::theory::{self, TheoryReport};
 
+/// BibTeX of the sampler's paper (SGLD) and of the OU analysis (Mandt et al.).
+pub const BIBTEX: &str = r"@inproceedings{welling2011sgld,
+  title = {Bayesian Learning via Stochastic Gradient {L}angevin Dynamics},
+  author = {Welling, Max and Teh, Yee Whye},
+  booktitle = {Proceedings of the 28th International Conference on Machine Learning},
+  pages = {681--688},
+  year = {2011}
+}";
+
 /// Number of data points.
 pub const DATA_SIZE: usize = 1000;
 /// Minibatch size.
@@ -564,5 +573,6 @@ Posterior covariance P⁻¹ = {post:?}; exact Σ = {exact:?}; OU Σ = {ou:?} (ro
             },
         ],
         record: to_json(record)?,
+        references: vec![BIBTEX, super::mandt2017::BIBTEX],
     })
 }

@@ -31,6 +31,14 @@ use crate::error::Result;
 use crate::models::{GaussianMean, Model, QuadraticModel};
 use crate::theory::{smith_temperature, TheoryReport};
 
+/// BibTeX of the paper.
+pub const BIBTEX: &str = r"@article{smith2018natural,
+  title = {Stochastic natural gradient descent draws posterior samples in function space},
+  author = {Smith, Samuel L. and Duckworth, Daniel and Rezchikov, Semon and Le, Quoc V. and Sohl-Dickstein, Jascha},
+  journal = {arXiv preprint arXiv:1806.09597},
+  year = {2018}
+}";
+
 /// Dimension of θ.
 pub const DIMENSION: usize = 2;
 /// Prior precision (negligible against N).
@@ -394,5 +402,6 @@ discrete law and the simulation are derived here.\n",
             svg: plot::render(&ratio_chart)?,
         }],
         record: to_json(record)?,
+        references: vec![BIBTEX],
     })
 }
