@@ -41,16 +41,37 @@ pub(crate) fn unvech(v: &DVector<f64>, n: usize) -> DMatrix<f64> {
 /// (D E_jk Dᵀ)_pq = D_pj D_qk + D_pk D_qj for j ≠ k and D_pj D_qj for j = k, where E_jk is the
 /// symmetric basis matrix with ones at (j,k) and (k,j).
 pub(crate) fn add_congruence(target: &mut DMatrix<f64>, d: &DMatrix<f64>, weight: f64) {
+    // Column (j,k) of the vech-matrix is vech(d_j d_kᵀ + d_k d_jᵀ) (d_j the j-th column of D;
+    // halved on the diagonal j = k). Rows (p, q ≥ p) of one p are contiguous in vech order and the
+    // target is column-major, so the inner loop over q is a contiguous, vectorisable update.
     let n = d.nrows();
-    let pairs = vech_pairs(n);
-    for (col, &(j, k)) in pairs.iter().enumerate() {
-        for (row, &(p, q)) in pairs.iter().enumerate() {
-            let value = if j == k {
-                d[(p, j)] * d[(q, j)]
-            } else {
-                d[(p, j)] * d[(q, k)] + d[(p, k)] * d[(q, j)]
-            };
-            target[(row, col)] += weight * value;
+    let m = target.nrows();
+    let columns = d.as_slice();
+    let out = target.as_mut_slice();
+    let mut col = 0;
+    for j in 0..n {
+        let dj = &columns[j * n..(j + 1) * n];
+        for k in j..n {
+            let dk = &columns[k * n..(k + 1) * n];
+            let target_col = &mut out[col * m..(col + 1) * m];
+            let mut row = 0;
+            for p in 0..n {
+                let len = n - p;
+                let slot = &mut target_col[row..row + len];
+                if j == k {
+                    let a = weight * dj[p];
+                    for (t, &x) in slot.iter_mut().zip(&dj[p..]) {
+                        *t += a * x;
+                    }
+                } else {
+                    let (a, b) = (weight * dj[p], weight * dk[p]);
+                    for ((t, &xk), &xj) in slot.iter_mut().zip(&dk[p..]).zip(&dj[p..]) {
+                        *t += a * xk + b * xj;
+                    }
+                }
+                row += len;
+            }
+            col += 1;
         }
     }
 }
@@ -87,6 +108,25 @@ fn lyapunov_operator(g: &DMatrix<f64>) -> DMatrix<f64> {
 /// ```
 pub fn solve_continuous_lyapunov(g: &DMatrix<f64>, q: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     let n = g.nrows();
+    if (g - g.transpose()).amax() <= 1e-14 * g.amax() {
+        // Symmetric drift G = V diag(g) Vᵀ: in its eigenbasis X̃_jk = Q̃_jk / (g_j + g_k), O(n³).
+        let eigen = nalgebra::SymmetricEigen::new((g + g.transpose()) * 0.5);
+        let v = &eigen.eigenvectors;
+        let mut rotated = v.transpose() * q * v;
+        for j in 0..n {
+            for k in 0..n {
+                let denominator = eigen.eigenvalues[j] + eigen.eigenvalues[k];
+                if denominator.abs() <= f64::EPSILON * eigen.eigenvalues.amax() {
+                    return Err(Error::Invalid {
+                        what: "continuous Lyapunov equation".into(),
+                        why: "singular operator (drift has eigenvalues λ_i + λ_j = 0)".into(),
+                    });
+                }
+                rotated[(j, k)] /= denominator;
+            }
+        }
+        return Ok(v * rotated * v.transpose());
+    }
     let op = lyapunov_operator(g);
     let solution = op.lu().solve(&vech(q)).ok_or_else(|| Error::Invalid {
         what: "continuous Lyapunov equation".into(),
