@@ -55,6 +55,13 @@ pub enum SamplerKind {
     /// Δθ = −(ε/N) F⁻¹ ĝ(θ), F the per-example Fisher information (the Hessian of the likelihood
     /// part divided by N, constant on the quadratic models).
     Ngd,
+    /// The Averaged Stochastic Gradient Sampler (Mandt, Hoffman & Blei 2017, §5): constant SGD,
+    /// θ ← θ − (ε/N) ĝ(θ), whose draws are the means of consecutive non-overlapping windows of
+    /// `window` iterates (Polyak–Ruppert averaging within each window).
+    Asgs {
+        /// Window length n ≥ 1 (n = 1: plain SGD draws).
+        window: usize,
+    },
 }
 
 /// A preconditioner H (or G) of the preconditioned samplers.
@@ -155,6 +162,7 @@ impl SamplerKind {
             SamplerKind::SgdPreconditioned { .. } => "sgd-preconditioned",
             SamplerKind::Psgld { .. } => "psgld",
             SamplerKind::Ngd => "ngd",
+            SamplerKind::Asgs { .. } => "asgs",
         }
     }
 
@@ -197,6 +205,12 @@ impl SamplerKind {
             | SamplerKind::Sgd
             | SamplerKind::Ngd
             | SamplerKind::SgdPreconditioned { .. } => Ok(()),
+            SamplerKind::Asgs { window } => {
+                if window == 0 {
+                    return invalid("window", "the averaging window must be at least 1".into());
+                }
+                Ok(())
+            }
             SamplerKind::Psgld { preconditioner } => match preconditioner {
                 Preconditioner::Matrix(_) => Ok(()),
                 other => invalid(

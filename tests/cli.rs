@@ -542,3 +542,70 @@ fn bad_preconditioners_exit_2_with_one_line() {
         assert_clean_error(sgbayes(&args), &format!("{extra:?}"));
     }
 }
+
+/// ASGS through theory, sample (window means) and check; the window off by one is rejected.
+#[test]
+fn asgs_window_means_work_through_theory_sample_and_check() {
+    let p = problem_file("asgs.json");
+    let draws = temp("asgs.npy").display().to_string();
+    let base = |window: &'static str| {
+        vec![
+            "--problem",
+            p.as_str(),
+            "--sampler",
+            "asgs",
+            "--window",
+            window,
+            "--eps",
+            "0.5",
+            "--batch",
+            "4",
+        ]
+    };
+    let mut args = vec!["theory"];
+    args.extend(base("10"));
+    let (code, out, err) = sgbayes(&args);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["temperature"].is_number());
+    let mut args = vec!["sample"];
+    args.extend(base("10"));
+    args.extend_from_slice(&[
+        "--steps",
+        "600000",
+        "--burn-in",
+        "1000",
+        "--seed",
+        "5",
+        "--out",
+        &draws,
+    ]);
+    let (code, out, err) = sgbayes(&args);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["draws"], 60_000);
+    for (window, want) in [("10", 0), ("11", 1)] {
+        let mut args = vec!["check"];
+        args.extend(base(window));
+        args.extend_from_slice(&["--draws", &draws, "--alpha", "1e-6"]);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, want, "window {window}: {out} {err}");
+    }
+    let mut args = vec!["theory"];
+    args.extend(base("0"));
+    assert_clean_error(sgbayes(&args), "window 0");
+    assert_clean_error(
+        sgbayes(&[
+            "theory",
+            "--problem",
+            &p,
+            "--sampler",
+            "asgs",
+            "--eps",
+            "0.5",
+            "--batch",
+            "4",
+        ]),
+        "missing window",
+    );
+}

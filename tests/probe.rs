@@ -194,7 +194,7 @@ fn all_kinds(d: usize) -> Vec<SamplerKind> {
         .collect()
 }
 
-const KINDS: usize = 9;
+const KINDS: usize = 10;
 
 /// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter,
 /// `seed` its random preconditioner.
@@ -219,7 +219,11 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
         7 => SamplerKind::Psgld {
             preconditioner: random_preconditioner(d, seed),
         },
-        _ => SamplerKind::Ngd,
+        8 => SamplerKind::Ngd,
+        // The chain of ASGS is constant SGD (its window means are tested in sampler_laws.rs).
+        _ => SamplerKind::Asgs {
+            window: 1 + (10.0 * p) as usize,
+        },
     }
 }
 

@@ -10,7 +10,7 @@
 //! False-positive budget (design card §2): each proptest case runs at α = 1e-7
 //! (`stats::budget::ALPHA_PROPTEST_CASE`), each fixed assertion at α = 1e-6; this file makes
 //! 4 × 12 + 5 × 8 proptest cases (SGLD/SGD; momentum SGD, SGHMC, preconditioned SGD, pSGLD, NGD)
-//! and 8 fixed acceptances: 8.8e-6 + 8e-6 < 2e-5, well inside the suite budget α_suite = 1e-3.
+//! and 9 fixed acceptances: 8.8e-6 + 9e-6 < 2e-5, well inside the suite budget α_suite = 1e-3.
 //! (The "is rejected" tests fail only for lack of power, not by a false positive.)
 //!
 //! Power: every wrong sampler below changes a tested functional by ≥ 0.3 sd (most by ≫ 1 sd);
@@ -821,4 +821,64 @@ fn ngd_with_fisher_replaced_by_identity_is_rejected() {
         "ngd-identity",
     );
     assert!(report.reject, "identity Fisher not detected: {report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// ASGS: window means of the real SGD chain against the exact window-mean law.
+
+/// Null: the means of consecutive windows of n = 10 SGD iterates (d = 2, N = 50, B = 5 with
+/// replacement, ε at 30% of the limit) have the exact window law (m, Cov(θ̄_n)); consecutive
+/// means are correlated, which the batch-means test absorbs. 600 000 steps = 60 000 window
+/// means. Power: judging them against the n ± 1 laws (variance off by ≈ 10%, δ ≈ 0.07 sd of
+/// the squared functional) needs N_eff ≥ 63.7/0.005 ≈ 13 000: the runs have more.
+fn asgs_test(law_window: usize, seed_name: &str) -> MomentTestReport {
+    let model = random_linear_regression(2, 50, seed_of("asgs-problem"));
+    let mut sgd = SamplerConfig::new(SamplerKind::Sgd, 1.0, 5, Batching::WithReplacement);
+    sgd.step_size = 0.3 * theory::stability_limit(&sgd, &model);
+    let asgs = SamplerConfig {
+        kind: SamplerKind::Asgs { window: law_window },
+        ..sgd
+    };
+    let report = theory::TheoryReport::compute(&model, &asgs).unwrap();
+    let mut chain = Chain::new(
+        &model,
+        &sgd,
+        report.stationary.mean.as_slice(),
+        seed_of(seed_name),
+    )
+    .unwrap();
+    let out = chain.run(
+        &ChainSettings {
+            steps: 600_000,
+            burn_in: 1000,
+            thin: 1,
+            seed: 0,
+        },
+        |_| {},
+    );
+    let means = samplers::window_means(&out.draws, 2, 10);
+    gaussian_moment_test(
+        &means,
+        &report.stationary.mean,
+        &report.stationary.covariance,
+        ALPHA_ASSERTION,
+    )
+    .unwrap()
+}
+
+#[test]
+fn asgs_window_means_match_the_exact_window_law() {
+    let report = asgs_test(10, "asgs-run");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn asgs_window_off_by_one_is_rejected() {
+    for window in [9, 11] {
+        let report = asgs_test(window, "asgs-run");
+        assert!(
+            report.reject,
+            "window {window} vs 10 not detected: {report}"
+        );
+    }
 }

@@ -459,3 +459,121 @@ fn bad_preconditioners_are_typed_errors() {
         Error::NotPositiveDefinite { .. }
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Iterate averaging and ASGS.
+
+/// The finite-n window covariance equals the double sum of the exact autocovariances,
+/// (1/n²) Σ_{s,t<n} Cov(z_s, z_t), and n·Cov(θ̄_n) → Ω with an O(1/n) gap.
+#[test]
+fn window_mean_covariance_is_the_double_sum_and_tends_to_omega_over_n() {
+    let model = random_linear_regression(3, 30, seed_of("window-mean"));
+    let mut config = SamplerConfig::new(SamplerKind::Sgd, 1.0, 4, Batching::WithReplacement);
+    config.step_size = 0.3 * theory::stability_limit(&config, &model);
+    let law = theory::affine_map(&config, &model)
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+    for n in [1usize, 2, 7, 30] {
+        let mut want = DMatrix::zeros(3, 3);
+        for s in 0..n {
+            for t in 0..n {
+                let c = if s >= t {
+                    law.autocovariance(s - t)
+                } else {
+                    law.autocovariance(t - s).transpose()
+                };
+                want += c;
+            }
+        }
+        want /= (n * n) as f64;
+        let got = theory::window_mean_covariance(&law, n).unwrap();
+        assert!(relative_error(&got, &want) < 1e-10, "n = {n}");
+    }
+    let omega = law.long_run_covariance();
+    let gap = |n: usize| {
+        relative_error(
+            &(theory::window_mean_covariance(&law, n).unwrap() * n as f64),
+            &omega,
+        )
+    };
+    let (g1, g2) = (gap(2000), gap(4000));
+    assert!(g1 < 0.05, "{g1}");
+    assert!(((g1 / g2).log2() - 1.0).abs() < 0.05, "{g1} {g2}");
+    assert!(theory::window_mean_covariance(&law, 0).is_err());
+}
+
+/// Polyak–Ruppert / Mandt et al. (2017, §5): with state-independent gradient noise (Gaussian mean)
+/// the long-run covariance of constant SGD is (γ/B) A⁻¹ C A⁻¹ (A = P/N, C the per-example
+/// gradient-noise covariance) for every ε — exactly, in discrete time.
+#[test]
+fn polyak_long_run_covariance_does_not_depend_on_eps() {
+    let model = random_gaussian_mean(3, 40, seed_of("polyak"));
+    let n = 40.0;
+    let optimum = theory::exact_posterior(&model).unwrap().mean;
+    let c = theory::gradient_noise_covariance(&model, &optimum);
+    let a_inverse = (model.posterior_precision() / n).try_inverse().unwrap();
+    for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        let b = 5;
+        let gamma = batching.finite_population_factor(40, b).unwrap();
+        let want = &a_inverse * &c * &a_inverse * (gamma / b as f64);
+        let mut config = SamplerConfig::new(SamplerKind::Sgd, 1.0, b, batching);
+        let limit = theory::stability_limit(&config, &model);
+        for fraction in [0.01, 0.1, 0.5] {
+            config.step_size = fraction * limit;
+            let report = theta_law(&config, &model);
+            assert!(relative_error(&report.long_run_covariance, &want) < 1e-10);
+        }
+    }
+}
+
+/// ASGS reports the law of one window mean, Ω/n as the paper's approximation and T = γN/(Bn).
+#[test]
+fn asgs_report_is_the_window_mean_law() {
+    let model = random_linear_regression(2, 30, seed_of("asgs-report"));
+    let sgd = SamplerConfig::new(SamplerKind::Sgd, 0.5, 3, Batching::WithoutReplacement);
+    let asgs = SamplerConfig {
+        kind: SamplerKind::Asgs { window: 10 },
+        ..sgd
+    };
+    let law = theory::affine_map(&sgd, &model)
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+    let report = theta_law(&asgs, &model);
+    let want = theory::window_mean_covariance(&law, 10).unwrap();
+    assert!(relative_error(&report.stationary.covariance, &want) < 1e-12);
+    assert!(
+        relative_error(
+            &report.stationary_continuous.covariance,
+            &(law.long_run_covariance() / 10.0)
+        ) < 1e-12
+    );
+    let gamma = 27.0 / 29.0;
+    assert_relative_eq!(
+        report.temperature,
+        gamma * 30.0 / 30.0,
+        max_relative = 1e-12
+    );
+    let one = theta_law(
+        &SamplerConfig {
+            kind: SamplerKind::Asgs { window: 1 },
+            ..sgd
+        },
+        &model,
+    );
+    assert!(
+        relative_error(
+            &one.stationary.covariance,
+            &theta_law(&sgd, &model).stationary.covariance
+        ) < 1e-12
+    );
+    let zero = SamplerConfig {
+        kind: SamplerKind::Asgs { window: 0 },
+        ..sgd
+    };
+    assert!(matches!(
+        theory::affine_map(&zero, &model).unwrap_err(),
+        Error::Invalid { .. }
+    ));
+}

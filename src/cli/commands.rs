@@ -8,8 +8,9 @@ use serde_json::json;
 use super::json::{law, matrix, number, vector};
 use super::{Command, ProblemKind, SamplerArgs};
 use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::config::SamplerKind;
 use sgbayes::problem::{generate_linear_regression, read_draws, write_draws, Problem};
-use sgbayes::stats::gaussian_moment_test;
+use sgbayes::stats::{gaussian_moment_test, StreamingMoments};
 use sgbayes::theory::TheoryReport;
 
 type CommandResult = Result<i32, String>;
@@ -49,11 +50,11 @@ pub fn run(command: Command) -> CommandResult {
     }
 }
 
+/// Prints a JSON document; a closed stdout (e.g. `| head`) is ignored rather than a panic.
 fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("JSON values always serialise")
-    );
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).expect("JSON values always serialise");
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 fn problem(kind: ProblemKind) -> CommandResult {
@@ -117,9 +118,10 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
+            "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
             "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; sgld, sghmc, psgld: 1",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1",
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },
@@ -167,6 +169,9 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
     let timer = Instant::now();
     let mut chain =
         Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
+    if let SamplerKind::Asgs { window } = config.kind {
+        return sample_window_means(&mut chain, window, config.batch_size, settings, out, timer);
+    }
     let output = chain.run(&settings, |_| {});
     let seconds = timer.elapsed().as_secs_f64();
     write_draws(out, &output.draws, output.dimension).map_err(|e| e.to_string())?;
@@ -182,6 +187,65 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
         "non_finite_draws": output.non_finite_draws,
         "mean": vector(&output.moments.mean()),
         "covariance": matrix(&output.moments.covariance()),
+        "seconds": seconds,
+    }));
+    Ok(0)
+}
+
+/// ASGS: after burn-in, the means of consecutive windows of `window` SGD iterates are the draws;
+/// `--thin k` keeps every k-th window mean.
+fn sample_window_means(
+    chain: &mut Chain,
+    window: usize,
+    batch_size: usize,
+    settings: ChainSettings,
+    out: &std::path::Path,
+    timer: Instant,
+) -> CommandResult {
+    let d = chain.state().len();
+    for _ in 0..settings.burn_in {
+        chain.step();
+    }
+    let mut sum = vec![0.0; d];
+    let mut draws = Vec::new();
+    let mut moments = StreamingMoments::new(d);
+    let mut non_finite_draws = 0;
+    let mut windows = 0usize;
+    for k in 0..settings.steps {
+        chain.step();
+        for (s, x) in sum.iter_mut().zip(chain.state()) {
+            *s += x;
+        }
+        if (k + 1) % window == 0 {
+            windows += 1;
+            if windows % settings.thin == 0 {
+                let mean: Vec<f64> = sum.iter().map(|s| s / window as f64).collect();
+                if moments.push(&mean).is_err() {
+                    non_finite_draws += 1;
+                }
+                draws.extend_from_slice(&mean);
+            }
+            sum.fill(0.0);
+        }
+    }
+    if draws.is_empty() {
+        return Err("--steps is shorter than --window × --thin: no window mean to write".into());
+    }
+    let seconds = timer.elapsed().as_secs_f64();
+    write_draws(out, &draws, d).map_err(|e| e.to_string())?;
+    print_json(&json!({
+        "draws": draws.len() / d,
+        "dimension": d,
+        "out": out.display().to_string(),
+        "seed": settings.seed,
+        "steps": settings.steps,
+        "burn_in": settings.burn_in,
+        "thin": settings.thin,
+        "window": window,
+        "gradient_evaluations": (settings.burn_in + settings.steps) as u64 * batch_size as u64,
+        "non_finite_draws": non_finite_draws,
+        "mean": vector(&moments.mean()),
+        "covariance": matrix(&moments.covariance()),
         "seconds": seconds,
     }));
     Ok(0)

@@ -126,6 +126,9 @@ struct SamplerArgs {
     /// array, or `optimal` / `optimal-diagonal` (Mandt et al. 2017, Thm 2; sgd-preconditioned only).
     #[arg(long)]
     preconditioner: Option<String>,
+    /// Window n of asgs: each draw is the mean of n consecutive constant-SGD iterates.
+    #[arg(long)]
+    window: Option<usize>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -137,6 +140,7 @@ enum SamplerName {
     SgdPreconditioned,
     Psgld,
     Ngd,
+    Asgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -179,6 +183,9 @@ impl SamplerArgs {
         if !preconditioned {
             unused("preconditioner", self.preconditioner.is_some())?;
         }
+        if !matches!(self.sampler, SamplerName::Asgs) {
+            unused("window", self.window.is_some())?;
+        }
         let preconditioner = || -> Result<Preconditioner, String> {
             let spec = self.preconditioner.as_deref().ok_or_else(|| {
                 format!("--sampler {} needs --preconditioner", self.sampler_name())
@@ -215,6 +222,11 @@ impl SamplerArgs {
                 preconditioner: preconditioner()?,
             },
             SamplerName::Ngd => SamplerKind::Ngd,
+            SamplerName::Asgs => SamplerKind::Asgs {
+                window: self
+                    .window
+                    .ok_or_else(|| "--sampler asgs needs --window".to_string())?,
+            },
         };
         Ok(SamplerConfig {
             kind,

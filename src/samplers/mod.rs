@@ -6,6 +6,7 @@
 //!
 //! `samplers/` never imports `theory/`; both read [`crate::config::SamplerConfig`].
 
+mod asgs;
 mod gradient_step;
 mod momentum_step;
 mod ngd;
@@ -17,6 +18,7 @@ mod sgd_preconditioned;
 mod sghmc;
 mod sgld;
 
+pub use asgs::window_means;
 pub use gradient_step::GradientStep;
 pub use momentum_step::MomentumStep;
 pub use ngd::Ngd;
@@ -90,6 +92,8 @@ pub fn build(
             dimension,
         )?),
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
+        // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).
+        SamplerKind::Asgs { .. } => Box::new(Sgd::new(config.step_size, dimension, data_size)),
     })
 }
 

@@ -5,6 +5,7 @@
 //! paper's update equation, from the shared [`crate::config::SamplerConfig`].
 
 mod affine_map;
+mod averaging;
 mod gaussian;
 mod lyapunov;
 mod posterior;
@@ -16,6 +17,7 @@ mod tuning;
 pub use affine_map::{
     AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
 };
+pub use averaging::{window_mean_covariance, MAX_WINDOW};
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};

@@ -17,6 +17,7 @@ use crate::models::QuadraticModel;
 /// * Constant SGD on L = U/N (Mandt et al. 2017, §2): η = ε/N, τ = 0.
 /// * SGD with momentum (Mandt et al. 2017, §4): η = ε/N, τ = 0 (on v).
 /// * SGHMC (Chen et al. 2014, eq. 15): η = ε (the learning rate), τ² = 2(α − β̂)ε (on v).
+/// * ASGS: the constant-SGD iterates it averages, η = ε/N, τ = 0.
 /// * Preconditioned SGD (Mandt et al. 2017) and NGD (Smith et al. 2018): η = ε/N (times H or
 ///   F⁻¹), τ = 0.
 /// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G).
@@ -25,6 +26,7 @@ pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f
     match config.kind {
         SamplerKind::Sgld | SamplerKind::Psgld { .. } => (eps / 2.0, eps),
         SamplerKind::Sgd
+        | SamplerKind::Asgs { .. }
         | SamplerKind::SgdMomentum { .. }
         | SamplerKind::SgdPreconditioned { .. }
         | SamplerKind::Ngd => (eps / data_size as f64, 0.0),

@@ -2,6 +2,7 @@
 
 use nalgebra::Cholesky;
 
+use super::averaging::window_mean_covariance;
 use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
 use super::posterior::exact_posterior;
 use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
@@ -15,13 +16,15 @@ use crate::models::QuadraticModel;
 pub struct TheoryReport {
     /// Exact posterior N(μ, P⁻¹).
     pub posterior: GaussianLaw,
-    /// Exact discrete-time stationary mean and covariance of the sampler (the θ-marginal for the
-    /// samplers with momentum, whose chain state is (θ, v)).
+    /// Exact discrete-time stationary mean and covariance of the sampler's draws (the θ-marginal
+    /// for the samplers with momentum, whose chain state is (θ, v); the law of one window mean for
+    /// ASGS).
     pub stationary: GaussianLaw,
     /// The exact stationary law of the whole chain state (θ, v) for the momentum samplers (equal
     /// to `stationary` otherwise).
     pub stationary_state: GaussianLaw,
-    /// Long-run covariance Ω of the stationary chain's time average (n·Cov(θ̄_n) → Ω).
+    /// Long-run covariance Ω of the stationary chain's time average (n·Cov(θ̄_n) → Ω); for ASGS,
+    /// that of the sequence of window means (Ω/window).
     pub long_run_covariance: nalgebra::DMatrix<f64>,
     /// Continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law.
     pub stationary_continuous: GaussianLaw,
@@ -64,6 +67,23 @@ impl TheoryReport {
         let d = model.dimension();
         let long_run_covariance = theta_block(&law.long_run_covariance(), d);
         let stationary_state = GaussianLaw::new(law.mean.clone(), law.covariance.clone())?;
+        // ASGS draws are window means of the SGD iterates: their exact law, the long-run
+        // covariance of the window-mean sequence (Ω/n), and the paper's approximation Ω/n.
+        if let SamplerKind::Asgs { window } = config.kind {
+            let covariance = window_mean_covariance(&law, window)?;
+            let scaled = &long_run_covariance / window as f64;
+            let stationary = GaussianLaw::new(law.mean.clone(), covariance)?;
+            let stationary_continuous = GaussianLaw::new(law.mean.clone(), scaled.clone())?;
+            return Self::assemble(
+                model,
+                config,
+                posterior,
+                stationary,
+                stationary_state,
+                scaled,
+                stationary_continuous,
+            );
+        }
         let stationary = GaussianLaw::new(
             law.mean.rows(0, d).into_owned(),
             theta_block(&law.covariance, d),
@@ -77,6 +97,27 @@ impl TheoryReport {
             stationary.mean.clone(),
             symmetrize(&theta_block(&continuous_covariance, d)),
         )?;
+        Self::assemble(
+            model,
+            config,
+            posterior,
+            stationary,
+            stationary_state,
+            long_run_covariance,
+            stationary_continuous,
+        )
+    }
+
+    /// The KLs, temperatures and limits of the laws.
+    fn assemble<M: QuadraticModel + ?Sized>(
+        model: &M,
+        config: &SamplerConfig,
+        posterior: GaussianLaw,
+        stationary: GaussianLaw,
+        stationary_state: GaussianLaw,
+        long_run_covariance: nalgebra::DMatrix<f64>,
+        stationary_continuous: GaussianLaw,
+    ) -> Result<Self> {
         let precision = symmetrize(&model.posterior_precision());
         let effective_temperature =
             (&precision * &stationary.covariance).trace() / model.dimension() as f64;
@@ -125,6 +166,19 @@ impl TheoryReport {
                 optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?,
             ),
             SamplerKind::Sgld => (1.0, None),
+            // Mandt et al. 2017, §5: a window mean has covariance ≈ (γ/(Bn)) A⁻¹CA⁻¹, i.e.
+            // T = γN/(Bn) when C = A (= 1 for one epoch, n = N/B, with replacement): Smith's
+            // γεN/(2B) times 2/(εn).
+            SamplerKind::Asgs { window } => (
+                smith_temperature(
+                    config.step_size,
+                    model.data_size(),
+                    config.batch_size,
+                    config.batching,
+                ) * 2.0
+                    / (config.step_size * window as f64),
+                None,
+            ),
         };
         Ok(Self {
             kl_stationary_to_posterior: kl_divergence(&stationary, &posterior)?,
