@@ -192,6 +192,26 @@ impl AffineRandomMap {
         })
     }
 
+    /// The per-example matrices M_i.
+    pub fn example_matrices(&self) -> &ExampleMatrices {
+        &self.matrices
+    }
+
+    /// The per-example offsets c_i.
+    pub fn example_offsets(&self) -> &[DVector<f64>] {
+        &self.offsets
+    }
+
+    /// The injected-noise covariance L Lᵀ.
+    pub fn noise_covariance(&self) -> &DMatrix<f64> {
+        &self.noise_covariance
+    }
+
+    /// The batch size B.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// Number of examples N.
     pub fn data_size(&self) -> usize {
         self.offsets.len()

@@ -30,3 +30,6 @@ pub use sampler_maps::{
 };
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
+
+mod reshuffle;
+pub use reshuffle::{reshuffled_law, DrawAt};
