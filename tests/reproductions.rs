@@ -151,8 +151,8 @@ fn smith2018_quick() {
     for p in &record.grid {
         assert_agrees(
             &format!(
-                "T at N={} B={} ε={} {:?}",
-                p.data_size, p.batch_size, p.step_size, p.batching
+                "{} T at N={} B={} ε={} {:?}",
+                p.sampler, p.data_size, p.batch_size, p.step_size, p.batching
             ),
             p.temperature_simulated,
             p.temperature_exact,
@@ -163,7 +163,8 @@ fn smith2018_quick() {
         .grid
         .iter()
         .find(|p| {
-            p.batch_size == 50
+            p.sampler == "sgd"
+                && p.batch_size == 50
                 && p.step_size == 0.05
                 && p.batching == sgbayes::batching::Batching::WithoutReplacement
         })
@@ -173,6 +174,8 @@ fn smith2018_quick() {
         p.temperature_simulated,
         p.temperature_paper,
     );
+    // NGD on the regression: both samplers are represented.
+    assert!(record.grid.iter().any(|p| p.sampler == "ngd"));
     insta::with_settings!({info => &config, omit_expression => true}, {
         insta::assert_yaml_snapshot!("smith2018", record);
     });

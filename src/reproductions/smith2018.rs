@@ -28,7 +28,7 @@ use super::{to_json, Config, Figure, Rendered};
 use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::Result;
-use crate::models::{GaussianMean, Model, QuadraticModel};
+use crate::models::{GaussianMean, QuadraticModel};
 use crate::theory::{smith_temperature, TheoryReport};
 
 /// BibTeX of the paper.
@@ -88,9 +88,35 @@ pub fn problem(data_size: usize) -> Result<GaussianMean> {
     )
 }
 
+/// Seed of the NGD regression's data.
+pub const REGRESSION_SEED: u64 = 1806;
+
+/// Bayesian linear regression for NGD: d = 2, x = Lz with L = [[1, 0], [0.8, 0.6]] (correlated,
+/// anisotropic), y = xᵀθ₀ + N(0, 1), θ₀ = (1, −1), σ² = 1 known, prior precision 10⁻⁶. The model is
+/// well specified, so the per-example gradient covariance at the optimum is close to (not equal
+/// to) the Fisher F = XᵀX/N.
+pub fn regression(data_size: usize) -> Result<crate::models::LinearRegression> {
+    let mut rng = ChaCha20Rng::seed_from_u64(REGRESSION_SEED + data_size as u64);
+    let mut features = Vec::with_capacity(data_size);
+    let mut targets = Vec::with_capacity(data_size);
+    for _ in 0..data_size {
+        let z: [f64; 2] = [
+            StandardNormal.sample(&mut rng),
+            StandardNormal.sample(&mut rng),
+        ];
+        let x = vec![z[0], 0.8 * z[0] + 0.6 * z[1]];
+        let noise: f64 = StandardNormal.sample(&mut rng);
+        targets.push(x[0] - x[1] + noise);
+        features.push(x);
+    }
+    crate::models::LinearRegression::new(features, targets, 1.0, 1e-6)
+}
+
 /// One grid point.
 #[derive(Debug, Clone, Serialize)]
 pub struct GridPoint {
+    /// "sgd" (on the Gaussian-mean model, where SGD is NGD) or "ngd" (on the regression).
+    pub sampler: String,
     /// N.
     pub data_size: usize,
     /// B.
@@ -129,18 +155,35 @@ pub struct Record {
     pub grid: Vec<GridPoint>,
 }
 
-fn grid(quick: bool) -> Vec<(usize, usize, f64, Batching)> {
+/// (sampler, N, B, ε, batching): SGD on the Gaussian-mean model first, then NGD on the regression
+/// (appended, so adding NGD left the SGD runs' seeds unchanged).
+fn grid(quick: bool) -> Vec<(SamplerKind, usize, usize, f64, Batching)> {
+    let mut out = Vec::new();
+    let schemes = [Batching::WithReplacement, Batching::WithoutReplacement];
     let (sizes, batches, steps): (&[usize], &[usize], &[f64]) = if quick {
         (&[200], &[1, 50], &[0.05, 0.2])
     } else {
         (&[200, 1000, 5000], &[1, 10, 50], &[0.01, 0.05, 0.2])
     };
-    let mut out = Vec::new();
     for &n in sizes {
         for &b in batches {
             for &eps in steps {
-                for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
-                    out.push((n, b, eps, batching));
+                for batching in schemes {
+                    out.push((SamplerKind::Sgd, n, b, eps, batching));
+                }
+            }
+        }
+    }
+    let (sizes, batches, steps): (&[usize], &[usize], &[f64]) = if quick {
+        (&[1000], &[1, 50], &[0.05, 0.2])
+    } else {
+        (&[1000], &[1, 10, 50], &[0.01, 0.05, 0.2])
+    };
+    for &n in sizes {
+        for &b in batches {
+            for &eps in steps {
+                for batching in schemes {
+                    out.push((SamplerKind::Ngd, n, b, eps, batching));
                 }
             }
         }
@@ -152,23 +195,30 @@ fn grid(quick: bool) -> Vec<(usize, usize, f64, Batching)> {
 pub fn run(config: &Config) -> Result<Record> {
     let points = grid(config.quick);
     let relaxations = if config.quick { 2_000.0 } else { 40_000.0 };
-    let mut models = std::collections::BTreeMap::new();
-    for &(n, ..) in &points {
-        if let std::collections::btree_map::Entry::Vacant(e) = models.entry(n) {
-            e.insert(problem(n)?);
+    let mut models: std::collections::BTreeMap<(bool, usize), Box<dyn QuadraticModel>> =
+        std::collections::BTreeMap::new();
+    let key = |kind: SamplerKind, n: usize| (kind == SamplerKind::Ngd, n);
+    for &(kind, n, ..) in &points {
+        if let std::collections::btree_map::Entry::Vacant(e) = models.entry(key(kind, n)) {
+            if kind == SamplerKind::Ngd {
+                e.insert(Box::new(regression(n)?));
+            } else {
+                e.insert(Box::new(problem(n)?));
+            }
         }
     }
     let mut prepared = Vec::new();
-    for (index, &(n, b, eps, batching)) in points.iter().enumerate() {
-        let model = &models[&n];
+    for (index, &(kind, n, b, eps, batching)) in points.iter().enumerate() {
+        let model = models[&key(kind, n)].as_ref();
         let cfg = SamplerConfig {
-            kind: SamplerKind::Sgd,
+            kind,
             step_size: eps,
             batch_size: b,
             batching,
         };
         let report = TheoryReport::compute(model, &cfg)?;
-        let tau = 1.0 / eps;
+        let rho = crate::theory::affine_map(&cfg, model)?.mean_spectral_radius();
+        let tau = 1.0 / (1.0 - rho);
         let job = ChainJob {
             config: cfg,
             start: report.stationary.mean.iter().cloned().collect(),
@@ -188,8 +238,8 @@ pub fn run(config: &Config) -> Result<Record> {
     let estimates = prepared
         .par_iter()
         .zip(points.par_iter())
-        .map(|((_, job), &(n, ..))| {
-            let model = &models[&n];
+        .map(|((_, job), &(kind, n, ..))| {
+            let model = models[&key(kind, n)].as_ref();
             let weight = model.posterior_precision() / model.dimension() as f64;
             let summary = simulate::run_chain(model, job, &[weight], &progress)?;
             Ok(pool(&[summary])[0])
@@ -201,7 +251,8 @@ pub fn run(config: &Config) -> Result<Record> {
         .zip(prepared.iter())
         .zip(estimates)
         .map(
-            |((&(n, b, eps, batching), (report, job)), estimate)| GridPoint {
+            |((&(kind, n, b, eps, batching), (report, job)), estimate)| GridPoint {
+                sampler: kind.name().into(),
                 data_size: n,
                 batch_size: b,
                 step_size: eps,
@@ -225,11 +276,11 @@ pub fn run(config: &Config) -> Result<Record> {
 
 /// README body and the figure.
 pub fn render(record: &Record) -> Result<Rendered> {
-    let with = |b: Batching| {
+    let with = |sampler: &'static str, b: Batching| {
         record
             .grid
             .iter()
-            .filter(move |p| p.batching == b)
+            .filter(move |p| p.batching == b && p.sampler == sampler)
             .map(|p| {
                 (
                     p.temperature_paper,
@@ -250,7 +301,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
         .map(|p| p.temperature_paper)
         .fold(0.0, f64::max);
     let chart = Chart {
-        title: "SGD temperature: measured tr(PΣ)/d against εN/(2B)".into(),
+        title: "Temperature of minibatch (N)GD: measured tr(PΣ)/d against εN/(2B)".into(),
         x_label: "εN/(2B) (Smith et al. 2018)".into(),
         y_label: "T measured".into(),
         log_x: true,
@@ -273,15 +324,27 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 size: 6,
             },
             Markers {
-                label: "simulated, with replacement (± 2 MCSE)".into(),
-                points: with(Batching::WithReplacement),
+                label: "SGD (A = I), with replacement (± 2 MCSE)".into(),
+                points: with("sgd", Batching::WithReplacement),
                 color: 1,
                 size: 3,
             },
             Markers {
-                label: "simulated, without replacement (± 2 MCSE)".into(),
-                points: with(Batching::WithoutReplacement),
+                label: "SGD (A = I), without replacement (± 2 MCSE)".into(),
+                points: with("sgd", Batching::WithoutReplacement),
                 color: 2,
+                size: 3,
+            },
+            Markers {
+                label: "NGD (regression), with replacement (± 2 MCSE)".into(),
+                points: with("ngd", Batching::WithReplacement),
+                color: 5,
+                size: 3,
+            },
+            Markers {
+                label: "NGD (regression), without replacement (± 2 MCSE)".into(),
+                points: with("ngd", Batching::WithoutReplacement),
+                color: 3,
                 size: 3,
             },
         ],
@@ -346,11 +409,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ..Chart::default()
     };
     let mut table = String::from(
-        "| N | B | ε | batching | paper εN/(2B) | γεN/(2B) | exact discrete | simulation ± MCSE | (sim − exact)/MCSE |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| sampler | N | B | ε | batching | paper εN/(2B) | γεN/(2B) | exact discrete | simulation ± MCSE | (sim − exact)/MCSE |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for p in &record.grid {
         table.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:+.2} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.2} |\n",
+            p.sampler,
             p.data_size,
             p.batch_size,
             p.step_size,
@@ -366,16 +430,20 @@ pub fn render(record: &Record) -> Result<Rendered> {
         "**Paper.** S. L. Smith, D. Duckworth, S. Rezchikov, Q. V. Le, J. Sohl-Dickstein (2018), \
 \"Stochastic natural gradient descent draws posterior samples in function space\", NeurIPS 2018 \
 Bayesian Deep Learning workshop, arXiv:1806.09597.\n\n\
-**Claim (§3).** Near a minimum, when the per-example gradient covariance equals the Fisher \
-(= curvature), minibatch SGD with learning rate ε (update −(ε/N)·∂Ĉ/∂ω) samples the posterior at \
-temperature T = εN/(2B).\n\n\
-**Set-up.** Gaussian-mean model ℓ_i(θ) = |θ − z_i|²/2 in d = {d}, centres whitened so that \
-their population covariance is exactly I (per-example gradient covariance = curvature = I), prior \
-precision λ = {lam:e} (negligible), SGD θ ← θ − (ε/N)ĝ_S(θ). Over the grid we compare the paper's \
-εN/(2B), our finite-population refinement γεN/(2B), γ = (N − B)/(N − 1) for minibatches drawn \
-without replacement (derived here), the exact discrete-time law's tr(PΣ)/d (derived here; \
-= γεN/(B(2 − ε)) on this model), and the simulated tr(PΣ̂)/d of one chain per point \
-({relax} relaxation times 1/ε after a burn-in of 20).\n\n\
+**Claim (§3).** Near a minimum, when the per-example gradient covariance equals the Fisher F, \
+minibatch natural gradient descent Δω = −(ε/N)F⁻¹∂Ĉ/∂ω samples the posterior at temperature \
+T = εN/(2B).\n\n\
+**Set-up.** (1) `sgd` on a Gaussian-mean model ℓ_i(θ) = |θ − z_i|²/2 in d = {d}, centres whitened \
+so that their population covariance is exactly I: the gradient covariance equals the curvature \
+(F = I), so SGD θ ← θ − (ε/N)ĝ_S(θ) *is* NGD and the claim's assumption holds exactly; prior \
+precision λ = {lam:e} (negligible). (2) The real `ngd` sampler on a well-specified Bayesian linear \
+regression, d = 2, x = Lz with L = [[1, 0], [0.8, 0.6]], y = xᵀ(1, −1) + N(0, 1), prior precision \
+10⁻⁶, data seed {rs} + N: F = XᵀX/N is anisotropic and the gradient covariance only approximately \
+F (and state-dependent). Over the grid we compare the paper's εN/(2B), our finite-population \
+refinement γεN/(2B), γ = (N − B)/(N − 1) for minibatches drawn without replacement (derived \
+here), the exact discrete-time law's tr(PΣ)/d (derived here; = γεN/(B(2 − ε)) on the \
+Gaussian-mean model), and the simulated tr(PΣ̂)/d of one chain per point ({relax} relaxation \
+times after a burn-in of 20).\n\n\
 **Result.** The simulation agrees with the exact discrete law at every grid point (the last column \
 is the standardised difference; the test suite asserts |·| ≤ t_(1−α/2) at α = 10⁻⁶). The paper's \
 εN/(2B) is the ε → 0, B ≪ N limit: the discrete factor 2/(2 − ε) and the factor γ are visible \
@@ -385,10 +453,11 @@ discrete law and the simulation are derived here.\n",
         d = record.dimension,
         lam = record.prior_precision,
         relax = if record.quick { 2_000 } else { 40_000 },
+        rs = REGRESSION_SEED,
     );
     Ok(Rendered {
         id: "smith2018",
-        title: "smith2018 — the temperature of minibatch SGD, T = εN/(2B)".into(),
+        title: "smith2018 — the temperature of minibatch (natural) gradient descent, T = εN/(2B)".into(),
         body,
         figures: vec![Figure {
             file_name: "temperature.svg".into(),
