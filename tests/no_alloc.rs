@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sgbayes::batching::Batching;
 use sgbayes::chain::Chain;
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 
 struct Counting;
@@ -41,6 +41,10 @@ fn sampler_steps_do_not_allocate() {
     assert!(ALLOCATIONS.load(Ordering::SeqCst) >= 1 && v.len() == 16);
 
     let model = generate_linear_regression(5, 200, 3, 1.0, 1.0).unwrap();
+    let rows: Vec<Vec<f64>> = (0..5)
+        .map(|i| (0..5).map(|j| if i == j { 2.0 } else { 0.1 }).collect())
+        .collect();
+    let preconditioner = Preconditioner::from_rows(&rows).unwrap();
     let kinds = [
         SamplerKind::Sgld,
         SamplerKind::Sgd,
@@ -49,6 +53,11 @@ fn sampler_steps_do_not_allocate() {
             friction: 0.2,
             noise_estimate: 0.0,
         },
+        SamplerKind::SgdPreconditioned { preconditioner },
+        SamplerKind::Psgld { preconditioner },
+        // NGD forms F⁻¹ on its first step (warm-up), into buffers allocated at construction.
+        SamplerKind::Ngd,
+        SamplerKind::Asgs { window: 10 },
     ];
     for kind in kinds {
         for batching in [
