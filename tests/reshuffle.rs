@@ -180,3 +180,44 @@ fn reshuffled_chain_matches_its_law_and_iid_batches_do_not() {
         }
     }
 }
+
+/// Bias orders (../shared/theory/adhikari2023-sgworld.md, Claim 10, derived there and re-derived
+/// here through the exact laws): the minibatch part of SGLD's stationary covariance,
+/// Σ(ε) − Σ_ULA(ε) (Σ_ULA: full batch, same ε), is of order ε with i.i.d. batches (Robbins–Monro),
+/// ε² with reshuffling sampled at every step, and ε³ with reshuffling sampled at epoch ends.
+#[test]
+fn sgld_vs_sgworld_bias_orders_are_one_two_three() {
+    let model = random_gaussian_mean(2, 40, seed_of("sgworld-slopes"));
+    let b = 8;
+    let minibatch_part = |eps: f64, draw: Option<DrawAt>| -> f64 {
+        let config = SamplerConfig::new(SamplerKind::Sgld, eps, b, Batching::WithReplacement);
+        let full = SamplerConfig::new(SamplerKind::Sgld, eps, 40, Batching::WithoutReplacement);
+        let ula = theory::affine_map(&full, &model)
+            .unwrap()
+            .stationary_law()
+            .unwrap()
+            .covariance;
+        let map = theory::affine_map(&config, &model).unwrap();
+        let cov = match draw {
+            None => map.stationary_law().unwrap().covariance,
+            Some(at) => reshuffled_law(&map, at).unwrap().1,
+        };
+        (cov - ula).trace().abs()
+    };
+    let limit = theory::stability_limit(
+        &SamplerConfig::new(SamplerKind::Sgld, 1.0, b, Batching::WithReplacement),
+        &model,
+    );
+    for (draw, order) in [
+        (None, 1.0),
+        (Some(DrawAt::EveryStep), 2.0),
+        (Some(DrawAt::EpochEnd), 3.0),
+    ] {
+        let (e1, e2) = (1e-4 * limit, 5e-5 * limit);
+        let slope = (minibatch_part(e1, draw) / minibatch_part(e2, draw)).log2();
+        assert!(
+            (slope - order).abs() < 0.05,
+            "{draw:?}: slope {slope}, expected {order}"
+        );
+    }
+}
