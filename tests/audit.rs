@@ -23,13 +23,28 @@ use sgbayes::theory;
 use statrs::distribution::{Beta, ContinuousCDF};
 
 fn spectral_radius(m: &nalgebra::DMatrix<f64>) -> f64 {
-    m.complex_eigenvalues().iter().map(|z| z.norm()).fold(0.0, f64::max)
+    m.complex_eigenvalues()
+        .iter()
+        .map(|z| z.norm())
+        .fold(0.0, f64::max)
 }
 
 /// Clopper–Pearson interval for k successes in n at confidence 1 − a.
 fn clopper_pearson(k: usize, n: usize, a: f64) -> (f64, f64) {
-    let lo = if k == 0 { 0.0 } else { Beta::new(k as f64, (n - k + 1) as f64).unwrap().inverse_cdf(a / 2.0) };
-    let hi = if k == n { 1.0 } else { Beta::new((k + 1) as f64, (n - k) as f64).unwrap().inverse_cdf(1.0 - a / 2.0) };
+    let lo = if k == 0 {
+        0.0
+    } else {
+        Beta::new(k as f64, (n - k + 1) as f64)
+            .unwrap()
+            .inverse_cdf(a / 2.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        Beta::new((k + 1) as f64, (n - k) as f64)
+            .unwrap()
+            .inverse_cdf(1.0 - a / 2.0)
+    };
     (lo, hi)
 }
 
@@ -37,16 +52,25 @@ fn clopper_pearson(k: usize, n: usize, a: f64) -> (f64, f64) {
 fn ks_uniform(mut p: Vec<f64>) -> (f64, f64) {
     p.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = p.len() as f64;
-    let d = p.iter().enumerate().map(|(i, &x)| (x - i as f64 / n).abs().max(((i + 1) as f64 / n - x).abs())).fold(0.0, f64::max);
+    let d = p
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (x - i as f64 / n).abs().max(((i + 1) as f64 / n - x).abs()))
+        .fold(0.0, f64::max);
     let lambda = (n.sqrt() + 0.12 + 0.11 / n.sqrt()) * d;
-    let pvalue = (1..100).map(|j| 2.0 * (-1f64).powi(j - 1) * (-2.0 * (j as f64).powi(2) * lambda * lambda).exp()).sum::<f64>();
+    let pvalue = (1..100)
+        .map(|j| 2.0 * (-1f64).powi(j - 1) * (-2.0 * (j as f64).powi(2) * lambda * lambda).exp())
+        .sum::<f64>();
     (d, pvalue.clamp(0.0, 1.0))
 }
 
 #[test]
 #[ignore = "slow calibration audit; see the module docs for the command"]
 fn calibration_audit() {
-    let reseeds: usize = std::env::var("SGBAYES_AUDIT_RESEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let reseeds: usize = std::env::var("SGBAYES_AUDIT_RESEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let mut rows = Vec::new();
     // p-values per functional name, one per run (independent across runs).
     let mut functional_p: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
@@ -59,21 +83,42 @@ fn calibration_audit() {
                 } else {
                     Box::new(random_gaussian_mean(3, 40, seed_of("audit-gm")))
                 };
-                let mut config = SamplerConfig { kind, step_size: 1.0, batch_size: 4, batching };
+                let mut config = SamplerConfig {
+                    kind,
+                    step_size: 1.0,
+                    batch_size: 4,
+                    batching,
+                };
                 config.step_size = 0.1 * theory::stability_limit(&config, model.as_ref());
-                let law = theory::affine_map(&config, model.as_ref()).unwrap().stationary_law().unwrap();
+                let law = theory::affine_map(&config, model.as_ref())
+                    .unwrap()
+                    .stationary_law()
+                    .unwrap();
                 let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
                 let steps = ((2000.0 * tau) as usize).max(50_000);
                 let (mut r01, mut r05) = (0, 0);
                 for k in 0..reseeds {
                     let seed = seed_of(&format!("audit-{kind:?}-{batching:?}-{regression}-{k}"));
-                    let mut chain = Chain::new(model.as_ref(), &config, law.mean.as_slice(), seed).unwrap();
-                    let out = chain.run(&ChainSettings { steps, burn_in: (20.0 * tau) as usize, thin: 1, seed }, |_| {});
-                    let report = gaussian_moment_test(&out.draws, &law.mean, &law.covariance, 0.05).unwrap();
+                    let mut chain =
+                        Chain::new(model.as_ref(), &config, law.mean.as_slice(), seed).unwrap();
+                    let out = chain.run(
+                        &ChainSettings {
+                            steps,
+                            burn_in: (20.0 * tau) as usize,
+                            thin: 1,
+                            seed,
+                        },
+                        |_| {},
+                    );
+                    let report =
+                        gaussian_moment_test(&out.draws, &law.mean, &law.covariance, 0.05).unwrap();
                     r01 += (report.p_value < 0.01) as usize;
                     r05 += (report.p_value < 0.05) as usize;
                     for f in &report.functionals {
-                        functional_p.entry(f.name.clone()).or_default().push(f.p_value);
+                        functional_p
+                            .entry(f.name.clone())
+                            .or_default()
+                            .push(f.p_value);
                     }
                 }
                 total += reseeds;
@@ -83,7 +128,11 @@ fn calibration_audit() {
                     "| {} | {} | {} | {:.0} | {} | {r01}/{reseeds} | {r05}/{reseeds} |",
                     kind.name(),
                     batching.name(),
-                    if regression { "linear regression" } else { "Gaussian mean" },
+                    if regression {
+                        "linear regression"
+                    } else {
+                        "Gaussian mean"
+                    },
                     tau,
                     steps
                 ));
@@ -93,10 +142,13 @@ fn calibration_audit() {
     let (lo05, hi05) = clopper_pearson(reject05, total, 1e-3);
     let (lo01, hi01) = clopper_pearson(reject01, total, 1e-3);
     // KS per functional (across runs), Bonferroni over functionals.
-    let ks: Vec<(String, f64, f64)> = functional_p.iter().map(|(name, p)| {
-        let (d, pv) = ks_uniform(p.clone());
-        (name.clone(), d, pv)
-    }).collect();
+    let ks: Vec<(String, f64, f64)> = functional_p
+        .iter()
+        .map(|(name, p)| {
+            let (d, pv) = ks_uniform(p.clone());
+            (name.clone(), d, pv)
+        })
+        .collect();
     let ks_min = ks.iter().map(|k| k.2).fold(1.0, f64::min) * ks.len() as f64;
     println!("| sampler | batching | model | τ (steps) | steps | rejections α=0.01 | rejections α=0.05 |");
     println!("|---|---|---|---|---|---|---|");
@@ -107,12 +159,24 @@ fn calibration_audit() {
     for (name, d, pv) in &ks {
         println!("KS uniformity of {name} p-values over {total} runs: D = {d:.4}, p = {pv:.3}");
     }
-    println!("Bonferroni-adjusted smallest KS p-value: {:.3}", ks_min.min(1.0));
+    println!(
+        "Bonferroni-adjusted smallest KS p-value: {:.3}",
+        ks_min.min(1.0)
+    );
     // One-sided: the Bonferroni-combined test must not reject more often than its level.
-    let binomial_tail = 1.0 - statrs::distribution::Binomial::new(0.05, total as u64).map(|b| {
-        use statrs::distribution::DiscreteCDF;
-        b.cdf(reject05.saturating_sub(1) as u64)
-    }).unwrap();
-    assert!(binomial_tail > 1e-4, "rejection rate {reject05}/{total} exceeds α = 0.05 (tail {binomial_tail:e})");
-    assert!(ks_min > 1e-4, "per-functional p-values are not uniform: {ks:?}");
+    let binomial_tail = 1.0
+        - statrs::distribution::Binomial::new(0.05, total as u64)
+            .map(|b| {
+                use statrs::distribution::DiscreteCDF;
+                b.cdf(reject05.saturating_sub(1) as u64)
+            })
+            .unwrap();
+    assert!(
+        binomial_tail > 1e-4,
+        "rejection rate {reject05}/{total} exceeds α = 0.05 (tail {binomial_tail:e})"
+    );
+    assert!(
+        ks_min > 1e-4,
+        "per-functional p-values are not uniform: {ks:?}"
+    );
 }

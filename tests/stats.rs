@@ -37,8 +37,15 @@ use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 /// never changes another test's random numbers.
 fn seed_for(name: &str) -> u64 {
     // `SGBAYES_SEED_OFFSET=k` (k ≥ 1) reruns the file under a fresh seed set (calibration audit).
-    let offset = std::env::var("SGBAYES_SEED_OFFSET").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let key = if offset == 0 { name.to_string() } else { format!("{name}#{offset}") };
+    let offset = std::env::var("SGBAYES_SEED_OFFSET")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let key = if offset == 0 {
+        name.to_string()
+    } else {
+        format!("{name}#{offset}")
+    };
     key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

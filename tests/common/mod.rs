@@ -13,9 +13,18 @@ use sgbayes::models::{GaussianMean, LinearRegression};
 /// The calibration audit reruns the suite under fresh seed sets by setting `SGBAYES_SEED_OFFSET=k`
 /// (k ≥ 1), which hashes `name#k` instead; unset or 0 gives the committed seeds.
 pub fn seed_of(name: &str) -> u64 {
-    let offset = std::env::var("SGBAYES_SEED_OFFSET").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let key = if offset == 0 { name.to_string() } else { format!("{name}#{offset}") };
-    key.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    let offset = std::env::var("SGBAYES_SEED_OFFSET")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let key = if offset == 0 {
+        name.to_string()
+    } else {
+        format!("{name}#{offset}")
+    };
+    key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 /// A random linear regression: features N(0,1)·scale, targets from a random θ₀ plus noise.
