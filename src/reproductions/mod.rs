@@ -14,6 +14,7 @@
 //! assert!(registry().iter().any(|r| r.id == "mean-field-sgld" && r.status == Status::Planned));
 //! ```
 
+pub mod adhikari2023;
 pub mod mandt2017;
 pub mod minibatch_regime;
 pub mod numbers;
@@ -105,6 +106,9 @@ fn run_minibatch_regime(config: &Config) -> Result<Rendered> {
 fn run_mandt2017(config: &Config) -> Result<Rendered> {
     mandt2017::render(&mandt2017::run(config)?)
 }
+fn run_adhikari2023(config: &Config) -> Result<Rendered> {
+    adhikari2023::render(&adhikari2023::run(config)?)
+}
 fn run_smith2018(config: &Config) -> Result<Rendered> {
     smith2018::render(&smith2018::run(config)?)
 }
@@ -130,9 +134,9 @@ const REGISTRY: &[Reproduction] = &[
     },
     Reproduction {
         id: "adhikari2023",
-        description: "Adhikari et al. 2023: with- vs without-replacement diffusion, SGWORLD vs SGLD error slopes",
-        status: Status::Planned,
-        runner: None,
+        description: "Adhikari et al. 2023 (quadratic parts): SGLD vs SGWORLD (random reshuffling) on the exact Gaussian model, minibatch-error orders h, h^2, h^3 and the KL advantage",
+        status: Status::Available,
+        runner: Some(run_adhikari2023),
     },
     Reproduction {
         id: "shaw-whalley2025",
