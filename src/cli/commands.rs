@@ -82,9 +82,23 @@ fn problem(kind: ProblemKind) -> CommandResult {
 /// Reads the problem and computes the closed forms of the configuration.
 fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
-    let report =
-        TheoryReport::compute(problem.model(), &args.config()?).map_err(|e| e.to_string())?;
+    let config = args.config()?;
+    let report = compute_report(problem.model(), &config, args.draw_at(&config)?)?;
     Ok((problem, report))
+}
+
+/// The closed forms, with the reshuffled law at the requested draw times when batches are reshuffled.
+fn compute_report(
+    model: &dyn sgbayes::models::QuadraticModel,
+    config: &sgbayes::config::SamplerConfig,
+    draw_at: sgbayes::theory::DrawAt,
+) -> Result<TheoryReport, String> {
+    if config.batching == sgbayes::batching::Batching::Reshuffle {
+        TheoryReport::compute_reshuffled(model, config, draw_at)
+    } else {
+        TheoryReport::compute(model, config)
+    }
+    .map_err(|e| e.to_string())
 }
 
 fn theory(args: &SamplerArgs) -> CommandResult {
@@ -151,8 +165,23 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
         return Err(format!("--steps / --thin would keep more than {MAX_DRAW_VALUES} values; thin more or run fewer steps"));
     }
     let config = args.config()?;
+    let draw_at = args.draw_at(&config)?;
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let model = problem.model();
+    // Epoch-end draws: burn-in rounded up to whole epochs, and one draw every `thin` epochs.
+    let mut settings = settings;
+    if draw_at == sgbayes::theory::DrawAt::EpochEnd {
+        let epoch = model.data_size() / config.batch_size.max(1);
+        settings.burn_in = settings.burn_in.div_ceil(epoch) * epoch;
+        settings.thin *= epoch;
+        if settings.steps / settings.thin == 0 {
+            return Err(format!(
+                "--steps {} is shorter than --thin {} epochs of {epoch} steps: no draws",
+                settings.steps,
+                settings.thin / epoch
+            ));
+        }
+    }
     // The chain starts at the stationary mean when a stationary law exists, else at the posterior mean.
     let start: DVector<f64> = match TheoryReport::compute(model, &config) {
         Ok(report) => report.stationary.mean,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
 #[derive(Parser, Debug)]
@@ -129,12 +130,24 @@ struct SamplerArgs {
     /// Window n of asgs: each draw is the mean of n consecutive constant-SGD iterates.
     #[arg(long)]
     window: Option<usize>,
+    /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
+    /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
+    #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
+    draw_at: DrawAtName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DrawAtName {
+    EveryStep,
+    EpochEnd,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
 enum SamplerName {
     Sgd,
     Sgld,
+    /// SGLD with reshuffled batches (SGWORLD, Adhikari et al. 2023): `sgld --batching reshuffle`.
+    Sgworld,
     SgdMomentum,
     Sghmc,
     SgdPreconditioned,
@@ -207,7 +220,7 @@ impl SamplerArgs {
         };
         let kind = match self.sampler {
             SamplerName::Sgd => SamplerKind::Sgd,
-            SamplerName::Sgld => SamplerKind::Sgld,
+            SamplerName::Sgld | SamplerName::Sgworld => SamplerKind::Sgld,
             SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },
@@ -232,12 +245,27 @@ impl SamplerArgs {
             kind,
             step_size: self.eps,
             batch_size: self.batch,
-            batching: match self.batching {
-                BatchingName::WithReplacement => Batching::WithReplacement,
-                BatchingName::WithoutReplacement => Batching::WithoutReplacement,
-                BatchingName::Reshuffle => Batching::Reshuffle,
+            batching: match (self.sampler, self.batching) {
+                (SamplerName::Sgworld, BatchingName::Reshuffle | BatchingName::WithReplacement) => {
+                    Batching::Reshuffle
+                }
+                (SamplerName::Sgworld, BatchingName::WithoutReplacement) => {
+                    return Err("--sampler sgworld uses reshuffled batches; drop --batching or use --batching reshuffle".into())
+                }
+                (_, BatchingName::WithReplacement) => Batching::WithReplacement,
+                (_, BatchingName::WithoutReplacement) => Batching::WithoutReplacement,
+                (_, BatchingName::Reshuffle) => Batching::Reshuffle,
             },
         })
+    }
+
+    /// Which states are draws; epoch ends only make sense with reshuffled batches.
+    fn draw_at(&self, config: &SamplerConfig) -> Result<DrawAt, String> {
+        match self.draw_at {
+            DrawAtName::EveryStep => Ok(DrawAt::EveryStep),
+            DrawAtName::EpochEnd if config.batching == Batching::Reshuffle => Ok(DrawAt::EpochEnd),
+            DrawAtName::EpochEnd => Err("--draw-at epoch-end needs reshuffled batches (--batching reshuffle or --sampler sgworld)".into()),
+        }
     }
 
     fn sampler_name(&self) -> String {

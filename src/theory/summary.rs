@@ -5,10 +5,12 @@ use nalgebra::Cholesky;
 use super::averaging::window_mean_covariance;
 use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
 use super::posterior::exact_posterior;
+use super::reshuffle::{reshuffled_law, DrawAt};
 use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
 use super::tuning::{optimal_learning_rate, smith_temperature};
+use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
 
 /// The closed-form report of `sgbayes theory`.
@@ -61,6 +63,9 @@ impl TheoryReport {
     /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
     /// ```
     pub fn compute<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
+        if config.batching == Batching::Reshuffle {
+            return Self::compute_reshuffled(model, config, DrawAt::EveryStep);
+        }
         let posterior = exact_posterior(model)?;
         let map = affine_map(config, model)?;
         let law = map.stationary_law()?;
@@ -90,6 +95,66 @@ impl TheoryReport {
         )?;
         let continuous_covariance = if config.kind.has_momentum() {
             momentum_continuous_covariance(config, model, &map)?
+        } else {
+            map.continuous_time_law()?.covariance
+        };
+        let stationary_continuous = GaussianLaw::new(
+            stationary.mean.clone(),
+            symmetrize(&theta_block(&continuous_covariance, d)),
+        )?;
+        Self::assemble(
+            model,
+            config,
+            posterior,
+            stationary,
+            stationary_state,
+            long_run_covariance,
+            stationary_continuous,
+        )
+    }
+
+    /// The report for reshuffled (epoch-wise without-replacement) batches, with draws at every step
+    /// or at epoch ends ([`reshuffled_law`]; state-independent minibatch noise only, e.g. the
+    /// Gaussian-mean model). `stationary_continuous` is the OU law of the per-step chain with
+    /// i.i.d. without-replacement batches (same one-step noise marginal, no within-epoch
+    /// correlation); `long_run_covariance` is that of the epoch-end chain for epoch-end draws and
+    /// not available (NaN) for every-step draws.
+    pub fn compute_reshuffled<M: QuadraticModel + ?Sized>(
+        model: &M,
+        config: &SamplerConfig,
+        draw_at: DrawAt,
+    ) -> Result<Self> {
+        if matches!(config.kind, SamplerKind::Asgs { .. }) {
+            return Err(Error::NoClosedForm {
+                what: "asgs window means under reshuffled batches".into(),
+            });
+        }
+        let posterior = exact_posterior(model)?;
+        let per_step = SamplerConfig {
+            batching: Batching::WithoutReplacement,
+            ..*config
+        };
+        let map = affine_map(&per_step, model)?;
+        let (mean, covariance) = reshuffled_law(&map, draw_at)?;
+        let d = model.dimension();
+        let n = mean.len();
+        let long_run_covariance = match draw_at {
+            DrawAt::EpochEnd => {
+                let epoch = model.data_size() / config.batch_size;
+                let m_epoch = map.mean_matrix().pow(epoch as u32);
+                let resolvent = (nalgebra::DMatrix::identity(n, n) - m_epoch)
+                    .try_inverse()
+                    .ok_or(Error::MeanSquareUnstable)?;
+                let left = &resolvent * &covariance;
+                theta_block(&symmetrize(&(&left + left.transpose() - &covariance)), d)
+            }
+            DrawAt::EveryStep => nalgebra::DMatrix::from_element(d, d, f64::NAN),
+        };
+        let stationary_state = GaussianLaw::new(mean.clone(), covariance.clone())?;
+        let stationary =
+            GaussianLaw::new(mean.rows(0, d).into_owned(), theta_block(&covariance, d))?;
+        let continuous_covariance = if config.kind.has_momentum() {
+            momentum_continuous_covariance(&per_step, model, &map)?
         } else {
             map.continuous_time_law()?.covariance
         };
