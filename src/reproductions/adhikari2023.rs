@@ -259,7 +259,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         Scheme::ReshuffleEveryStep,
         Scheme::ReshuffleEpochEnd,
     ];
-    let relaxations = if cfg.quick { 4_000.0 } else { 100_000.0 };
+    let relaxations = if cfg.quick { 4_000.0 } else { 1_000_000.0 };
     let epoch = DATA_SIZE / BATCH_SIZE;
     let mut jobs = Vec::new();
     let mut meta = Vec::new();
