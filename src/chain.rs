@@ -90,16 +90,7 @@ impl<'a> Chain<'a> {
         initial: &[f64],
         seed: u64,
     ) -> Result<Self> {
-        let d = model.dimension();
-        if initial.len() != d {
-            return Err(Error::DimensionMismatch {
-                what: "initial state".into(),
-                expected: d,
-                found: initial.len(),
-            });
-        }
-        crate::error::ensure_finite("initial state", initial)?;
-        let sampler = samplers::build(config, d, model.data_size())?;
+        let sampler = samplers::build(config, model.dimension(), model.data_size())?;
         Self::with_sampler(
             model,
             sampler,

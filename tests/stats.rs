@@ -33,22 +33,11 @@ use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Stable 64-bit FNV-1a hash of a test name: the per-test seed. Adding a test
-/// never changes another test's random numbers.
+mod common;
+
+/// Per-test seed: FNV-1a of the name (`SGBAYES_SEED_OFFSET=k` reseeds, see `common::seed_of`).
 fn seed_for(name: &str) -> u64 {
-    // `SGBAYES_SEED_OFFSET=k` (k ≥ 1) reruns the file under a fresh seed set (calibration audit).
-    let offset = std::env::var("SGBAYES_SEED_OFFSET")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    let key = if offset == 0 {
-        name.to_string()
-    } else {
-        format!("{name}#{offset}")
-    };
-    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    common::seed_of(name)
 }
 
 /// ChaCha8 generator for `name`, on stream `stream` (one per replicate).

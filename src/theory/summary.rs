@@ -89,12 +89,35 @@ impl TheoryReport {
                 stationary_continuous,
             );
         }
+        Self::theta_marginal(
+            model,
+            config,
+            config,
+            &map,
+            posterior,
+            stationary_state,
+            long_run_covariance,
+        )
+    }
+
+    /// The report whose `stationary` is the θ-block of the chain-state law `state`, with the OU
+    /// approximation of `map` (momentum samplers: Mandt's momentum SDE on (θ, v)).
+    fn theta_marginal<M: QuadraticModel + ?Sized>(
+        model: &M,
+        config: &SamplerConfig,
+        map_config: &SamplerConfig,
+        map: &super::affine_map::AffineRandomMap,
+        posterior: GaussianLaw,
+        state: GaussianLaw,
+        long_run_covariance: nalgebra::DMatrix<f64>,
+    ) -> Result<Self> {
+        let d = model.dimension();
         let stationary = GaussianLaw::new(
-            law.mean.rows(0, d).into_owned(),
-            theta_block(&law.covariance, d),
+            state.mean.rows(0, d).into_owned(),
+            theta_block(&state.covariance, d),
         )?;
         let continuous_covariance = if config.kind.has_momentum() {
-            momentum_continuous_covariance(config, model, &map)?
+            momentum_continuous_covariance(map_config, model, map)?
         } else {
             map.continuous_time_law()?.covariance
         };
@@ -107,7 +130,7 @@ impl TheoryReport {
             config,
             posterior,
             stationary,
-            stationary_state,
+            state,
             long_run_covariance,
             stationary_continuous,
         )
@@ -150,26 +173,15 @@ impl TheoryReport {
             }
             DrawAt::EveryStep => nalgebra::DMatrix::from_element(d, d, f64::NAN),
         };
-        let stationary_state = GaussianLaw::new(mean.clone(), covariance.clone())?;
-        let stationary =
-            GaussianLaw::new(mean.rows(0, d).into_owned(), theta_block(&covariance, d))?;
-        let continuous_covariance = if config.kind.has_momentum() {
-            momentum_continuous_covariance(&per_step, model, &map)?
-        } else {
-            map.continuous_time_law()?.covariance
-        };
-        let stationary_continuous = GaussianLaw::new(
-            stationary.mean.clone(),
-            symmetrize(&theta_block(&continuous_covariance, d)),
-        )?;
-        Self::assemble(
+        let state = GaussianLaw::new(mean, covariance)?;
+        Self::theta_marginal(
             model,
             config,
+            &per_step,
+            &map,
             posterior,
-            stationary,
-            stationary_state,
+            state,
             long_run_covariance,
-            stationary_continuous,
         )
     }
 
