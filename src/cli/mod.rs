@@ -154,6 +154,9 @@ enum SamplerName {
     Psgld,
     Ngd,
     Asgs,
+    /// Polyak–Ruppert averages of constant-SGD iterates over windows of `--window n` steps: the
+    /// same chain and law as `asgs` (Mandt et al. 2017, §5: Cov → A⁻¹CA⁻¹/(Bn), independent of ε).
+    IterateAverage,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -196,7 +199,10 @@ impl SamplerArgs {
         if !preconditioned {
             unused("preconditioner", self.preconditioner.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::Asgs) {
+        if !matches!(
+            self.sampler,
+            SamplerName::Asgs | SamplerName::IterateAverage
+        ) {
             unused("window", self.window.is_some())?;
         }
         let preconditioner = || -> Result<Preconditioner, String> {
@@ -235,10 +241,10 @@ impl SamplerArgs {
                 preconditioner: preconditioner()?,
             },
             SamplerName::Ngd => SamplerKind::Ngd,
-            SamplerName::Asgs => SamplerKind::Asgs {
+            SamplerName::Asgs | SamplerName::IterateAverage => SamplerKind::Asgs {
                 window: self
                     .window
-                    .ok_or_else(|| "--sampler asgs needs --window".to_string())?,
+                    .ok_or_else(|| format!("--sampler {} needs --window", self.sampler_name()))?,
             },
         };
         Ok(SamplerConfig {
