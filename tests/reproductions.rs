@@ -7,7 +7,8 @@
 //! Power assertions (a wrong law is rejected) use the same critical value. All seeds are fixed.
 
 use sgbayes::reproductions::{
-    self, adhikari2023, mandt2017, minibatch_regime, smith2018, Config, Estimate, Status,
+    self, adhikari2023, mandt2017, minibatch_regime, shaw_whalley2025, smith2018, Config, Estimate,
+    Status,
 };
 use sgbayes::stats::budget::ALPHA_ASSERTION;
 
@@ -243,6 +244,60 @@ fn adhikari2023_quick() {
 }
 
 #[test]
+fn shaw_whalley2025_quick() {
+    let config = Config::quick();
+    let record = shaw_whalley2025::run(&config).unwrap();
+    // RR has the smaller W₂ bias for every step size and N/B.
+    for curve in &record.ratios {
+        assert!(
+            curve.max_ratio < 1.0,
+            "B = {}: {}",
+            curve.batch_size,
+            curve.max_ratio
+        );
+    }
+    // The exact biases approach the digest's leading orders as h → 0 (1% at h·a = 0.01).
+    for row in record
+        .rows
+        .iter()
+        .filter(|r| r.quantity.contains("h·a = 0.01,"))
+    {
+        let (ours, leading) = (row.closed_form.unwrap().0, row.reference.unwrap().0);
+        assert!(
+            (ours - leading).abs() <= 0.01 * leading,
+            "{}: {ours} vs {leading}",
+            row.quantity
+        );
+    }
+    for sim in &record.simulations {
+        assert_agrees(
+            &format!("{:?} B = {}", sim.scheme, sim.batch_size),
+            sim.relative_bias_simulated,
+            sim.relative_bias_exact,
+        );
+    }
+    // The RR draws reject the RM (i.i.d.) law.
+    let rr = record
+        .simulations
+        .iter()
+        .find(|s| s.scheme == adhikari2023::Scheme::ReshuffleEveryStep)
+        .unwrap();
+    let rm = record
+        .simulations
+        .iter()
+        .find(|s| s.scheme == adhikari2023::Scheme::Iid && s.batch_size == rr.batch_size)
+        .unwrap();
+    assert_rejects(
+        "RR draws vs the RM law",
+        rr.relative_bias_simulated,
+        rm.relative_bias_exact,
+    );
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("shaw-whalley2025", record);
+    });
+}
+
+#[test]
 fn same_bits_at_any_thread_count() {
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -257,19 +312,20 @@ fn same_bits_at_any_thread_count() {
 #[test]
 fn registry_lists_available_and_planned() {
     let ids: Vec<_> = reproductions::registry().iter().map(|r| r.id).collect();
-    for id in ["minibatch-regime", "mandt2017", "smith2018", "adhikari2023"] {
+    for id in [
+        "minibatch-regime",
+        "mandt2017",
+        "smith2018",
+        "adhikari2023",
+        "shaw-whalley2025",
+    ] {
         assert_eq!(
             reproductions::find(id).unwrap().status,
             Status::Available,
             "{id}"
         );
     }
-    for id in [
-        "shaw-whalley2025",
-        "corlouer2025",
-        "bbp-teacher-student",
-        "mean-field-sgld",
-    ] {
+    for id in ["corlouer2025", "bbp-teacher-student", "mean-field-sgld"] {
         assert!(ids.contains(&id));
         let r = reproductions::find(id).unwrap();
         assert_eq!(r.status, Status::Planned);

@@ -88,7 +88,8 @@ pub enum Scheme {
 }
 
 impl Scheme {
-    fn label(self) -> &'static str {
+    /// Human-readable name.
+    pub fn label(self) -> &'static str {
         match self {
             Scheme::PerStep => "SGLD, fresh distinct batch every step (paper's WR)",
             Scheme::Iid => "SGLD, i.i.d. indices",
@@ -99,19 +100,40 @@ impl Scheme {
     }
 }
 
-fn config(eps: f64, scheme: Scheme) -> SamplerConfig {
+/// The sampler configuration of a scheme with batch size `batch_size` on `data_size` examples.
+pub fn scheme_config(
+    eps: f64,
+    scheme: Scheme,
+    data_size: usize,
+    batch_size: usize,
+) -> SamplerConfig {
     let (batch_size, batching) = match scheme {
-        Scheme::Iid => (BATCH_SIZE, Batching::WithReplacement),
-        Scheme::FullBatch => (DATA_SIZE, Batching::WithoutReplacement),
-        Scheme::PerStep => (BATCH_SIZE, Batching::WithoutReplacement),
-        Scheme::ReshuffleEveryStep | Scheme::ReshuffleEpochEnd => (BATCH_SIZE, Batching::Reshuffle),
+        Scheme::Iid => (batch_size, Batching::WithReplacement),
+        Scheme::FullBatch => (data_size, Batching::WithoutReplacement),
+        Scheme::PerStep => (batch_size, Batching::WithoutReplacement),
+        Scheme::ReshuffleEveryStep | Scheme::ReshuffleEpochEnd => (batch_size, Batching::Reshuffle),
     };
     SamplerConfig::new(SamplerKind::Sgld, eps, batch_size, batching)
 }
 
-/// Exact stationary variance of a scheme at ε.
+fn config(eps: f64, scheme: Scheme) -> SamplerConfig {
+    scheme_config(eps, scheme, DATA_SIZE, BATCH_SIZE)
+}
+
+/// Exact stationary variance of a scheme at ε with batch size B = [`BATCH_SIZE`].
 pub fn variance(model: &GaussianMean, eps: f64, scheme: Scheme) -> Result<f64> {
-    let cfg = config(eps, scheme);
+    variance_with_batch(model, eps, scheme, BATCH_SIZE)
+}
+
+/// Exact stationary variance of a scheme at ε with batch size `batch_size`.
+pub fn variance_with_batch(
+    model: &GaussianMean,
+    eps: f64,
+    scheme: Scheme,
+    batch_size: usize,
+) -> Result<f64> {
+    use crate::models::Model;
+    let cfg = scheme_config(eps, scheme, model.data_size(), batch_size);
     let law = match scheme {
         Scheme::ReshuffleEveryStep | Scheme::ReshuffleEpochEnd => {
             let per_step = SamplerConfig {

@@ -20,6 +20,7 @@ pub mod minibatch_regime;
 pub mod numbers;
 pub mod plot;
 mod report;
+pub mod shaw_whalley2025;
 pub mod simulate;
 pub mod smith2018;
 
@@ -109,6 +110,9 @@ fn run_mandt2017(config: &Config) -> Result<Rendered> {
 fn run_adhikari2023(config: &Config) -> Result<Rendered> {
     adhikari2023::render(&adhikari2023::run(config)?)
 }
+fn run_shaw_whalley2025(config: &Config) -> Result<Rendered> {
+    shaw_whalley2025::render(&shaw_whalley2025::run(config)?)
+}
 fn run_smith2018(config: &Config) -> Result<Rendered> {
     smith2018::render(&smith2018::run(config)?)
 }
@@ -140,9 +144,9 @@ const REGISTRY: &[Reproduction] = &[
     },
     Reproduction {
         id: "shaw-whalley2025",
-        description: "Shaw & Whalley 2025: random reshuffling vs Robbins-Monro bias on the Gaussian model",
-        status: Status::Planned,
-        runner: None,
+        description: "Shaw & Whalley 2025 (Gaussian model problem): random reshuffling vs Robbins-Monro bias of SGLD, exact laws, W2 ratios, simulations",
+        status: Status::Available,
+        runner: Some(run_shaw_whalley2025),
     },
     Reproduction {
         id: "corlouer2025",
