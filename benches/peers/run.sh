@@ -3,7 +3,7 @@
 # against sgbayes, on Bayesian linear regression, N = 1000, B = 32, d in {2, 10, 100}, one chain,
 # in one session on one machine. Writes the measured section of docs/performance.md.
 #
-#   bash benches/peers/run.sh                 # everything (≈ 15 min on 2 cores)
+#   bash benches/peers/run.sh                 # everything (≈ 10 min on 2 cores, installs included)
 #   DIMS="2 10" REPS=1 bash benches/peers/run.sh
 #   SKIP_INSTALL=1 bash benches/peers/run.sh  # reuse the virtual environments
 #   SKIP_CRITERION=1 bash benches/peers/run.sh
