@@ -683,3 +683,56 @@ fn sgworld_round_trip_on_a_gaussian_mean_problem() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// Above the exact solver's dimension limit, `theory` refuses with the limit while `sample` still
+/// runs (from the posterior mean).
+#[test]
+fn sampling_works_above_the_exact_solver_limit() {
+    let (code, out, _) = sgbayes(&[
+        "problem",
+        "linear-regression",
+        "--dim",
+        "70",
+        "--data",
+        "100",
+        "--seed",
+        "2",
+    ]);
+    assert_eq!(code, 0);
+    let path = temp("d70.json");
+    std::fs::write(&path, out).unwrap();
+    let p = path.display().to_string();
+    let (code, _, err) = sgbayes(&[
+        "theory",
+        "--problem",
+        &p,
+        "--sampler",
+        "sgld",
+        "--eps",
+        "1e-5",
+        "--batch",
+        "10",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("limit"), "{err}");
+    let draws = temp("d70.npy").display().to_string();
+    let (code, out, err) = sgbayes(&[
+        "sample",
+        "--problem",
+        &p,
+        "--sampler",
+        "sgld",
+        "--eps",
+        "1e-5",
+        "--batch",
+        "10",
+        "--steps",
+        "1000",
+        "--thin",
+        "10",
+        "--out",
+        &draws,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"draws\": 100"), "{out}");
+}

@@ -185,7 +185,14 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
     // The chain starts at the stationary mean when a stationary law exists, else at the posterior mean.
     let start: DVector<f64> = match TheoryReport::compute(model, &config) {
         Ok(report) => report.stationary.mean,
-        Err(sgbayes::Error::NoClosedForm { .. }) => {
+        // No closed form, a state too large for the exact solver, or an ill-conditioned solve:
+        // sampling still works, from the posterior mean.
+        Err(sgbayes::Error::NoClosedForm { .. } | sgbayes::Error::IllConditioned { .. }) => {
+            sgbayes::theory::exact_posterior(model)
+                .map_err(|e| e.to_string())?
+                .mean
+        }
+        Err(sgbayes::Error::Invalid { what, .. }) if what == "state dimension" => {
             sgbayes::theory::exact_posterior(model)
                 .map_err(|e| e.to_string())?
                 .mean
