@@ -72,7 +72,8 @@ fn stats_error(e: crate::stats::StatsError) -> Error {
     }
 }
 
-/// Runs one chain of `job` on `model` and summarises the quadratic forms of `weights`.
+/// Runs one chain of `job` on `model` and summarises the quadratic forms of `weights`. For
+/// `asgs` the summarised draws are the window means of the kept iterates (use `thin = 1`).
 pub fn run_chain(
     model: &dyn Model,
     job: &ChainJob,
@@ -103,15 +104,23 @@ pub fn run_chain(
             ),
         });
     }
-    let n = output.len();
+    // ASGS: the draws are the means of consecutive windows of iterates (kept every step).
+    let draws = match job.config.kind {
+        crate::config::SamplerKind::Asgs { window } => {
+            crate::samplers::window_means(&output.draws, d, window)
+        }
+        _ => output.draws,
+    };
+    let n = draws.len() / d;
+    let draw = |k: usize| &draws[k * d..(k + 1) * d];
     let mut mean = DVector::zeros(d);
     for k in 0..n {
-        mean += DVector::from_column_slice(output.draw(k));
+        mean += DVector::from_column_slice(draw(k));
     }
     mean /= n as f64;
     let mut covariance = DMatrix::zeros(d, d);
     let centred: Vec<DVector<f64>> = (0..n)
-        .map(|k| DVector::from_column_slice(output.draw(k)) - &mean)
+        .map(|k| DVector::from_column_slice(draw(k)) - &mean)
         .collect();
     for c in &centred {
         covariance.ger(1.0, c, c, 1.0);
@@ -124,10 +133,7 @@ pub fn run_chain(
         forms.push((bm.mean, bm.standard_error, bm.n_batches));
     }
     let stride = n.div_ceil(SAMPLE_SIZE).max(1);
-    let sample = (0..n)
-        .step_by(stride)
-        .map(|k| output.draw(k).to_vec())
-        .collect();
+    let sample = (0..n).step_by(stride).map(|k| draw(k).to_vec()).collect();
     Ok(ChainSummary {
         sample,
         draws: n,
