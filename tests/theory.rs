@@ -470,3 +470,64 @@ fn lyapunov_solvers_satisfy_their_equations_for_symmetric_and_general_matrices()
         assert!((&y - &m * &y * m.transpose() - &q).amax() < 1e-10 * y.amax());
     }
 }
+
+/// The structured (rank-one) assembly of the second-moment operator equals the dense one.
+#[test]
+fn rank_one_and_dense_per_example_maps_give_the_same_law() {
+    let mut rng =
+        <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(seed_of("rank-one"));
+    let n = 4;
+    let data = 30;
+    let common = DMatrix::identity(n, n) * 0.9 - random_spd(n, 2.0, &mut rng) * 0.05;
+    let left: Vec<DVector<f64>> = (0..data)
+        .map(|_| DVector::from_fn(n, |_, _| rand::Rng::gen_range(&mut rng, -0.1..0.1)))
+        .collect();
+    let right: Vec<DVector<f64>> = (0..data)
+        .map(|_| DVector::from_fn(n, |_, _| rand::Rng::gen_range(&mut rng, -1.0..1.0)))
+        .collect();
+    let offsets: Vec<DVector<f64>> = (0..data)
+        .map(|_| DVector::from_fn(n, |_, _| rand::Rng::gen_range(&mut rng, -1.0..1.0)))
+        .collect();
+    let dense: Vec<DMatrix<f64>> = left
+        .iter()
+        .zip(&right)
+        .map(|(u, w)| &common + u * w.transpose())
+        .collect();
+    let noise = random_spd(n, 2.0, &mut rng) * 0.01;
+    for (b, batching) in [
+        (1, Batching::WithReplacement),
+        (7, Batching::WithoutReplacement),
+    ] {
+        let structured = AffineRandomMap::new(
+            ExampleMatrices::RankOne {
+                common: common.clone(),
+                left: left.clone(),
+                right: right.clone(),
+            },
+            offsets.clone(),
+            noise.clone(),
+            b,
+            batching,
+        )
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+        let plain = AffineRandomMap::new(
+            ExampleMatrices::PerExample(dense.clone()),
+            offsets.clone(),
+            noise.clone(),
+            b,
+            batching,
+        )
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+        assert!((&structured.mean - &plain.mean).amax() < 1e-12);
+        assert!(
+            relative_error(&structured.covariance, &plain.covariance) < 1e-10,
+            "{} vs {}",
+            structured.covariance,
+            plain.covariance
+        );
+    }
+}

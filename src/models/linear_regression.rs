@@ -196,6 +196,9 @@ impl QuadraticModel for LinearRegression {
         let x = DVector::from_column_slice(self.feature(index));
         &x * x.transpose() / self.noise_variance
     }
+    fn example_hessian_factor(&self, index: usize) -> Option<DVector<f64>> {
+        Some(DVector::from_column_slice(self.feature(index)) / self.noise_variance.sqrt())
+    }
     fn example_offset(&self, index: usize) -> DVector<f64> {
         DVector::from_column_slice(self.feature(index))
             * (self.targets[index] / self.noise_variance)

@@ -76,6 +76,62 @@ pub(crate) fn add_congruence(target: &mut DMatrix<f64>, d: &DMatrix<f64>, weight
     }
 }
 
+/// Adds `weight · vech-matrix of X ↦ A X Rᵀ + R X Aᵀ` to `target` (m×m).
+///
+/// # Formula
+/// (A E_jk Rᵀ + R E_jk Aᵀ)_pq = A_pj R_qk + A_pk R_qj + R_pj A_qk + R_pk A_qj for j ≠ k, and
+/// A_pj R_qj + R_pj A_qj for j = k.
+pub(crate) fn add_cross_congruence(
+    target: &mut DMatrix<f64>,
+    a: &DMatrix<f64>,
+    r: &DMatrix<f64>,
+    weight: f64,
+) {
+    let n = a.nrows();
+    let pairs = vech_pairs(n);
+    for (col, &(j, k)) in pairs.iter().enumerate() {
+        for (row, &(p, q)) in pairs.iter().enumerate() {
+            let value = if j == k {
+                a[(p, j)] * r[(q, j)] + r[(p, j)] * a[(q, j)]
+            } else {
+                a[(p, j)] * r[(q, k)]
+                    + a[(p, k)] * r[(q, j)]
+                    + r[(p, j)] * a[(q, k)]
+                    + r[(p, k)] * a[(q, j)]
+            };
+            target[(row, col)] += weight * value;
+        }
+    }
+}
+
+/// Adds `weight · Σ_i vech-matrix of X ↦ (w_iᵀ X w_i) u_i u_iᵀ` to `target`, as one matrix
+/// product W Zᵀ with W[:, i] = vech(u_i u_iᵀ) and Z[(j,k), i] = s_jk w_ij w_ik (s = 2 off the
+/// diagonal, 1 on it), in chunks of examples. This is Σ_i (u_i w_iᵀ) ⊗ (u_i w_iᵀ) in vech form.
+pub(crate) fn add_rank_one_congruences(
+    target: &mut DMatrix<f64>,
+    left: &[DVector<f64>],
+    right: &[DVector<f64>],
+    weight: f64,
+) {
+    const CHUNK: usize = 512;
+    let n = left.first().map_or(0, |u| u.len());
+    let pairs = vech_pairs(n);
+    let m = pairs.len();
+    for (lefts, rights) in left.chunks(CHUNK).zip(right.chunks(CHUNK)) {
+        let count = lefts.len();
+        let w = DMatrix::from_fn(m, count, |row, i| {
+            let (p, q) = pairs[row];
+            lefts[i][p] * lefts[i][q]
+        });
+        let z = DMatrix::from_fn(m, count, |row, i| {
+            let (j, k) = pairs[row];
+            let s = if j == k { 1.0 } else { 2.0 };
+            s * rights[i][j] * rights[i][k]
+        });
+        target.gemm(weight, &w, &z.transpose(), 1.0);
+    }
+}
+
 /// The vech-matrix of X ↦ G X + X Gᵀ.
 fn lyapunov_operator(g: &DMatrix<f64>) -> DMatrix<f64> {
     let n = g.nrows();
@@ -159,6 +215,13 @@ impl SteinOperator {
                 add_congruence(&mut t, d, weight);
             }
         }
+        let system = DMatrix::identity(m, m) - t;
+        Self { n, lu: system.lu() }
+    }
+
+    /// The operator from an assembled vech-matrix of T.
+    pub(crate) fn from_vech_matrix(n: usize, t: DMatrix<f64>) -> Self {
+        let m = t.nrows();
         let system = DMatrix::identity(m, m) - t;
         Self { n, lu: system.lu() }
     }

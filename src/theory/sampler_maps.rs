@@ -134,6 +134,18 @@ impl GradientPieces {
         let offsets = (0..data_size)
             .map(|i| &prior_pull + model.example_offset(i) * n)
             .collect();
+        let factors: Option<Vec<DVector<f64>>> = (0..data_size)
+            .map(|i| model.example_hessian_factor(i))
+            .collect();
+        if let Some(factors) = factors {
+            // K_i = Λ₀ + N v_i v_iᵀ: rank-one updates of the prior precision.
+            let hessians = ExampleMatrices::RankOne {
+                common: prior_precision,
+                left: factors.iter().map(|v| v * n).collect(),
+                right: factors,
+            };
+            return Self { hessians, offsets };
+        }
         let first = model.example_hessian(0);
         let shared = (1..data_size).all(|i| model.example_hessian(i) == first);
         let hessians = if shared {
@@ -148,13 +160,29 @@ impl GradientPieces {
         Self { hessians, offsets }
     }
 
-    /// Applies `f` to every K_i (keeping the sharing).
-    fn map_hessians(&self, f: impl Fn(&DMatrix<f64>) -> DMatrix<f64>) -> ExampleMatrices {
+    /// The per-example matrices M_i = C + L K_i Rᵀ (keeping the sharing or rank-one structure:
+    /// C + L (A + u wᵀ) Rᵀ = (C + L A Rᵀ) + (L u)(R w)ᵀ).
+    fn map_hessians(
+        &self,
+        c: &DMatrix<f64>,
+        l: &DMatrix<f64>,
+        r: &DMatrix<f64>,
+    ) -> ExampleMatrices {
+        let f = |k: &DMatrix<f64>| c + l * k * r.transpose();
         match &self.hessians {
             ExampleMatrices::Shared(k) => ExampleMatrices::Shared(f(k)),
             ExampleMatrices::PerExample(list) => {
                 ExampleMatrices::PerExample(list.iter().map(f).collect())
             }
+            ExampleMatrices::RankOne {
+                common,
+                left,
+                right,
+            } => ExampleMatrices::RankOne {
+                common: f(common),
+                left: left.iter().map(|u| l * u).collect(),
+                right: right.iter().map(|w| r * w).collect(),
+            },
         }
     }
 }
@@ -200,7 +228,7 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
         None => {
             let h = preconditioner.unwrap_or_else(|| identity.clone());
             AffineRandomMap::new(
-                pieces.map_hessians(|k| &identity - &h * k * eta),
+                pieces.map_hessians(&identity, &(&h * -eta), &identity),
                 pieces.offsets.iter().map(|r| &h * r * eta).collect(),
                 &h * tau_squared,
                 config.batch_size,
@@ -208,14 +236,17 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
             )
         }
         Some(rho) => {
-            let matrices = pieces.map_hessians(|k| {
-                let mut m = DMatrix::zeros(2 * d, 2 * d);
-                m.view_mut((0, 0), (d, d)).copy_from(&(&identity - k * eta));
-                m.view_mut((0, d), (d, d)).copy_from(&(&identity * rho));
-                m.view_mut((d, 0), (d, d)).copy_from(&(k * -eta));
-                m.view_mut((d, d), (d, d)).copy_from(&(&identity * rho));
-                m
-            });
+            // M_i = C + L K_i Rᵀ with C = [[I, ρI], [0, ρI]], L = [−ηI; −ηI], R = [I; 0].
+            let mut c = DMatrix::zeros(2 * d, 2 * d);
+            c.view_mut((0, 0), (d, d)).copy_from(&identity);
+            c.view_mut((0, d), (d, d)).copy_from(&(&identity * rho));
+            c.view_mut((d, d), (d, d)).copy_from(&(&identity * rho));
+            let mut l = DMatrix::zeros(2 * d, d);
+            l.view_mut((0, 0), (d, d)).copy_from(&(&identity * -eta));
+            l.view_mut((d, 0), (d, d)).copy_from(&(&identity * -eta));
+            let mut r = DMatrix::zeros(2 * d, d);
+            r.view_mut((0, 0), (d, d)).copy_from(&identity);
+            let matrices = pieces.map_hessians(&c, &l, &r);
             let offsets = pieces
                 .offsets
                 .iter()
