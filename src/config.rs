@@ -58,6 +58,17 @@ pub enum SamplerKind {
     /// The Averaged Stochastic Gradient Sampler (Mandt, Hoffman & Blei 2017, §5): constant SGD,
     /// θ ← θ − (ε/N) ĝ(θ), whose draws are the means of consecutive non-overlapping windows of
     /// `window` iterates (Polyak–Ruppert averaging within each window).
+    /// Stochastic gradient Fisher scoring with a fixed Fisher estimate Î (Ahn, Korattikara &
+    /// Welling 2012, eq. 11 with Î held fixed; B_p = `scale`·I):
+    /// θ ← θ − H ĝ(θ) + H η, η ~ N(0, (4β/ε) I), H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B.
+    Sgfs {
+        /// The Fisher estimate Î: a given matrix, or `Optimal` for the empirical per-example
+        /// gradient covariance C at the posterior mean (resolved by `theory::resolve_preconditioner`).
+        fisher: Preconditioner,
+        /// β > 0 of the user matrix B_p = β I.
+        #[doc(alias = "B")]
+        scale: f64,
+    },
     Asgs {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
@@ -163,6 +174,7 @@ impl SamplerKind {
             SamplerKind::Psgld { .. } => "psgld",
             SamplerKind::Ngd => "ngd",
             SamplerKind::Asgs { .. } => "asgs",
+            SamplerKind::Sgfs { .. } => "sgfs",
         }
     }
 
@@ -205,6 +217,15 @@ impl SamplerKind {
             | SamplerKind::Sgd
             | SamplerKind::Ngd
             | SamplerKind::SgdPreconditioned { .. } => Ok(()),
+            SamplerKind::Sgfs { fisher, scale } => {
+                if !(scale.is_finite() && scale > 0.0) {
+                    return invalid("sgfs scale", format!("beta must be positive and finite, got {scale}"));
+                }
+                if fisher == Preconditioner::OptimalDiagonal {
+                    return invalid("fisher", "sgfs takes a given matrix or the exact empirical Fisher".into());
+                }
+                Ok(())
+            }
             SamplerKind::Asgs { window } => {
                 if window == 0 {
                     return invalid("window", "the averaging window must be at least 1".into());

@@ -71,6 +71,10 @@ fn sampler_steps_do_not_allocate() {
         // NGD forms F⁻¹ on its first step (warm-up), into buffers allocated at construction.
         SamplerKind::Ngd,
         SamplerKind::Asgs { window: 10 },
+        SamplerKind::Sgfs {
+            fisher: preconditioner,
+            scale: 1.0,
+        },
     ];
     for kind in kinds {
         for batching in [

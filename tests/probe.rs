@@ -194,7 +194,7 @@ fn all_kinds(d: usize) -> Vec<SamplerKind> {
         .collect()
 }
 
-const KINDS: usize = 10;
+const KINDS: usize = 12;
 
 /// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter,
 /// `seed` its random preconditioner.
@@ -220,6 +220,14 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
             preconditioner: random_preconditioner(d, seed),
         },
         8 => SamplerKind::Ngd,
+        9 => SamplerKind::Sgfs {
+            fisher: random_preconditioner(d, seed ^ 0x5f),
+            scale: 0.1 + p,
+        },
+        10 => SamplerKind::Sgfs {
+            fisher: Preconditioner::Optimal,
+            scale: 1.0,
+        },
         // The chain of ASGS is constant SGD (its window means are tested in sampler_laws.rs).
         _ => SamplerKind::Asgs {
             window: 1 + (10.0 * p) as usize,

@@ -9,8 +9,9 @@
 //!
 //! False-positive budget (design card §2): each proptest case runs at α = 1e-7
 //! (`stats::budget::ALPHA_PROPTEST_CASE`), each fixed assertion at α = 1e-6; this file makes
-//! 4 × 12 + 5 × 8 proptest cases (SGLD/SGD; momentum SGD, SGHMC, preconditioned SGD, pSGLD, NGD)
-//! and 9 fixed acceptances: 8.8e-6 + 9e-6 < 2e-5, well inside the suite budget α_suite = 1e-3.
+//! 4 × 12 + 6 × 8 proptest cases (SGLD/SGD; momentum SGD, SGHMC, preconditioned SGD, pSGLD, NGD,
+//! SGFS) and 10 fixed acceptances: 9.6e-6 + 1e-5 < 2e-5, well inside the suite budget
+//! α_suite = 1e-3.
 //! (The "is rejected" tests fail only for lack of power, not by a false positive.)
 //!
 //! Power: every wrong sampler below changes a tested functional by ≥ 0.3 sd (most by ≫ 1 sd);
@@ -250,6 +251,17 @@ proptest! {
         let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
         let kind = SamplerKind::Psgld { preconditioner: random_preconditioner(d, seed ^ 0x6a) };
         correct_sampler_is_accepted(kind, batching, d, n, b, f, seed, reg)?;
+    }
+
+    #[test]
+    fn sgfs_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        with_replacement in any::<bool>(),
+        exact_fisher in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        let fisher = if exact_fisher { Preconditioner::Optimal } else { random_preconditioner(d, seed ^ 0x5f) };
+        correct_sampler_is_accepted(SamplerKind::Sgfs { fisher, scale: 0.5 + f }, batching, d, n, b, f, seed, reg)?;
     }
 
     #[test]
@@ -880,5 +892,89 @@ fn asgs_window_off_by_one_is_rejected() {
             report.reject,
             "window {window} vs 10 not detected: {report}"
         );
+    }
+}
+
+/// SGFS's γ = (N + B)/B (Ahn et al. 2012) makes Fisher scoring exact at large ε: on a Gaussian mean
+/// whose per-example score covariance equals its curvature (centres with population variance 1/a),
+/// with Î = a, the stationary variance is (N a)⁻¹ (closed form, to 1e-4 with λ = 1e-9 and
+/// ε = 1e6); the real sampler is accepted against the exact law, and a variant with γ = N/B
+/// (variance 1/((N − B) a), +33% at N = 20, B = 5; δ ≈ 0.23 sd of the squared functional, so
+/// N_eff ≥ 1.2e3 at α = 1e-6, β = 1e-3; the run has ≈ 10⁵) is rejected.
+#[test]
+fn sgfs_is_exact_at_large_step_size_and_wrong_gamma_is_rejected() {
+    let (n, b, a) = (20usize, 5usize, 2.0f64);
+    let raw: Vec<f64> = (0..n).map(|i| (i as f64 * 0.77).sin()).collect();
+    let mean = raw.iter().sum::<f64>() / n as f64;
+    let sd = (raw.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let centres: Vec<Vec<f64>> = raw
+        .iter()
+        .map(|z| vec![(z - mean) / sd / a.sqrt() + 0.4])
+        .collect();
+    let model = sgbayes::models::GaussianMean::new(
+        DMatrix::from_element(1, 1, a),
+        centres,
+        vec![0.0],
+        1e-9,
+    )
+    .unwrap();
+    let fisher = Preconditioner::from_rows(&[vec![a]]).unwrap();
+    let config = SamplerConfig::new(
+        SamplerKind::Sgfs { fisher, scale: 1.0 },
+        1e6,
+        b,
+        Batching::WithReplacement,
+    );
+    let report = theory::TheoryReport::compute(&model, &config).unwrap();
+    let variance = report.stationary.covariance[(0, 0)];
+    assert!(
+        (variance * n as f64 * a - 1.0).abs() < 1e-4,
+        "variance {variance} vs 1/(Na) = {}",
+        1.0 / (n as f64 * a)
+    );
+    let correct = run_and_test(
+        &model,
+        &config,
+        &config,
+        None,
+        400_000,
+        seed_of("sgfs-correct"),
+        ALPHA_ASSERTION,
+    );
+    assert!(!correct.reject, "{correct}");
+    // γ = N/B instead of (N + B)/B.
+    let wrong_gamma = n as f64 / b as f64;
+    let h = 2.0 / (wrong_gamma * n as f64 * a + 4.0 / 1e6);
+    let wrong = Box::new(PreconditionedSampler(
+        sgbayes::samplers::PreconditionedStep::new(
+            vec![h],
+            Some(vec![h * (4.0f64 / 1e6).sqrt()]),
+            1,
+        ),
+    ));
+    let report = run_and_test(
+        &model,
+        &config,
+        &config,
+        Some(wrong),
+        400_000,
+        seed_of("sgfs-wrong"),
+        ALPHA_ASSERTION,
+    );
+    assert!(report.reject, "gamma = N/B not detected: {report}");
+}
+
+/// Any `PreconditionedStep` as a sampler (for wrong variants).
+struct PreconditionedSampler(sgbayes::samplers::PreconditionedStep);
+
+impl Sampler for PreconditionedSampler {
+    fn state_dimension(&self) -> usize {
+        self.0.dimension()
+    }
+    fn noise_dimension(&self) -> usize {
+        self.0.noise_dimension()
+    }
+    fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
+        self.0.apply(model, state, batch, noise);
     }
 }

@@ -130,6 +130,13 @@ struct SamplerArgs {
     /// Window n of asgs: each draw is the mean of n consecutive constant-SGD iterates.
     #[arg(long)]
     window: Option<usize>,
+    /// Fisher estimate Î of sgfs: a JSON d×d array, or `exact` (the empirical per-example gradient
+    /// covariance at the posterior mean).
+    #[arg(long)]
+    fisher: Option<String>,
+    /// β of sgfs's B_p = β I (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    sgfs_scale: Option<f64>,
     /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
@@ -157,6 +164,8 @@ enum SamplerName {
     /// Polyak–Ruppert averages of constant-SGD iterates over windows of `--window n` steps: the
     /// same chain and law as `asgs` (Mandt et al. 2017, §5: Cov → A⁻¹CA⁻¹/(Bn), independent of ε).
     IterateAverage,
+    /// Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn et al. 2012).
+    Sgfs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -205,6 +214,18 @@ impl SamplerArgs {
         ) {
             unused("window", self.window.is_some())?;
         }
+        if !matches!(self.sampler, SamplerName::Sgfs) {
+            unused("fisher", self.fisher.is_some())?;
+            unused("sgfs-scale", self.sgfs_scale.is_some())?;
+        }
+        let matrix_file = |path: &str| -> Result<Preconditioner, String> {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read matrix file {path}: {e}"))?;
+            let rows: Vec<Vec<f64>> = serde_json::from_str(&text).map_err(|e| {
+                format!("matrix file {path} is not a JSON d×d array of numbers: {e}")
+            })?;
+            Preconditioner::from_rows(&rows).map_err(|e| e.to_string())
+        };
         let preconditioner = || -> Result<Preconditioner, String> {
             let spec = self.preconditioner.as_deref().ok_or_else(|| {
                 format!("--sampler {} needs --preconditioner", self.sampler_name())
@@ -241,6 +262,14 @@ impl SamplerArgs {
                 preconditioner: preconditioner()?,
             },
             SamplerName::Ngd => SamplerKind::Ngd,
+            SamplerName::Sgfs => SamplerKind::Sgfs {
+                fisher: match self.fisher.as_deref() {
+                    None => return Err("--sampler sgfs needs --fisher FILE|exact".into()),
+                    Some("exact") => Preconditioner::Optimal,
+                    Some(path) => matrix_file(path)?,
+                },
+                scale: self.sgfs_scale.unwrap_or(1.0),
+            },
             SamplerName::Asgs | SamplerName::IterateAverage => SamplerKind::Asgs {
                 window: self
                     .window

@@ -15,6 +15,7 @@ mod psgld;
 mod sgd;
 mod sgd_momentum;
 mod sgd_preconditioned;
+mod sgfs;
 mod sghmc;
 mod sgld;
 
@@ -27,6 +28,7 @@ pub use psgld::Psgld;
 pub use sgd::Sgd;
 pub use sgd_momentum::SgdMomentum;
 pub use sgd_preconditioned::SgdPreconditioned;
+pub use sgfs::Sgfs;
 pub use sghmc::Sghmc;
 pub use sgld::Sgld;
 
@@ -94,6 +96,14 @@ pub fn build(
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
         // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).
         SamplerKind::Asgs { .. } => Box::new(Sgd::new(config.step_size, dimension, data_size)),
+        SamplerKind::Sgfs { fisher, scale } => Box::new(Sgfs::new(
+            config.step_size,
+            scale,
+            given_matrix(&fisher, dimension)?,
+            dimension,
+            data_size,
+            config.batch_size,
+        )?),
     })
 }
 

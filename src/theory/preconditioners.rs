@@ -97,6 +97,23 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
                 .map(Some)
             }
         },
+        // SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B, with Î
+        // given or the empirical per-example gradient covariance at the posterior mean.
+        SamplerKind::Sgfs { fisher, scale } => {
+            config.kind.validate()?;
+            let fisher_matrix = match fisher {
+                Preconditioner::Matrix(_) => fisher.matrix(d)?.expect("a given matrix"),
+                _ => gradient_noise_covariance(model, &exact_posterior(model)?.mean),
+            };
+            let n = model.data_size() as f64;
+            let gamma = (n + config.batch_size as f64) / config.batch_size as f64;
+            let system = fisher_matrix * (gamma * n)
+                + DMatrix::identity(d, d) * (4.0 * scale / config.step_size);
+            Ok(Some(
+                well_conditioned_inverse(&system, "γ N Î + 4 B_p/ε (the SGFS preconditioner)")?
+                    * 2.0,
+            ))
+        }
         SamplerKind::Ngd => Ok(Some(well_conditioned_inverse(
             &fisher_information(model),
             "per-example Fisher information F (natural gradient needs F⁻¹)",
@@ -112,7 +129,7 @@ pub fn preconditioner_scales_with_inverse_step(config: &SamplerConfig) -> bool {
         config.kind,
         SamplerKind::SgdPreconditioned {
             preconditioner: Preconditioner::Optimal | Preconditioner::OptimalDiagonal
-        }
+        } | SamplerKind::Sgfs { .. }
     )
 }
 
@@ -124,6 +141,21 @@ pub fn resolve_preconditioner<M: QuadraticModel + ?Sized>(
 ) -> Result<SamplerConfig> {
     if !preconditioner_scales_with_inverse_step(config) {
         return Ok(*config);
+    }
+    if let SamplerKind::Sgfs { fisher, scale } = config.kind {
+        // The sampler builds H itself from Î: resolve only the exact empirical Fisher.
+        if let Preconditioner::Matrix(_) = fisher {
+            return Ok(*config);
+        }
+        let c = gradient_noise_covariance(model, &exact_posterior(model)?.mean);
+        let rows: Vec<Vec<f64>> = c.row_iter().map(|r| r.iter().cloned().collect()).collect();
+        return Ok(SamplerConfig {
+            kind: SamplerKind::Sgfs {
+                fisher: Preconditioner::from_rows(&rows)?,
+                scale,
+            },
+            ..*config
+        });
     }
     let h = preconditioner_matrix(config, model)?.expect("sgd-preconditioned has a matrix");
     let rows: Vec<Vec<f64>> = h.row_iter().map(|r| r.iter().cloned().collect()).collect();

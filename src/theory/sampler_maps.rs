@@ -34,6 +34,9 @@ pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f
             friction,
             noise_estimate,
         } => (eps, 2.0 * (friction - noise_estimate) * eps),
+        // SGFS: θ' = θ − H ĝ + H η with η ~ N(0, (4β/ε) I): unit drift scale on H, and noise
+        // covariance τ² H² with τ² = 4β/ε (see `affine_map`).
+        SamplerKind::Sgfs { scale, .. } => (1.0, 4.0 * scale / eps),
     }
 }
 
@@ -227,10 +230,16 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
     match momentum_retention(&config.kind) {
         None => {
             let h = preconditioner.unwrap_or_else(|| identity.clone());
+            // SGFS injects N(0, (4β/ε) I) *before* the preconditioner H; the others inject τ² H.
+            let noise = if let SamplerKind::Sgfs { .. } = config.kind {
+                &h * &h * tau_squared
+            } else {
+                &h * tau_squared
+            };
             AffineRandomMap::new(
                 pieces.map_hessians(&identity, &(&h * -eta), &identity),
                 pieces.offsets.iter().map(|r| &h * r * eta).collect(),
-                &h * tau_squared,
+                noise,
                 config.batch_size,
                 config.batching,
             )
