@@ -531,3 +531,27 @@ fn rank_one_and_dense_per_example_maps_give_the_same_law() {
         );
     }
 }
+
+/// N = 1 without replacement: the only batch is the full data set, γ = 0 (not 0/0), and the law is
+/// the full-batch one.
+#[test]
+fn a_single_data_point_without_replacement_has_no_minibatch_noise() {
+    assert_eq!(
+        Batching::WithoutReplacement.finite_population_factor(1, 1),
+        Some(0.0)
+    );
+    let model = LinearRegression::new(vec![vec![1.0]], vec![0.5], 1.0, 1.0).unwrap();
+    let law = theory::affine_map(
+        &config(SamplerKind::Sgld, 0.1, 1, Batching::WithoutReplacement),
+        &model,
+    )
+    .unwrap()
+    .stationary_law()
+    .unwrap();
+    let p = 2.0;
+    assert_relative_eq!(
+        law.covariance[(0, 0)],
+        1.0 / (p * (1.0 - 0.1 * p / 4.0)),
+        max_relative = 1e-12
+    );
+}
