@@ -120,11 +120,6 @@ impl Minibatcher {
         self.permutation.len() / self.batch_size
     }
 
-    /// True when the previous call to [`Self::next_batch`] completed an epoch (reshuffling only).
-    pub fn epoch_completed(&self) -> bool {
-        self.batching == Batching::Reshuffle && self.next_in_epoch == self.batches_per_epoch()
-    }
-
     /// The next minibatch's indices. Allocation-free.
     pub fn next_batch<R: Rng + ?Sized>(&mut self, rng: &mut R) -> &[usize] {
         let n = self.permutation.len();
