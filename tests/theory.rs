@@ -86,7 +86,12 @@ fn sgld_stationary_covariance_tends_to_the_posterior_as_eps_vanishes() {
     let model = random_linear_regression(3, 40, seed_of("sgld-limit"));
     let posterior = theory::exact_posterior(&model).unwrap();
     let mut previous = f64::INFINITY;
-    for eps in [1e-2, 1e-3, 1e-4, 1e-5] {
+    // Step sizes as fractions of the stability limit, so that the check holds for any problem.
+    let limit = theory::stability_limit(
+        &config(SamplerKind::Sgld, 1.0, 4, Batching::WithReplacement),
+        &model,
+    );
+    for eps in [1e-2, 1e-3, 1e-4, 1e-5].map(|f| f * limit) {
         let law = theory::affine_map(
             &config(SamplerKind::Sgld, eps, 4, Batching::WithReplacement),
             &model,
@@ -176,8 +181,17 @@ fn minibatch_term_vanishes_at_full_batch_without_replacement() {
     .unwrap();
     assert!(relative_error(&law.covariance, &want) < 1e-12);
     // SGD: deterministic gradient descent, a point mass at the posterior mean.
-    let law = theory::affine_map(
+    let sgd_limit = theory::stability_limit(
         &config(SamplerKind::Sgd, 1.0, 25, Batching::WithoutReplacement),
+        &model,
+    );
+    let law = theory::affine_map(
+        &config(
+            SamplerKind::Sgd,
+            0.5 * sgd_limit,
+            25,
+            Batching::WithoutReplacement,
+        ),
         &model,
     )
     .unwrap()
@@ -186,7 +200,12 @@ fn minibatch_term_vanishes_at_full_batch_without_replacement() {
     assert!(law.covariance.amax() < 1e-14);
     // With replacement the minibatch noise does not vanish at B = N.
     let law = theory::affine_map(
-        &config(SamplerKind::Sgd, 1.0, 25, Batching::WithReplacement),
+        &config(
+            SamplerKind::Sgd,
+            0.2 * sgd_limit,
+            25,
+            Batching::WithReplacement,
+        ),
         &model,
     )
     .unwrap()

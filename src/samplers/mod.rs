@@ -99,7 +99,7 @@ pub fn build(
         SamplerKind::Sgfs { fisher, scale } => Box::new(Sgfs::new(
             config.step_size,
             scale,
-            given_matrix(&fisher, dimension)?,
+            fisher_matrix(&fisher, dimension)?,
             dimension,
             data_size,
             config.batch_size,
@@ -107,10 +107,21 @@ pub fn build(
     })
 }
 
+/// The entries of a given Fisher estimate after its shape, symmetry and semi-definiteness checks.
+fn fisher_matrix(fisher: &Preconditioner, dimension: usize) -> Result<&'static [f64]> {
+    fisher.semidefinite_matrix(dimension)?;
+    given_matrix_entries(fisher)
+}
+
 /// The entries of a given preconditioner after its shape, symmetry and definiteness checks; the
 /// optimal choices must be resolved against a model first.
 fn given_matrix(preconditioner: &Preconditioner, dimension: usize) -> Result<&'static [f64]> {
     preconditioner.matrix(dimension)?;
+    given_matrix_entries(preconditioner)
+}
+
+/// The entries of a `Preconditioner::Matrix`, or an error for the model-dependent choices.
+fn given_matrix_entries(preconditioner: &Preconditioner) -> Result<&'static [f64]> {
     match *preconditioner {
         Preconditioner::Matrix(values) => Ok(values),
         other => Err(Error::Invalid {

@@ -102,7 +102,9 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
         SamplerKind::Sgfs { fisher, scale } => {
             config.kind.validate()?;
             let fisher_matrix = match fisher {
-                Preconditioner::Matrix(_) => fisher.matrix(d)?.expect("a given matrix"),
+                Preconditioner::Matrix(_) => {
+                    fisher.semidefinite_matrix(d)?.expect("a given matrix")
+                }
                 _ => gradient_noise_covariance(model, &exact_posterior(model)?.mean),
             };
             let n = model.data_size() as f64;
