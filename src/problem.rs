@@ -211,6 +211,52 @@ pub fn generate_linear_regression(
     LinearRegression::new(features, targets, noise_variance, prior_precision)
 }
 
+/// Bayesian linear regression with correlated Gaussian features: x_i = L z_i, z_i ~ N(0, I),
+/// y_i = x_i·θ₀ + σ ζ_i, ζ_i ~ N(0, 1), drawn in that order (z_i, then ζ_i) from one ChaCha20
+/// stream seeded by `seed`.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// let mixing = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
+/// let model = sgbayes::problem::correlated_linear_regression(&mixing, &[1.0, -0.5], 100, 7, 1.0, 1.0).unwrap();
+/// assert_eq!(sgbayes::models::Model::dimension(&model), 2);
+/// ```
+pub fn correlated_linear_regression(
+    mixing: &DMatrix<f64>,
+    truth: &[f64],
+    data_size: usize,
+    seed: u64,
+    noise_variance: f64,
+    prior_precision: f64,
+) -> Result<LinearRegression> {
+    let d = mixing.nrows();
+    if mixing.ncols() != d || truth.len() != d {
+        return Err(Error::DimensionMismatch {
+            what: "mixing matrix / true parameter".into(),
+            expected: d,
+            found: truth.len(),
+        });
+    }
+    if d.saturating_mul(data_size) > MAX_GENERATED_VALUES {
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: format!("N·D exceeds the limit of {MAX_GENERATED_VALUES}"),
+        });
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let truth = nalgebra::DVector::from_column_slice(truth);
+    let mut features = Vec::with_capacity(data_size);
+    let mut targets = Vec::with_capacity(data_size);
+    for _ in 0..data_size {
+        let z = nalgebra::DVector::from_fn(d, |_, _| StandardNormal.sample(&mut rng));
+        let x = mixing * z;
+        let noise: f64 = StandardNormal.sample(&mut rng);
+        targets.push(x.dot(&truth) + noise_variance.sqrt() * noise);
+        features.push(x.iter().cloned().collect());
+    }
+    LinearRegression::new(features, targets, noise_variance, prior_precision)
+}
+
 /// Writes draws (row-major, `dimension` columns) as a float64 .npy array [draws, D].
 pub fn write_draws(path: &Path, draws: &[f64], dimension: usize) -> Result<()> {
     let array = ndarray::Array2::from_shape_vec(

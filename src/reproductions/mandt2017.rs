@@ -15,9 +15,6 @@
 //! the real sampler and in Mandt's (θ ← θ − εĝ_S + √(2ε/N)ξ) for the oracle problem R1.
 
 use nalgebra::{DMatrix, DVector};
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::numbers::{round_significant, sig6, sig6_vec, Estimate, Provenance, Row};
@@ -72,19 +69,15 @@ pub const BATCH_SIZE: usize = 10;
 /// x = Lz with L = [[1, 0, 0], [0.5, 0.8, 0], [0.2, −0.3, 0.6]], y = xᵀθ₀ + N(0, 1),
 /// θ₀ = (0.5, −1, 0.3), prior N(0, I).
 pub fn linear_regression() -> Result<LinearRegression> {
-    let mut rng = ChaCha20Rng::seed_from_u64(PROBLEM_SEED);
     let l = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.0, 0.5, 0.8, 0.0, 0.2, -0.3, 0.6]);
-    let truth = DVector::from_vec(vec![0.5, -1.0, 0.3]);
-    let mut features = Vec::with_capacity(DATA_SIZE);
-    let mut targets = Vec::with_capacity(DATA_SIZE);
-    for _ in 0..DATA_SIZE {
-        let z = DVector::from_fn(3, |_, _| StandardNormal.sample(&mut rng));
-        let x = &l * z;
-        let noise: f64 = StandardNormal.sample(&mut rng);
-        targets.push(x.dot(&truth) + noise);
-        features.push(x.iter().cloned().collect());
-    }
-    LinearRegression::new(features, targets, 1.0, 1.0)
+    Ok(crate::problem::correlated_linear_regression(
+        &l,
+        &[0.5, -1.0, 0.3],
+        DATA_SIZE,
+        PROBLEM_SEED,
+        1.0,
+        1.0,
+    )?)
 }
 
 /// An oracle-noise affine map z' = Mz + noise (one "example", state-independent noise).

@@ -12,9 +12,6 @@
 //! i.e. a relative excess ≈ εNλ/(4B) in an eigendirection of curvature λ when C ≈ P/N.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Num, Provenance, Row};
@@ -52,21 +49,15 @@ pub const PROBLEM_SEED: u64 = 100_032;
 /// The synthetic Bayesian linear regression: x = L z with z ~ N(0, I₂), L = [[1, 0], [0.6, 0.5]],
 /// y = xᵀθ₀ + N(0, σ²), θ₀ = (1, −0.5), σ² = 1, prior N(0, I).
 pub fn problem() -> Result<LinearRegression> {
-    let mut rng = ChaCha20Rng::seed_from_u64(PROBLEM_SEED);
-    let truth = [1.0, -0.5];
-    let mut features = Vec::with_capacity(DATA_SIZE);
-    let mut targets = Vec::with_capacity(DATA_SIZE);
-    for _ in 0..DATA_SIZE {
-        let z: [f64; 2] = [
-            StandardNormal.sample(&mut rng),
-            StandardNormal.sample(&mut rng),
-        ];
-        let x = vec![z[0], 0.6 * z[0] + 0.5 * z[1]];
-        let noise: f64 = StandardNormal.sample(&mut rng);
-        targets.push(x[0] * truth[0] + x[1] * truth[1] + noise);
-        features.push(x);
-    }
-    LinearRegression::new(features, targets, 1.0, 1.0)
+    let l = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
+    Ok(crate::problem::correlated_linear_regression(
+        &l,
+        &[1.0, -0.5],
+        DATA_SIZE,
+        PROBLEM_SEED,
+        1.0,
+        1.0,
+    )?)
 }
 
 /// The problem and run lengths.
