@@ -11,8 +11,12 @@
 //!
 //! `models/` knows nothing of samplers or of the closed forms.
 
+mod deep_linear;
 mod gaussian_mean;
 mod linear_regression;
+mod tanh_regression;
+mod teacher_student;
+mod two_layer;
 
 pub use gaussian_mean::GaussianMean;
 pub use linear_regression::LinearRegression;

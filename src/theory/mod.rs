@@ -6,8 +6,13 @@
 
 mod affine_map;
 mod averaging;
+pub mod bbp;
+pub mod deep_linear;
 mod gaussian;
+pub mod kernels;
 mod lyapunov;
+pub mod mean_field;
+pub mod nonequilibrium;
 mod posterior;
 mod preconditioners;
 mod sampler_maps;
