@@ -10,14 +10,14 @@
 
 use std::path::Path;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::{GaussianMean, LinearRegression, QuadraticModel};
+use crate::models::{GaussianMean, LinearRegression, Model, QuadraticModel};
 
 /// The serialised form of a problem file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,11 +144,45 @@ impl Problem {
         }
     }
 
-    /// The model as a quadratic model.
-    pub fn model(&self) -> &dyn QuadraticModel {
+    /// The model, as every sampler sees it.
+    pub fn model(&self) -> &dyn Model {
         match self {
             Problem::LinearRegression(m) => m,
             Problem::GaussianMean(m) => m,
+        }
+    }
+
+    /// The model as a quadratic model (exact posterior and exact discrete-time stationary laws), or
+    /// `None` for the models whose closed forms are model-specific (deep linear, two-layer, …).
+    pub fn quadratic(&self) -> Option<&dyn QuadraticModel> {
+        match self {
+            Problem::LinearRegression(m) => Some(m),
+            Problem::GaussianMean(m) => Some(m),
+        }
+    }
+
+    /// The model as a quadratic model, or a typed error naming what needs one.
+    pub fn require_quadratic(&self, what: &str) -> Result<&dyn QuadraticModel> {
+        self.quadratic().ok_or_else(|| Error::NoClosedForm {
+            what: format!(
+                "{what} needs a model with a Gaussian posterior (linear_regression, gaussian_mean, teacher_student); this problem is '{}'",
+                self.kind_name()
+            ),
+        })
+    }
+
+    /// Where `sgbayes sample` starts a chain on a model without a Gaussian posterior: the model's
+    /// documented initialisation (quadratic models start at their stationary or posterior mean,
+    /// computed by the caller from the closed forms).
+    pub fn initial_parameter(&self) -> DVector<f64> {
+        DVector::zeros(self.model().dimension())
+    }
+
+    /// The problem file's `model` tag.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Problem::LinearRegression(_) => "linear_regression",
+            Problem::GaussianMean(_) => "gaussian_mean",
         }
     }
 }
@@ -216,7 +250,7 @@ pub fn generate_linear_regression(
 /// stream seeded by `seed`.
 ///
 /// ```
-/// use nalgebra::DMatrix;
+/// use nalgebra::{DMatrix, DVector};
 /// let mixing = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
 /// let model = sgbayes::problem::correlated_linear_regression(&mixing, &[1.0, -0.5], 100, 7, 1.0, 1.0).unwrap();
 /// assert_eq!(sgbayes::models::Model::dimension(&model), 2);

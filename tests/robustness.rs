@@ -75,7 +75,7 @@ proptest! {
         let text = format!(r#"{{"model":"linear_regression","features":{features},"targets":{targets},"noise_variance":{noise},"prior_precision":{prior}}}"#);
         if let Ok(problem) = Problem::from_json(&text) {
             let config = SamplerConfig { kind: SamplerKind::Sgld, step_size: eps, batch_size: batch, batching: Batching::WithReplacement };
-            if let Ok(report) = TheoryReport::compute(problem.model(), &config) {
+            if let Ok(report) = TheoryReport::compute(problem.quadratic().unwrap(), &config) {
                 prop_assert!(report.stationary.covariance.iter().all(|v| v.is_finite()));
                 prop_assert!(report.stationary.mean.iter().all(|v| v.is_finite()));
                 prop_assert!(report.posterior.covariance.iter().all(|v| v.is_finite()));

@@ -83,7 +83,10 @@ fn problem(kind: ProblemKind) -> CommandResult {
 fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let config = args.config()?;
-    let report = compute_report(problem.model(), &config, args.draw_at(&config)?)?;
+    let model = problem
+        .require_quadratic("the exact stationary law")
+        .map_err(|e| e.to_string())?;
+    let report = compute_report(model, &config, args.draw_at(&config)?)?;
     Ok((problem, report))
 }
 
@@ -143,6 +146,30 @@ fn theory(args: &SamplerArgs) -> CommandResult {
     Ok(0)
 }
 
+/// The start of a chain on a quadratic model: the stationary mean when the exact law exists, else
+/// the posterior mean.
+fn quadratic_start(
+    model: &dyn sgbayes::models::QuadraticModel,
+    config: &sgbayes::config::SamplerConfig,
+) -> Result<DVector<f64>, String> {
+    match TheoryReport::compute(model, config) {
+        Ok(report) => Ok(report.stationary.mean),
+        // No closed form, a state too large for the exact solver, or an ill-conditioned solve:
+        // sampling still works, from the posterior mean.
+        Err(sgbayes::Error::NoClosedForm { .. } | sgbayes::Error::IllConditioned { .. }) => {
+            Ok(sgbayes::theory::exact_posterior(model)
+                .map_err(|e| e.to_string())?
+                .mean)
+        }
+        Err(sgbayes::Error::Invalid { what, .. }) if what == "state dimension" => {
+            Ok(sgbayes::theory::exact_posterior(model)
+                .map_err(|e| e.to_string())?
+                .mean)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Largest number of kept values (draws × D) `sample` holds in memory (4 GB of f64).
 const MAX_DRAW_VALUES: usize = 500_000_000;
 
@@ -182,26 +209,14 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
             ));
         }
     }
-    // The chain starts at the stationary mean when a stationary law exists, else at the posterior mean.
-    let start: DVector<f64> = match TheoryReport::compute(model, &config) {
-        Ok(report) => report.stationary.mean,
-        // No closed form, a state too large for the exact solver, or an ill-conditioned solve:
-        // sampling still works, from the posterior mean.
-        Err(sgbayes::Error::NoClosedForm { .. } | sgbayes::Error::IllConditioned { .. }) => {
-            sgbayes::theory::exact_posterior(model)
-                .map_err(|e| e.to_string())?
-                .mean
-        }
-        Err(sgbayes::Error::Invalid { what, .. }) if what == "state dimension" => {
-            sgbayes::theory::exact_posterior(model)
-                .map_err(|e| e.to_string())?
-                .mean
-        }
-        Err(e) => return Err(e.to_string()),
+    let (start, config) = match problem.quadratic() {
+        Some(quadratic) => (
+            quadratic_start(quadratic, &config)?,
+            // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.
+            sgbayes::theory::resolve_preconditioner(&config, quadratic).map_err(|e| e.to_string())?,
+        ),
+        None => (problem.initial_parameter(), config),
     };
-    // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.
-    let config =
-        sgbayes::theory::resolve_preconditioner(&config, model).map_err(|e| e.to_string())?;
     let timer = Instant::now();
     let mut chain =
         Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
