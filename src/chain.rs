@@ -167,7 +167,7 @@ impl<'a> Chain<'a> {
         let mut non_finite_draws = 0;
         for k in 0..settings.burn_in + settings.steps {
             self.step();
-            if k >= settings.burn_in && (k - settings.burn_in + 1) % thin == 0 {
+            if k >= settings.burn_in && (k - settings.burn_in + 1).is_multiple_of(thin) {
                 let theta = &self.state[..d];
                 draws.extend_from_slice(theta);
                 if moments.push(theta).is_err() {

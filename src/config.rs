@@ -51,6 +51,20 @@ pub enum SamplerKind {
         /// The fixed preconditioner G (a given SPD matrix; the optimal choices do not apply).
         preconditioner: Preconditioner,
     },
+    /// Preconditioned SGLD with the RMSprop-adaptive diagonal preconditioner (Li, Chen, Carlson &
+    /// Carin 2016, Algorithm 1, with the Γ(θ) correction dropped as in the paper's experiments):
+    /// V ← αV + (1 − α) ḡ ⊙ ḡ, G = diag(1 ⊘ (λ + √V)), θ ← θ − (ε/2) G ĝ(θ) + √ε G^{1/2} ξ,
+    /// ḡ = (1/B) Σ_{i∈S} ∇ℓ_i(θ) the mean per-example likelihood gradient. The chain of θ alone is
+    /// not Markov (V carries memory) and has no exact closed form; its reference law is the
+    /// self-consistent fixed-G pSGLD law ([`crate::theory::rmsprop_reference_preconditioner`]).
+    PsgldRmsprop {
+        /// Decay α ∈ (0, 1) of the running average V of squared gradients (the paper uses 0.99).
+        #[doc(alias = "alpha")]
+        decay: f64,
+        /// Regulariser λ > 0 of G = diag(1 ⊘ (λ + √V)) (the paper uses 1e-5).
+        #[doc(alias = "lambda")]
+        regularizer: f64,
+    },
     /// Minibatch natural gradient descent (Smith, Kindermans, Ying & Le 2018):
     /// Δθ = −(ε/N) F⁻¹ ĝ(θ), F the per-example Fisher information (the Hessian of the likelihood
     /// part divided by N, constant on the quadratic models).
@@ -201,6 +215,7 @@ impl SamplerKind {
             SamplerKind::Sghmc { .. } => "sghmc",
             SamplerKind::SgdPreconditioned { .. } => "sgd-preconditioned",
             SamplerKind::Psgld { .. } => "psgld",
+            SamplerKind::PsgldRmsprop { .. } => "psgld-rmsprop",
             SamplerKind::Ngd => "ngd",
             SamplerKind::Asgs { .. } => "asgs",
             SamplerKind::Sgfs { .. } => "sgfs",
@@ -268,6 +283,21 @@ impl SamplerKind {
                     format!("psgld takes a given matrix G, not '{}' (the KL-optimal preconditioners are Mandt et al.'s, for sgd-preconditioned)", other.name()),
                 ),
             },
+            SamplerKind::PsgldRmsprop { decay, regularizer } => {
+                if !(decay > 0.0 && decay < 1.0) {
+                    return invalid(
+                        "rmsprop decay",
+                        format!("the decay alpha must lie in (0, 1), got {decay}"),
+                    );
+                }
+                if !(regularizer.is_finite() && regularizer > 0.0) {
+                    return invalid(
+                        "rmsprop regularizer",
+                        format!("the regulariser lambda must be positive and finite, got {regularizer}"),
+                    );
+                }
+                Ok(())
+            }
             SamplerKind::SgdMomentum { damping } => {
                 if !(damping > 0.0 && damping <= 1.0) {
                     return invalid(

@@ -24,6 +24,9 @@
 //! assert!((&law.mean - &posterior.mean).norm() < 1e-12); // SGLD's stationary mean is exact here
 //! ```
 
+// `!(x > 0.0)` is deliberate throughout: it rejects NaN along with the out-of-range values.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod batching;
 pub mod chain;
 pub mod config;

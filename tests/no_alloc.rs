@@ -68,6 +68,10 @@ fn sampler_steps_do_not_allocate() {
         },
         SamplerKind::SgdPreconditioned { preconditioner },
         SamplerKind::Psgld { preconditioner },
+        SamplerKind::PsgldRmsprop {
+            decay: 0.99,
+            regularizer: 1e-5,
+        },
         // NGD forms F⁻¹ on its first step (warm-up), into buffers allocated at construction.
         SamplerKind::Ngd,
         SamplerKind::Asgs { window: 10 },
@@ -82,7 +86,7 @@ fn sampler_steps_do_not_allocate() {
             Batching::WithoutReplacement,
             Batching::Reshuffle,
         ] {
-            let config = SamplerConfig::new(kind.clone(), 1e-4, 8, batching);
+            let config = SamplerConfig::new(kind, 1e-4, 8, batching);
             let mut chain = Chain::new(&model, &config, &[0.0; 5], 1).unwrap();
             for _ in 0..100 {
                 chain.step();

@@ -35,10 +35,11 @@ fn pieces(model: &GaussianMean, kind: SamplerKind, fraction: f64, b: usize) -> A
     theory::affine_map(&config, model).unwrap()
 }
 
+/// A mean and a covariance.
+type Moments = (DVector<f64>, DMatrix<f64>);
+
 /// Brute force over all N! permutations: epoch-end and phase-mixture mean and covariance.
-fn brute_force(
-    map: &AffineRandomMap,
-) -> ((DVector<f64>, DMatrix<f64>), (DVector<f64>, DMatrix<f64>)) {
+fn brute_force(map: &AffineRandomMap) -> (Moments, Moments) {
     let ExampleMatrices::Shared(m) = map.example_matrices() else {
         panic!()
     };
@@ -152,10 +153,7 @@ fn reshuffled_chain_matches_its_law_and_iid_batches_do_not() {
             (Batching::Reshuffle, false),
             (Batching::WithoutReplacement, true),
         ] {
-            let run = SamplerConfig {
-                batching,
-                ..config.clone()
-            };
+            let run = SamplerConfig { batching, ..config };
             let mut chain = Chain::new(
                 &model,
                 &run,

@@ -105,6 +105,7 @@ fn spectral_radius(m: &nalgebra::DMatrix<f64>) -> f64 {
 }
 
 /// The proptest body: random problem and configuration, correct sampler, must be accepted.
+#[allow(clippy::too_many_arguments)] // the proptest strategy's eight drawn values, passed through
 fn correct_sampler_is_accepted(
     kind: SamplerKind,
     batching: Batching,
@@ -539,11 +540,14 @@ fn sghmc_kind() -> SamplerKind {
     }
 }
 
+/// Builds a deliberately wrong sampler from the configuration and its η.
+type WrongSampler<'a> = &'a dyn Fn(&SamplerConfig, f64) -> Box<dyn Sampler>;
+
 /// Runs the real sampler of `kind` (or `wrong`, built from the configuration's η) on the fixed
 /// momentum problem and tests it against the exact law of `kind` at α = 1e-6.
 fn momentum_run(
     kind: SamplerKind,
-    wrong: Option<&dyn Fn(&SamplerConfig, f64) -> Box<dyn Sampler>>,
+    wrong: Option<WrongSampler>,
     seed_name: &str,
 ) -> MomentTestReport {
     let (model, config) = momentum_problem(kind);

@@ -134,6 +134,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0",
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
+            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
             "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
@@ -213,7 +214,8 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
         Some(quadratic) => (
             quadratic_start(quadratic, &config)?,
             // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.
-            sgbayes::theory::resolve_preconditioner(&config, quadratic).map_err(|e| e.to_string())?,
+            sgbayes::theory::resolve_preconditioner(&config, quadratic)
+                .map_err(|e| e.to_string())?,
         ),
         None => (problem.initial_parameter(), config),
     };
@@ -269,7 +271,7 @@ fn sample_window_means(
         }
         if (k + 1) % window == 0 {
             windows += 1;
-            if windows % settings.thin == 0 {
+            if windows.is_multiple_of(settings.thin) {
                 let mean: Vec<f64> = sum.iter().map(|s| s / window as f64).collect();
                 if moments.push(&mean).is_err() {
                     non_finite_draws += 1;
@@ -307,6 +309,9 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
         return Err(format!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let (problem, report) = load(args)?;
+    if let SamplerKind::PsgldRmsprop { .. } = args.config()?.kind {
+        return Err("psgld-rmsprop has no exact stationary law to check draws against (its adaptive preconditioner carries memory); `sgbayes theory` reports its self-consistent fixed-G reference law, and `check --sampler psgld --preconditioner G_FILE` checks a fixed-G pSGLD exactly".into());
+    }
     let (draws, dimension) = read_draws(draws_path).map_err(|e| e.to_string())?;
     let d = problem.model().dimension();
     if dimension != d {

@@ -137,6 +137,12 @@ struct SamplerArgs {
     /// β of sgfs's B_p = β I (default 1).
     #[arg(long, allow_negative_numbers = true)]
     sgfs_scale: Option<f64>,
+    /// Decay α ∈ (0, 1) of psgld-rmsprop's running average V of squared gradients (default 0.99).
+    #[arg(long, allow_negative_numbers = true)]
+    rmsprop_decay: Option<f64>,
+    /// Regulariser λ > 0 of psgld-rmsprop's G = diag(1 ⊘ (λ + √V)) (default 1e-5).
+    #[arg(long, allow_negative_numbers = true)]
+    rmsprop_regularizer: Option<f64>,
     /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
@@ -159,6 +165,8 @@ enum SamplerName {
     Sghmc,
     SgdPreconditioned,
     Psgld,
+    /// pSGLD with the RMSprop-adaptive diagonal preconditioner (Li et al. 2016, Algorithm 1).
+    PsgldRmsprop,
     Ngd,
     Asgs,
     /// Polyak–Ruppert averages of constant-SGD iterates over windows of `--window n` steps: the
@@ -218,6 +226,10 @@ impl SamplerArgs {
             unused("fisher", self.fisher.is_some())?;
             unused("sgfs-scale", self.sgfs_scale.is_some())?;
         }
+        if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
+            unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
+            unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
+        }
         let matrix_file = |path: &str| -> Result<Preconditioner, String> {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read matrix file {path}: {e}"))?;
@@ -260,6 +272,10 @@ impl SamplerArgs {
             },
             SamplerName::Psgld => SamplerKind::Psgld {
                 preconditioner: preconditioner()?,
+            },
+            SamplerName::PsgldRmsprop => SamplerKind::PsgldRmsprop {
+                decay: self.rmsprop_decay.unwrap_or(0.99),
+                regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
             },
             SamplerName::Ngd => SamplerKind::Ngd,
             SamplerName::Sgfs => SamplerKind::Sgfs {

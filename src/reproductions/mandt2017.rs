@@ -70,14 +70,14 @@ pub const BATCH_SIZE: usize = 10;
 /// θ₀ = (0.5, −1, 0.3), prior N(0, I).
 pub fn linear_regression() -> Result<LinearRegression> {
     let l = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.0, 0.5, 0.8, 0.0, 0.2, -0.3, 0.6]);
-    Ok(crate::problem::correlated_linear_regression(
+    crate::problem::correlated_linear_regression(
         &l,
         &[0.5, -1.0, 0.3],
         DATA_SIZE,
         PROBLEM_SEED,
         1.0,
         1.0,
-    )?)
+    )
 }
 
 /// An oracle-noise affine map z' = Mz + noise (one "example", state-independent noise).

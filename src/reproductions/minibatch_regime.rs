@@ -50,14 +50,14 @@ pub const PROBLEM_SEED: u64 = 100_032;
 /// y = xᵀθ₀ + N(0, σ²), θ₀ = (1, −0.5), σ² = 1, prior N(0, I).
 pub fn problem() -> Result<LinearRegression> {
     let l = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
-    Ok(crate::problem::correlated_linear_regression(
+    crate::problem::correlated_linear_regression(
         &l,
         &[1.0, -0.5],
         DATA_SIZE,
         PROBLEM_SEED,
         1.0,
         1.0,
-    )?)
+    )
 }
 
 /// The problem and run lengths.

@@ -12,6 +12,7 @@ mod momentum_step;
 mod ngd;
 mod preconditioned_step;
 mod psgld;
+mod psgld_rmsprop;
 mod sgd;
 mod sgd_momentum;
 mod sgd_preconditioned;
@@ -25,6 +26,7 @@ pub use momentum_step::MomentumStep;
 pub use ngd::Ngd;
 pub use preconditioned_step::PreconditionedStep;
 pub use psgld::Psgld;
+pub use psgld_rmsprop::PsgldRmsprop;
 pub use sgd::Sgd;
 pub use sgd_momentum::SgdMomentum;
 pub use sgd_preconditioned::SgdPreconditioned;
@@ -93,6 +95,12 @@ pub fn build(
             given_matrix(&preconditioner, dimension)?,
             dimension,
         )?),
+        SamplerKind::PsgldRmsprop { decay, regularizer } => Box::new(PsgldRmsprop::new(
+            config.step_size,
+            decay,
+            regularizer,
+            dimension,
+        )),
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
         // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).
         SamplerKind::Asgs { .. } => Box::new(Sgd::new(config.step_size, dimension, data_size)),

@@ -73,7 +73,7 @@ pub fn optimal_preconditioner<M: QuadraticModel + ?Sized>(
 }
 
 /// The preconditioner matrix a configuration uses on a model: H for `sgd-preconditioned`, G for
-/// `psgld`, F⁻¹ for `ngd`; `None` for the samplers without one.
+/// `psgld`, the self-consistent G_∞ for `psgld-rmsprop`, F⁻¹ for `ngd`; `None` for the samplers without one.
 pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
@@ -97,6 +97,9 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
                 .map(Some)
             }
         },
+        SamplerKind::PsgldRmsprop { .. } => {
+            super::rmsprop::rmsprop_reference_preconditioner(config, model).map(Some)
+        }
         // SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B, with Î
         // given or the empirical per-example gradient covariance at the posterior mean.
         SamplerKind::Sgfs { fisher, scale } => {

@@ -20,11 +20,14 @@ use crate::models::QuadraticModel;
 /// * ASGS: the constant-SGD iterates it averages, η = ε/N, τ = 0.
 /// * Preconditioned SGD (Mandt et al. 2017) and NGD (Smith et al. 2018): η = ε/N (times H or
 ///   F⁻¹), τ = 0.
-/// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G).
+/// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G); the same for the
+///   RMSprop-adaptive pSGLD's reference law with the self-consistent G_∞.
 pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f64) {
     let eps = config.step_size;
     match config.kind {
-        SamplerKind::Sgld | SamplerKind::Psgld { .. } => (eps / 2.0, eps),
+        SamplerKind::Sgld | SamplerKind::Psgld { .. } | SamplerKind::PsgldRmsprop { .. } => {
+            (eps / 2.0, eps)
+        }
         SamplerKind::Sgd
         | SamplerKind::Asgs { .. }
         | SamplerKind::SgdMomentum { .. }
@@ -223,6 +226,17 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
             limit,
         });
     }
+    preconditioned_affine_map(config, model, preconditioner)
+}
+
+/// [`affine_map`] with the preconditioner matrix already resolved (no stability-limit check: the
+/// engine's mean-square-stability certificate still applies to the stationary law).
+pub(crate) fn preconditioned_affine_map<M: QuadraticModel + ?Sized>(
+    config: &SamplerConfig,
+    model: &M,
+    preconditioner: Option<DMatrix<f64>>,
+) -> Result<AffineRandomMap> {
+    let data_size = model.data_size();
     let (eta, tau_squared) = gradient_step_scales(config, data_size);
     let d = model.dimension();
     let identity = DMatrix::<f64>::identity(d, d);

@@ -213,7 +213,9 @@ impl TheoryReport {
                 ),
                 None,
             ),
-            SamplerKind::Sghmc { .. } | SamplerKind::Psgld { .. } => (1.0, None),
+            SamplerKind::Sghmc { .. }
+            | SamplerKind::Psgld { .. }
+            | SamplerKind::PsgldRmsprop { .. } => (1.0, None),
             SamplerKind::Ngd => (
                 smith_temperature(
                     config.step_size,
