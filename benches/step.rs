@@ -5,8 +5,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::chain::{run_chains, Chain, ChainSettings};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
 
@@ -40,6 +40,97 @@ fn sgld_steps(c: &mut Criterion) {
     group.finish();
 }
 
+/// Every sampler's step at d = 10 (N = 1000, B = 32): steps per second, one chain.
+fn every_sampler(c: &mut Criterion) {
+    let mut group = c.benchmark_group("every_sampler_step_linear_regression_d10_N1000_B32");
+    let steps = 10_000;
+    let d = 10;
+    group.throughput(Throughput::Elements(steps as u64));
+    let model = generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
+    let identity: Vec<Vec<f64>> = (0..d)
+        .map(|i| (0..d).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let matrix = Preconditioner::from_rows(&identity).unwrap();
+    let kinds = [
+        SamplerKind::Sgld,
+        SamplerKind::Sgd,
+        SamplerKind::SgdMomentum { damping: 0.3 },
+        SamplerKind::Sghmc {
+            friction: 0.3,
+            noise_estimate: 0.0,
+        },
+        SamplerKind::SgdPreconditioned {
+            preconditioner: matrix,
+        },
+        SamplerKind::Psgld {
+            preconditioner: matrix,
+        },
+        SamplerKind::PsgldRmsprop {
+            decay: 0.99,
+            regularizer: 1e-5,
+        },
+        SamplerKind::Ngd,
+        SamplerKind::Sgfs {
+            fisher: matrix,
+            scale: 1.0,
+        },
+    ];
+    for kind in kinds {
+        let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);
+        group.bench_function(kind.name(), |bench| {
+            let mut chain = Chain::new(&model, &config, &vec![0.0; d], 7).unwrap();
+            bench.iter(|| {
+                chain.run(
+                    &ChainSettings {
+                        steps,
+                        burn_in: 0,
+                        thin: steps,
+                        seed: 7,
+                    },
+                    |_| {},
+                )
+            });
+        });
+    }
+    group.finish();
+}
+
+/// K = 8 independent SGLD chains advanced together ([`run_chains`]) on 1 and 2 threads: total
+/// steps per second (bit-identical outputs at both thread counts: tests/parallel.rs).
+fn parallel_chains(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parallel_sgld_chains_K8_d10_N1000_B32");
+    group.sample_size(10);
+    let (chains, steps, d) = (8usize, 20_000usize, 10usize);
+    group.throughput(Throughput::Elements((chains * steps) as u64));
+    let model = generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
+    let config = SamplerConfig::new(SamplerKind::Sgld, 1e-4, 32, Batching::WithReplacement);
+    let seeds: Vec<u64> = (0..chains as u64).collect();
+    let settings = ChainSettings {
+        steps,
+        burn_in: 0,
+        thin: steps,
+        seed: 0,
+    };
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("threads", threads),
+            &threads,
+            |bench, _| {
+                bench.iter(|| {
+                    pool.install(|| {
+                        run_chains(&model, &config, &vec![0.0; d], &seeds, &settings).unwrap()
+                    })
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
 fn exact_law(c: &mut Criterion) {
     let mut group = c.benchmark_group("exact_stationary_law_linear_regression_N1000");
     group.sample_size(10);
@@ -63,5 +154,11 @@ fn exact_law(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sgld_steps, exact_law);
+criterion_group!(
+    benches,
+    sgld_steps,
+    every_sampler,
+    parallel_chains,
+    exact_law
+);
 criterion_main!(benches);
