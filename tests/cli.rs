@@ -167,7 +167,8 @@ fn bad_inputs_are_one_line_errors_with_exit_code_two() {
             what,
         );
     }
-    // Reshuffling has no closed form yet.
+    // Reshuffling on linear regression (state-dependent noise) with N = 40 > 16: beyond the exact
+    // enumeration, a clean error.
     let mut args = base("0.01", "4");
     args.extend(["--batching".to_string(), "reshuffle".to_string()]);
     assert_clean_error(

@@ -37,6 +37,8 @@ pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 
 mod reshuffle;
+mod reshuffle_enumeration;
+pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;
 mod rmsprop;
 pub use reshuffle::{reshuffled_law, DrawAt};
 pub use rmsprop::{rmsprop_reference_preconditioner, rmsprop_squared_gradient_average};

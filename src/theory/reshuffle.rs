@@ -40,9 +40,11 @@ pub enum DrawAt {
 
 /// Exact stationary mean and covariance of a reshuffled chain (see the module's formula).
 ///
-/// `map` supplies the per-example pieces (its own batching field is ignored). Errors with
-/// [`Error::NoClosedForm`] when the per-example matrices differ (state-dependent minibatch noise:
-/// the epoch map is then a random ordered product, not implemented).
+/// `map` supplies the per-example pieces (its own batching field is ignored). When the
+/// per-example matrices differ (state-dependent minibatch noise, e.g. linear regression) the law
+/// is computed exactly by a dynamic programme over used-example sets for N ≤
+/// [`crate::theory::MAX_ENUMERATED_DATA_SIZE`] (`reshuffle_enumeration.rs`), and is [`Error::NoClosedForm`]
+/// beyond.
 ///
 /// ```
 /// use nalgebra::{DMatrix, DVector};
@@ -60,9 +62,8 @@ pub fn reshuffled_law(
     draw_at: DrawAt,
 ) -> Result<(DVector<f64>, DMatrix<f64>)> {
     let ExampleMatrices::Shared(m) = map.example_matrices() else {
-        return Err(Error::NoClosedForm {
-            what: "reshuffled batches with state-dependent minibatch noise (e.g. linear regression): the epoch map is a random ordered product".into(),
-        });
+        // State-dependent minibatch noise: exact by enumeration for small N, else NoClosedForm.
+        return super::reshuffle_enumeration::enumerated_reshuffled_law(map, draw_at);
     };
     let n = map.state_dimension();
     let data_size = map.data_size();
