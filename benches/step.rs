@@ -74,6 +74,7 @@ fn every_sampler(c: &mut Criterion) {
             fisher: matrix,
             scale: 1.0,
         },
+        SamplerKind::SgfsOnline { scale: 1.0 },
     ];
     for kind in kinds {
         let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);

@@ -83,6 +83,16 @@ pub enum SamplerKind {
         #[doc(alias = "B")]
         scale: f64,
     },
+    /// Stochastic gradient Fisher scoring with the paper's online Fisher estimate (Ahn,
+    /// Korattikara & Welling 2012, eq. 11 and §4): Î_t = (1 − 1/t) Î_{t−1} + V(θ_t)/t, V the
+    /// minibatch's empirical per-example score covariance (needs B ≥ 2), then the `sgfs` step with
+    /// Î_t. Its reference law is the fixed-Fisher SGFS law at the self-consistent Î_∞
+    /// ([`crate::theory::online_fisher_reference`]).
+    SgfsOnline {
+        /// β > 0 of the user matrix B_p = β I.
+        #[doc(alias = "B")]
+        scale: f64,
+    },
     Asgs {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
@@ -219,6 +229,7 @@ impl SamplerKind {
             SamplerKind::Ngd => "ngd",
             SamplerKind::Asgs { .. } => "asgs",
             SamplerKind::Sgfs { .. } => "sgfs",
+            SamplerKind::SgfsOnline { .. } => "sgfs-online",
         }
     }
 
@@ -267,6 +278,12 @@ impl SamplerKind {
                 }
                 if fisher == Preconditioner::OptimalDiagonal {
                     return invalid("fisher", "sgfs takes a given matrix or the exact empirical Fisher".into());
+                }
+                Ok(())
+            }
+            SamplerKind::SgfsOnline { scale } => {
+                if !(scale.is_finite() && scale > 0.0) {
+                    return invalid("sgfs scale", format!("beta must be positive and finite, got {scale}"));
                 }
                 Ok(())
             }
@@ -376,6 +393,12 @@ impl SamplerConfig {
             return Err(Error::BatchSize {
                 batch_size: self.batch_size,
                 data_size,
+            });
+        }
+        if matches!(self.kind, SamplerKind::SgfsOnline { .. }) && self.batch_size < 2 {
+            return Err(Error::Invalid {
+                what: "batch size".into(),
+                why: "sgfs-online estimates the Fisher from the minibatch's score covariance, which needs B >= 2".into(),
             });
         }
         Ok(())

@@ -72,6 +72,7 @@ fn sampler_steps_do_not_allocate() {
             decay: 0.99,
             regularizer: 1e-5,
         },
+        SamplerKind::SgfsOnline { scale: 1.0 },
         // NGD forms F⁻¹ on its first step (warm-up), into buffers allocated at construction.
         SamplerKind::Ngd,
         SamplerKind::Asgs { window: 10 },

@@ -135,6 +135,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
             "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
+            "sgfs-online": "I_t = (1 - 1/t) I_{t-1} + V_t/t (V_t the minibatch score covariance, 1/(B-1)), then the sgfs step with I_t (Ahn et al. 2012, eq. 11 and the online estimate); stationary = REFERENCE law: exact fixed-Fisher SGFS law at the self-consistent I_inf = E[V], which the running estimate converges to",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
             "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
@@ -309,6 +310,9 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
         return Err(format!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let (problem, report) = load(args)?;
+    if let SamplerKind::SgfsOnline { .. } = args.config()?.kind {
+        return Err("sgfs-online has no exact stationary law to check draws against (its running Fisher estimate carries memory); `sgbayes theory` reports its self-consistent fixed-Fisher reference law, and `check --sampler sgfs --fisher I_FILE` checks fixed-Fisher SGFS exactly".into());
+    }
     if let SamplerKind::PsgldRmsprop { .. } = args.config()?.kind {
         return Err("psgld-rmsprop has no exact stationary law to check draws against (its adaptive preconditioner carries memory); `sgbayes theory` reports its self-consistent fixed-G reference law, and `check --sampler psgld --preconditioner G_FILE` checks a fixed-G pSGLD exactly".into());
     }

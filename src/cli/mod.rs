@@ -130,8 +130,8 @@ struct SamplerArgs {
     /// Window n of asgs: each draw is the mean of n consecutive constant-SGD iterates.
     #[arg(long)]
     window: Option<usize>,
-    /// Fisher estimate Î of sgfs: a JSON d×d array, or `exact` (the empirical per-example gradient
-    /// covariance at the posterior mean).
+    /// Fisher estimate Î of sgfs: a JSON d×d array, `exact` (the empirical per-example gradient
+    /// covariance at the posterior mean), or `online` (the paper's running estimate: sgfs-online).
     #[arg(long)]
     fisher: Option<String>,
     /// β of sgfs's B_p = β I (default 1).
@@ -174,6 +174,8 @@ enum SamplerName {
     IterateAverage,
     /// Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn et al. 2012).
     Sgfs,
+    /// SGFS with the paper's online Fisher estimate (= `sgfs --fisher online`; B ≥ 2).
+    SgfsOnline,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -222,9 +224,11 @@ impl SamplerArgs {
         ) {
             unused("window", self.window.is_some())?;
         }
+        if !matches!(self.sampler, SamplerName::Sgfs | SamplerName::SgfsOnline) {
+            unused("sgfs-scale", self.sgfs_scale.is_some())?;
+        }
         if !matches!(self.sampler, SamplerName::Sgfs) {
             unused("fisher", self.fisher.is_some())?;
-            unused("sgfs-scale", self.sgfs_scale.is_some())?;
         }
         if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
@@ -278,9 +282,17 @@ impl SamplerArgs {
                 regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
             },
             SamplerName::Ngd => SamplerKind::Ngd,
+            SamplerName::Sgfs if self.fisher.as_deref() == Some("online") => {
+                SamplerKind::SgfsOnline {
+                    scale: self.sgfs_scale.unwrap_or(1.0),
+                }
+            }
+            SamplerName::SgfsOnline => SamplerKind::SgfsOnline {
+                scale: self.sgfs_scale.unwrap_or(1.0),
+            },
             SamplerName::Sgfs => SamplerKind::Sgfs {
                 fisher: match self.fisher.as_deref() {
-                    None => return Err("--sampler sgfs needs --fisher FILE|exact".into()),
+                    None => return Err("--sampler sgfs needs --fisher FILE|exact|online".into()),
                     Some("exact") => Preconditioner::Optimal,
                     Some(path) => matrix_file(path)?,
                 },

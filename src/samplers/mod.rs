@@ -7,6 +7,7 @@
 //! `samplers/` never imports `theory/`; both read [`crate::config::SamplerConfig`].
 
 mod asgs;
+mod dense_cholesky;
 mod gradient_step;
 mod momentum_step;
 mod ngd;
@@ -17,6 +18,7 @@ mod sgd;
 mod sgd_momentum;
 mod sgd_preconditioned;
 mod sgfs;
+mod sgfs_online;
 mod sghmc;
 mod sgld;
 
@@ -31,6 +33,7 @@ pub use sgd::Sgd;
 pub use sgd_momentum::SgdMomentum;
 pub use sgd_preconditioned::SgdPreconditioned;
 pub use sgfs::Sgfs;
+pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
 pub use sgld::Sgld;
 
@@ -104,6 +107,13 @@ pub fn build(
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
         // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).
         SamplerKind::Asgs { .. } => Box::new(Sgd::new(config.step_size, dimension, data_size)),
+        SamplerKind::SgfsOnline { scale } => Box::new(SgfsOnline::new(
+            config.step_size,
+            scale,
+            dimension,
+            data_size,
+            config.batch_size,
+        )),
         SamplerKind::Sgfs { fisher, scale } => Box::new(Sgfs::new(
             config.step_size,
             scale,

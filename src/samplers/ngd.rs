@@ -1,5 +1,6 @@
 //! Minibatch natural gradient descent (Smith, Kindermans, Ying & Le 2018).
 
+use super::dense_cholesky::{factor_in_place, solve_in_place};
 use super::{PreconditionedStep, Sampler};
 use crate::models::Model;
 
@@ -85,50 +86,20 @@ impl Ngd {
                 self.fisher[k * d + j] = mean;
             }
         }
-        let f = &mut self.fisher;
-        let mut positive = true;
-        for j in 0..d {
-            let mut pivot = f[j * d + j];
-            for k in 0..j {
-                pivot -= f[j * d + k] * f[j * d + k];
-            }
-            if !(pivot > 0.0) {
-                positive = false;
-                break;
-            }
-            let pivot = pivot.sqrt();
-            f[j * d + j] = pivot;
-            for i in j + 1..d {
-                let mut value = f[i * d + j];
-                for k in 0..j {
-                    value -= f[i * d + k] * f[j * d + k];
-                }
-                f[i * d + j] = value / pivot;
-            }
-        }
+        let positive = factor_in_place(&mut self.fisher, d);
+        let f = &self.fisher;
         let drift = self.inner.drift_mut();
         if !positive {
             drift.fill(f64::NAN);
             self.prepared = true;
             return;
         }
-        // Column j of F⁻¹: solve L y = e_j, then Lᵀ x = y.
+        // Column j of F⁻¹: solve L Lᵀ x = e_j.
         let x = &mut self.column;
         for j in 0..d {
-            for i in 0..d {
-                let mut value = if i == j { 1.0 } else { 0.0 };
-                for k in 0..i {
-                    value -= f[i * d + k] * x[k];
-                }
-                x[i] = value / f[i * d + i];
-            }
-            for i in (0..d).rev() {
-                let mut value = x[i];
-                for k in i + 1..d {
-                    value -= f[k * d + i] * x[k];
-                }
-                x[i] = value / f[i * d + i];
-            }
+            x.fill(0.0);
+            x[j] = 1.0;
+            solve_in_place(f, d, x);
             for i in 0..d {
                 drift[i * d + j] = self.scale * x[i];
             }

@@ -39,6 +39,9 @@ pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_tempera
 mod reshuffle;
 mod reshuffle_enumeration;
 pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;
-mod rmsprop;
+mod adaptive;
+pub use adaptive::{
+    online_fisher_average, online_fisher_reference, rmsprop_reference_preconditioner,
+    rmsprop_squared_gradient_average,
+};
 pub use reshuffle::{reshuffled_law, DrawAt};
-pub use rmsprop::{rmsprop_reference_preconditioner, rmsprop_squared_gradient_average};

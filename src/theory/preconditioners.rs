@@ -98,7 +98,7 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
             }
         },
         SamplerKind::PsgldRmsprop { .. } => {
-            super::rmsprop::rmsprop_reference_preconditioner(config, model).map(Some)
+            super::adaptive::rmsprop_reference_preconditioner(config, model).map(Some)
         }
         // SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B, with Î
         // given or the empirical per-example gradient covariance at the posterior mean.
@@ -110,14 +110,12 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
                 }
                 _ => gradient_noise_covariance(model, &exact_posterior(model)?.mean),
             };
-            let n = model.data_size() as f64;
-            let gamma = (n + config.batch_size as f64) / config.batch_size as f64;
-            let system = fisher_matrix * (gamma * n)
-                + DMatrix::identity(d, d) * (4.0 * scale / config.step_size);
-            Ok(Some(
-                well_conditioned_inverse(&system, "γ N Î + 4 B_p/ε (the SGFS preconditioner)")?
-                    * 2.0,
-            ))
+            sgfs_preconditioner(&fisher_matrix, model.data_size(), config, scale).map(Some)
+        }
+        // Online SGFS: the reference law's H uses the self-consistent Î_∞.
+        SamplerKind::SgfsOnline { scale } => {
+            let fisher_matrix = super::adaptive::online_fisher_reference(config, model)?;
+            sgfs_preconditioner(&fisher_matrix, model.data_size(), config, scale).map(Some)
         }
         SamplerKind::Ngd => Ok(Some(well_conditioned_inverse(
             &fisher_information(model),
@@ -125,6 +123,21 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
         )?)),
         _ => Ok(None),
     }
+}
+
+/// SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B.
+pub(crate) fn sgfs_preconditioner(
+    fisher: &DMatrix<f64>,
+    data_size: usize,
+    config: &SamplerConfig,
+    scale: f64,
+) -> Result<DMatrix<f64>> {
+    let n = fisher.nrows();
+    let data_size = data_size as f64;
+    let gamma = (data_size + config.batch_size as f64) / config.batch_size as f64;
+    let system =
+        fisher * (gamma * data_size) + DMatrix::identity(n, n) * (4.0 * scale / config.step_size);
+    Ok(well_conditioned_inverse(&system, "γ N Î + 4 B_p/ε (the SGFS preconditioner)")? * 2.0)
 }
 
 /// True when the configuration's preconditioner is proportional to 1/ε (Mandt's optimal choices),
@@ -135,6 +148,7 @@ pub fn preconditioner_scales_with_inverse_step(config: &SamplerConfig) -> bool {
         SamplerKind::SgdPreconditioned {
             preconditioner: Preconditioner::Optimal | Preconditioner::OptimalDiagonal
         } | SamplerKind::Sgfs { .. }
+            | SamplerKind::SgfsOnline { .. }
     )
 }
 
@@ -144,7 +158,10 @@ pub fn resolve_preconditioner<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
 ) -> Result<SamplerConfig> {
-    if !preconditioner_scales_with_inverse_step(config) {
+    // Online SGFS builds its H from its own running Fisher estimate.
+    if !preconditioner_scales_with_inverse_step(config)
+        || matches!(config.kind, SamplerKind::SgfsOnline { .. })
+    {
         return Ok(*config);
     }
     if let SamplerKind::Sgfs { fisher, scale } = config.kind {

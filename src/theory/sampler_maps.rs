@@ -39,7 +39,9 @@ pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f
         } => (eps, 2.0 * (friction - noise_estimate) * eps),
         // SGFS: θ' = θ − H ĝ + H η with η ~ N(0, (4β/ε) I): unit drift scale on H, and noise
         // covariance τ² H² with τ² = 4β/ε (see `affine_map`).
-        SamplerKind::Sgfs { scale, .. } => (1.0, 4.0 * scale / eps),
+        SamplerKind::Sgfs { scale, .. } | SamplerKind::SgfsOnline { scale } => {
+            (1.0, 4.0 * scale / eps)
+        }
     }
 }
 
@@ -245,11 +247,12 @@ pub(crate) fn preconditioned_affine_map<M: QuadraticModel + ?Sized>(
         None => {
             let h = preconditioner.unwrap_or_else(|| identity.clone());
             // SGFS injects N(0, (4β/ε) I) *before* the preconditioner H; the others inject τ² H.
-            let noise = if let SamplerKind::Sgfs { .. } = config.kind {
-                &h * &h * tau_squared
-            } else {
-                &h * tau_squared
-            };
+            let noise =
+                if let SamplerKind::Sgfs { .. } | SamplerKind::SgfsOnline { .. } = config.kind {
+                    &h * &h * tau_squared
+                } else {
+                    &h * tau_squared
+                };
             AffineRandomMap::new(
                 pieces.map_hessians(&identity, &(&h * -eta), &identity),
                 pieces.offsets.iter().map(|r| &h * r * eta).collect(),

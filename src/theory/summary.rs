@@ -244,7 +244,9 @@ impl TheoryReport {
                 ),
                 optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?,
             ),
-            SamplerKind::Sgld | SamplerKind::Sgfs { .. } => (1.0, None),
+            SamplerKind::Sgld | SamplerKind::Sgfs { .. } | SamplerKind::SgfsOnline { .. } => {
+                (1.0, None)
+            }
             // Mandt et al. 2017, §5: a window mean has covariance ≈ (γ/(Bn)) A⁻¹CA⁻¹, i.e.
             // T = γN/(Bn) when C = A (= 1 for one epoch, n = N/B, with replacement): Smith's
             // γεN/(2B) times 2/(εn).

@@ -1,5 +1,8 @@
-//! The reference law of RMSprop-adaptive pSGLD: pSGLD with the self-consistent fixed
-//! preconditioner G_∞ (our construction; Li, Chen, Carlson & Carin 2016 give the sampler).
+//! Reference laws of the adaptive samplers, whose preconditioner is estimated on the fly and so
+//! carries memory: RMSprop-adaptive pSGLD (Li, Chen, Carlson & Carin 2016) and online-Fisher SGFS
+//! (Ahn, Korattikara & Welling 2012). Each reference law is the exact law of the same sampler with
+//! the preconditioner frozen at its self-consistent stationary value (our construction), found by
+//! a fixed-point iteration through the affine-map engine.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -129,6 +132,103 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     Err(Error::NoClosedForm {
         what: format!(
             "the RMSprop reference preconditioner: the fixed point G -> law(G) -> E[g_bar^2] -> G did not converge in {MAX_ITERATIONS} iterations"
+        ),
+    })
+}
+
+/// The stationary expectation Î_∞ = E[V] of online SGFS's minibatch score covariance
+/// V = (1/(B − 1)) Σ_{i∈S} (g_i − ḡ_S)(g_i − ḡ_S)ᵀ when θ ~ N(m, Σ) independently of the batch.
+///
+/// # Formula (ours)
+/// Given θ, the sample covariance of B draws is unbiased for the population covariance
+/// C(θ) = (1/N) Σ_i (g_i − ḡ_N)(g_i − ḡ_N)ᵀ with replacement, and for N/(N − 1) · C(θ) without
+/// (Cochran 1977, Thm 2.4). With g_i − ḡ_N = D_i θ − e_i, D_i = H_i − H̄, e_i = b_i − b̄:
+/// E[C(θ)] = (1/N) Σ_i [D_i Σ D_iᵀ + (D_i m − e_i)(D_i m − e_i)ᵀ].
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use sgbayes::{batching::Batching, models::LinearRegression, theory};
+/// // Gradients at θ = 1: x_i² θ − x_i y_i = 1 and 4 (y = 0): C = 2.25; without replacement ×2.
+/// let model = LinearRegression::new(vec![vec![1.0], vec![2.0]], vec![0.0, 0.0], 1.0, 1.0).unwrap();
+/// let at = |batching| theory::online_fisher_average(&model, &DVector::from_element(1, 1.0),
+///     &DMatrix::zeros(1, 1), batching).unwrap()[(0, 0)];
+/// assert!((at(Batching::WithReplacement) - 2.25).abs() < 1e-12);
+/// assert!((at(Batching::WithoutReplacement) - 4.5).abs() < 1e-12);
+/// ```
+pub fn online_fisher_average<M: QuadraticModel + ?Sized>(
+    model: &M,
+    mean: &DVector<f64>,
+    covariance: &DMatrix<f64>,
+    batching: Batching,
+) -> Result<DMatrix<f64>> {
+    let n = model.data_size();
+    let d = model.dimension();
+    let factor = match batching {
+        Batching::WithReplacement => 1.0,
+        Batching::WithoutReplacement => n as f64 / (n as f64 - 1.0).max(1.0),
+        Batching::Reshuffle => {
+            return Err(Error::NoClosedForm {
+                what: "the online-SGFS reference law under reshuffled minibatches".into(),
+            })
+        }
+    };
+    let hessians: Vec<DMatrix<f64>> = (0..n).map(|i| model.example_hessian(i)).collect();
+    let offsets: Vec<DVector<f64>> = (0..n).map(|i| model.example_offset(i)).collect();
+    let mean_hessian = hessians.iter().fold(DMatrix::zeros(d, d), |a, h| a + h) / n as f64;
+    let mean_offset = offsets.iter().fold(DVector::zeros(d), |a, b| a + b) / n as f64;
+    let mut average = DMatrix::zeros(d, d);
+    for (h, b) in hessians.iter().zip(&offsets) {
+        let deviation = h - &mean_hessian;
+        let residual = &deviation * mean - (b - &mean_offset);
+        average +=
+            &deviation * covariance * deviation.transpose() + &residual * residual.transpose();
+    }
+    Ok(super::gaussian::symmetrize(
+        &(average * (factor / n as f64)),
+    ))
+}
+
+/// The self-consistent Fisher estimate Î_∞ of online SGFS: Î_∞ = E[V] under the exact law of
+/// fixed-Fisher SGFS with Î = Î_∞ (our construction; the chain's Î_t = mean of all V so far
+/// converges to it, so fixed-Fisher SGFS at Î_∞ is online SGFS's reference law).
+///
+/// Iterated from the posterior to a relative change below 1e-12. Errors: a configuration that is
+/// not `sgfs-online`, B < 2, reshuffled batches, an unstable chain, no convergence in 200
+/// iterations.
+pub fn online_fisher_reference<M: QuadraticModel + ?Sized>(
+    config: &SamplerConfig,
+    model: &M,
+) -> Result<DMatrix<f64>> {
+    let SamplerKind::SgfsOnline { scale } = config.kind else {
+        return Err(Error::Invalid {
+            what: "sampler".into(),
+            why: format!(
+                "the online-Fisher reference is defined for sgfs-online, not {}",
+                config.kind.name()
+            ),
+        });
+    };
+    config.validate(model.data_size())?;
+    let posterior = exact_posterior(model)?;
+    let (mut mean, mut covariance) = (posterior.mean, posterior.covariance);
+    let mut previous: Option<DMatrix<f64>> = None;
+    for _ in 0..MAX_ITERATIONS {
+        let fisher = online_fisher_average(model, &mean, &covariance, config.batching)?;
+        if let Some(previous) = &previous {
+            if (&fisher - previous).amax() <= TOLERANCE * fisher.amax() {
+                return Ok(fisher);
+            }
+        }
+        let h =
+            super::preconditioners::sgfs_preconditioner(&fisher, model.data_size(), config, scale)?;
+        let law = preconditioned_affine_map(config, model, Some(h))?.stationary_law()?;
+        mean = law.mean;
+        covariance = law.covariance;
+        previous = Some(fisher);
+    }
+    Err(Error::NoClosedForm {
+        what: format!(
+            "the online-SGFS reference Fisher: the fixed point I -> law(I) -> E[V] -> I did not converge in {MAX_ITERATIONS} iterations"
         ),
     })
 }
