@@ -70,6 +70,7 @@ fn every_sampler(c: &mut Criterion) {
             regularizer: 1e-5,
         },
         SamplerKind::Ngd,
+        SamplerKind::StochasticNgd { temperature: 1.0 },
         SamplerKind::Sgfs {
             fisher: matrix,
             scale: 1.0,

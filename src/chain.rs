@@ -91,6 +91,19 @@ impl<'a> Chain<'a> {
         seed: u64,
     ) -> Result<Self> {
         let sampler = samplers::build(config, model.dimension(), model.data_size())?;
+        if let crate::config::SamplerKind::StochasticNgd { .. } = config.kind {
+            let d = model.dimension();
+            let (mut fisher, mut correction) = (vec![0.0; d * d], vec![0.0; d]);
+            if initial.len() == d
+                && model.fisher_metric(initial, &mut fisher, &mut correction)
+                    == crate::models::FisherMetric::Unavailable
+            {
+                return Err(Error::Invalid {
+                    what: "model".into(),
+                    why: "stochastic-ngd needs the model's Fisher metric (Model::fisher_metric); this model has none".into(),
+                });
+            }
+        }
         Self::with_sampler(
             model,
             sampler,

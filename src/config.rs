@@ -69,6 +69,16 @@ pub enum SamplerKind {
     /// Δθ = −(ε/N) F⁻¹ ĝ(θ), F the per-example Fisher information (the Hessian of the likelihood
     /// part divided by N, constant on the quadratic models).
     Ngd,
+    /// Stochastic natural gradient descent (Smith, Duckworth, Rezchikov, Le & Sohl-Dickstein 2018):
+    /// minibatch NGD with the state-dependent Fisher F(θ), the Jeffreys drift correction and
+    /// injected noise topping the minibatch temperature up to `temperature`:
+    /// θ ← θ − (ε/N) F⁻¹ ĝ(θ) + (εT/N) Γ(θ) + √(2ε T_inj/N) F^{−1/2} ξ,
+    /// T_inj = T − εNγ/(2B) ≥ 0 ([`SamplerConfig::injected_temperature`]); stationary law
+    /// ∝ √det F · exp(−U/T) as ε → 0 when the gradient noise covariance is F.
+    StochasticNgd {
+        /// The target temperature T > 0 (1: the Jeffreys-biased posterior).
+        temperature: f64,
+    },
     /// The Averaged Stochastic Gradient Sampler (Mandt, Hoffman & Blei 2017, §5): constant SGD,
     /// θ ← θ − (ε/N) ĝ(θ), whose draws are the means of consecutive non-overlapping windows of
     /// `window` iterates (Polyak–Ruppert averaging within each window).
@@ -227,6 +237,7 @@ impl SamplerKind {
             SamplerKind::Psgld { .. } => "psgld",
             SamplerKind::PsgldRmsprop { .. } => "psgld-rmsprop",
             SamplerKind::Ngd => "ngd",
+            SamplerKind::StochasticNgd { .. } => "stochastic-ngd",
             SamplerKind::Asgs { .. } => "asgs",
             SamplerKind::Sgfs { .. } => "sgfs",
             SamplerKind::SgfsOnline { .. } => "sgfs-online",
@@ -278,6 +289,15 @@ impl SamplerKind {
                 }
                 if fisher == Preconditioner::OptimalDiagonal {
                     return invalid("fisher", "sgfs takes a given matrix or the exact empirical Fisher".into());
+                }
+                Ok(())
+            }
+            SamplerKind::StochasticNgd { temperature } => {
+                if !(temperature.is_finite() && temperature > 0.0) {
+                    return invalid(
+                        "temperature",
+                        format!("the temperature T must be positive and finite, got {temperature}"),
+                    );
                 }
                 Ok(())
             }
@@ -379,6 +399,27 @@ impl SamplerConfig {
         }
     }
 
+    /// The injected temperature of `stochastic-ngd`: T_inj = T − εNγ/(2B), the target temperature
+    /// minus Smith et al.'s minibatch temperature (γ = (N − B)/(N − 1) without replacement, 1
+    /// with; reshuffling counted as without). 0 for the other samplers.
+    ///
+    /// ```
+    /// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}};
+    /// let config = SamplerConfig::new(SamplerKind::StochasticNgd { temperature: 1.0 }, 0.01, 10, Batching::WithReplacement);
+    /// assert!((config.injected_temperature(1000) - 0.5).abs() < 1e-12); // 1 − 0.01·1000/20
+    /// ```
+    pub fn injected_temperature(&self, data_size: usize) -> f64 {
+        let SamplerKind::StochasticNgd { temperature } = self.kind else {
+            return 0.0;
+        };
+        let gamma = match self.batching {
+            Batching::WithReplacement => 1.0,
+            _ if data_size <= 1 => 0.0,
+            _ => (data_size as f64 - self.batch_size as f64) / (data_size as f64 - 1.0),
+        };
+        temperature - self.step_size * data_size as f64 * gamma / (2.0 * self.batch_size as f64)
+    }
+
     /// Checks the parts that do not depend on the model's curvature: ε finite and positive,
     /// 1 ≤ B ≤ N, and the sampler's own parameters ([`SamplerKind::validate`]). The stability
     /// limit is checked by the closed forms, which know the curvature.
@@ -394,6 +435,18 @@ impl SamplerConfig {
                 batch_size: self.batch_size,
                 data_size,
             });
+        }
+        if let SamplerKind::StochasticNgd { temperature } = self.kind {
+            let injected = self.injected_temperature(data_size);
+            if !(injected >= 0.0) {
+                return Err(Error::Invalid {
+                    what: "temperature".into(),
+                    why: format!(
+                        "the minibatch noise alone has temperature eps N gamma/(2B) = {:.6} > T = {temperature}: increase B or T, or decrease eps",
+                        temperature - injected
+                    ),
+                });
+            }
         }
         if matches!(self.kind, SamplerKind::SgfsOnline { .. }) && self.batch_size < 2 {
             return Err(Error::Invalid {

@@ -4,7 +4,9 @@
 //! * `{"model": "linear_regression", "features": [[...], ...] (N×D), "targets": [...] (N),
 //!   "noise_variance": σ², "prior_precision": λ}`;
 //! * `{"model": "gaussian_mean", "curvature": [[...]] (D×D), "centres": [[...], ...] (N×D),
-//!   "prior_mean": [...] (D), "prior_precision": λ}`.
+//!   "prior_mean": [...] (D), "prior_precision": λ}`;
+//! * `{"model": "gaussian_scale", "observations": [...] (N), "parametrisation": "scale" |
+//!   "log-scale"}` (non-quadratic: no exact stationary law; for `stochastic-ngd`).
 //!
 //! A draws file is a float64 .npy array of shape [draws, D], one chain in order.
 
@@ -17,7 +19,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::{GaussianMean, LinearRegression, Model, QuadraticModel};
+use crate::models::{
+    GaussianMean, GaussianScale, LinearRegression, Model, QuadraticModel, ScaleParametrisation,
+};
 
 /// The serialised form of a problem file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +49,13 @@ pub enum ProblemFile {
         /// Prior precision λ.
         prior_precision: f64,
     },
+    /// Scale of a centred Gaussian (non-quadratic; its Fisher information varies).
+    GaussianScale {
+        /// Observations x_i.
+        observations: Vec<f64>,
+        /// `scale` (θ = σ) or `log-scale` (θ = log σ).
+        parametrisation: ScaleParametrisation,
+    },
 }
 
 /// A validated problem: a quadratic model ready for samplers and closed forms.
@@ -54,6 +65,8 @@ pub enum Problem {
     LinearRegression(LinearRegression),
     /// Gaussian-mean model.
     GaussianMean(GaussianMean),
+    /// Scale of a centred Gaussian.
+    GaussianScale(GaussianScale),
 }
 
 impl Problem {
@@ -103,6 +116,13 @@ impl Problem {
                     prior_precision,
                 )?))
             }
+            ProblemFile::GaussianScale {
+                observations,
+                parametrisation,
+            } => Ok(Problem::GaussianScale(GaussianScale::new(
+                observations,
+                parametrisation,
+            )?)),
         }
     }
 
@@ -141,6 +161,10 @@ impl Problem {
                 prior_mean: m.prior_mean().iter().cloned().collect(),
                 prior_precision: m.prior_precision()[(0, 0)],
             },
+            Problem::GaussianScale(m) => ProblemFile::GaussianScale {
+                observations: m.observations().to_vec(),
+                parametrisation: m.parametrisation(),
+            },
         }
     }
 
@@ -149,6 +173,7 @@ impl Problem {
         match self {
             Problem::LinearRegression(m) => m,
             Problem::GaussianMean(m) => m,
+            Problem::GaussianScale(m) => m,
         }
     }
 
@@ -158,6 +183,7 @@ impl Problem {
         match self {
             Problem::LinearRegression(m) => Some(m),
             Problem::GaussianMean(m) => Some(m),
+            Problem::GaussianScale(_) => None,
         }
     }
 
@@ -175,7 +201,15 @@ impl Problem {
     /// documented initialisation (quadratic models start at their stationary or posterior mean,
     /// computed by the caller from the closed forms).
     pub fn initial_parameter(&self) -> DVector<f64> {
-        DVector::zeros(self.model().dimension())
+        match self {
+            // The maximum-likelihood scale σ̂ = √(mean x²).
+            Problem::GaussianScale(m) => {
+                let n = m.observations().len() as f64;
+                let mle = (m.observations().iter().map(|x| x * x).sum::<f64>() / n).sqrt();
+                DVector::from_element(1, m.parameter(mle))
+            }
+            _ => DVector::zeros(self.model().dimension()),
+        }
     }
 
     /// The problem file's `model` tag.
@@ -183,6 +217,7 @@ impl Problem {
         match self {
             Problem::LinearRegression(_) => "linear_regression",
             Problem::GaussianMean(_) => "gaussian_mean",
+            Problem::GaussianScale(_) => "gaussian_scale",
         }
     }
 }
@@ -289,6 +324,39 @@ pub fn correlated_linear_regression(
         features.push(x.iter().cloned().collect());
     }
     LinearRegression::new(features, targets, noise_variance, prior_precision)
+}
+
+/// Observations x_i = σ ζ_i, ζ_i ~ N(0, 1) from one ChaCha20 stream seeded by `seed`, as a
+/// [`GaussianScale`] model in the given parametrisation.
+///
+/// ```
+/// use sgbayes::models::{Model, ScaleParametrisation};
+/// let model = sgbayes::problem::generate_gaussian_scale(5, 2.0, ScaleParametrisation::LogScale, 1).unwrap();
+/// assert_eq!(model.data_size(), 5);
+/// ```
+pub fn generate_gaussian_scale(
+    data_size: usize,
+    scale: f64,
+    parametrisation: ScaleParametrisation,
+    seed: u64,
+) -> Result<GaussianScale> {
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(Error::Invalid {
+            what: "scale".into(),
+            why: format!("sigma must be positive and finite, got {scale}"),
+        });
+    }
+    if data_size == 0 || data_size > MAX_GENERATED_VALUES {
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: format!("N must lie in 1..={MAX_GENERATED_VALUES}"),
+        });
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let observations = (0..data_size)
+        .map(|_| scale * Distribution::<f64>::sample(&StandardNormal, &mut rng))
+        .collect::<Vec<f64>>();
+    GaussianScale::new(observations, parametrisation)
 }
 
 /// Writes draws (row-major, `dimension` columns) as a float64 .npy array [draws, D].

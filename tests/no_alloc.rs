@@ -73,6 +73,8 @@ fn sampler_steps_do_not_allocate() {
             regularizer: 1e-5,
         },
         SamplerKind::SgfsOnline { scale: 1.0 },
+        // Stochastic NGD reads the constant metric of linear regression on its first step.
+        SamplerKind::StochasticNgd { temperature: 1.0 },
         // NGD forms F⁻¹ on its first step (warm-up), into buffers allocated at construction.
         SamplerKind::Ngd,
         SamplerKind::Asgs { window: 10 },

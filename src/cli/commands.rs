@@ -59,6 +59,28 @@ fn print_json(value: &serde_json::Value) {
 
 fn problem(kind: ProblemKind) -> CommandResult {
     match kind {
+        ProblemKind::GaussianScale {
+            data,
+            scale,
+            parametrisation,
+            seed,
+        } => {
+            let parametrisation = match parametrisation {
+                super::ParametrisationName::Scale => sgbayes::models::ScaleParametrisation::Scale,
+                super::ParametrisationName::LogScale => {
+                    sgbayes::models::ScaleParametrisation::LogScale
+                }
+            };
+            let model =
+                sgbayes::problem::generate_gaussian_scale(data, scale, parametrisation, seed)
+                    .map_err(|e| e.to_string())?;
+            let file = Problem::GaussianScale(model).to_file();
+            println!(
+                "{}",
+                serde_json::to_string(&file).map_err(|e| e.to_string())?
+            );
+            Ok(0)
+        }
         ProblemKind::LinearRegression {
             dim,
             data,
@@ -136,6 +158,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
             "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
             "sgfs-online": "I_t = (1 - 1/t) I_{t-1} + V_t/t (V_t the minibatch score covariance, 1/(B-1)), then the sgfs step with I_t (Ahn et al. 2012, eq. 11 and the online estimate); stationary = REFERENCE law: exact fixed-Fisher SGFS law at the self-consistent I_inf = E[V], which the running estimate converges to",
+            "stochastic-ngd": "theta <- theta - (eps/N) F^-1 g_hat + (eps T/N) Gamma + sqrt(2 eps T_inj/N) F^(-1/2) xi, Gamma_i = (1/sqrt det F) sum_j d_j(sqrt det F [F^-1]_ij), T_inj = T - eps N gamma/(2B) (Smith et al. 2018's stochastic NGD in our Riemannian-Langevin form); target law prop. to sqrt(det F) exp(-U/T); on quadratic models F is constant and stationary is exact",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
             "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",

@@ -74,8 +74,30 @@ enum Command {
     },
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum ParametrisationName {
+    Scale,
+    LogScale,
+}
+
 #[derive(Subcommand, Debug)]
 enum ProblemKind {
+    /// Observations x_i ~ N(0, σ²) for the scale σ, parametrised by σ or log σ (no prior): the
+    /// model whose Fisher information varies, for stochastic-ngd.
+    GaussianScale {
+        /// Number of observations N.
+        #[arg(long)]
+        data: usize,
+        /// The true scale σ.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        scale: f64,
+        /// θ = σ or θ = log σ.
+        #[arg(long, value_enum, default_value_t = ParametrisationName::LogScale)]
+        parametrisation: ParametrisationName,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Bayesian linear regression with Gaussian features and a prior draw as the true parameter.
     LinearRegression {
         /// Dimension D.
@@ -137,6 +159,10 @@ struct SamplerArgs {
     /// β of sgfs's B_p = β I (default 1).
     #[arg(long, allow_negative_numbers = true)]
     sgfs_scale: Option<f64>,
+    /// Target temperature T of stochastic-ngd (default 1): the injected noise tops the minibatch
+    /// temperature εNγ/(2B) up to T.
+    #[arg(long, allow_negative_numbers = true)]
+    temperature: Option<f64>,
     /// Decay α ∈ (0, 1) of psgld-rmsprop's running average V of squared gradients (default 0.99).
     #[arg(long, allow_negative_numbers = true)]
     rmsprop_decay: Option<f64>,
@@ -168,6 +194,9 @@ enum SamplerName {
     /// pSGLD with the RMSprop-adaptive diagonal preconditioner (Li et al. 2016, Algorithm 1).
     PsgldRmsprop,
     Ngd,
+    /// Stochastic NGD: NGD with the state-dependent Fisher, the Jeffreys correction and injected
+    /// noise up to --temperature (Smith et al. 2018; needs a model with a Fisher metric).
+    StochasticNgd,
     Asgs,
     /// Polyak–Ruppert averages of constant-SGD iterates over windows of `--window n` steps: the
     /// same chain and law as `asgs` (Mandt et al. 2017, §5: Cov → A⁻¹CA⁻¹/(Bn), independent of ε).
@@ -230,6 +259,9 @@ impl SamplerArgs {
         if !matches!(self.sampler, SamplerName::Sgfs) {
             unused("fisher", self.fisher.is_some())?;
         }
+        if !matches!(self.sampler, SamplerName::StochasticNgd) {
+            unused("temperature", self.temperature.is_some())?;
+        }
         if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
@@ -282,6 +314,9 @@ impl SamplerArgs {
                 regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
             },
             SamplerName::Ngd => SamplerKind::Ngd,
+            SamplerName::StochasticNgd => SamplerKind::StochasticNgd {
+                temperature: self.temperature.unwrap_or(1.0),
+            },
             SamplerName::Sgfs if self.fisher.as_deref() == Some("online") => {
                 SamplerKind::SgfsOnline {
                     scale: self.sgfs_scale.unwrap_or(1.0),

@@ -139,6 +139,15 @@ impl Model for GaussianMean {
             *o += scale * acc;
         }
     }
+    /// F = (1/N) Σ_i H_i, constant; Γ = 0 (built when first asked, outside the step loop).
+    fn fisher_metric(
+        &self,
+        _theta: &[f64],
+        fisher: &mut [f64],
+        correction: &mut [f64],
+    ) -> super::FisherMetric {
+        super::constant_fisher_metric(self, fisher, correction)
+    }
     fn potential(&self, theta: &[f64]) -> f64 {
         let t = DVector::from_column_slice(theta);
         let prior = 0.5 * self.prior_precision * (&t - &self.prior_mean).norm_squared();

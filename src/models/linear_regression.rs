@@ -173,6 +173,15 @@ impl Model for LinearRegression {
             *o += factor * xi;
         }
     }
+    /// F = (1/N) Σ_i H_i, constant; Γ = 0 (built when first asked, outside the step loop).
+    fn fisher_metric(
+        &self,
+        _theta: &[f64],
+        fisher: &mut [f64],
+        correction: &mut [f64],
+    ) -> super::FisherMetric {
+        super::constant_fisher_metric(self, fisher, correction)
+    }
     fn potential(&self, theta: &[f64]) -> f64 {
         let prior = 0.5 * self.prior_precision * theta.iter().map(|t| t * t).sum::<f64>();
         let likelihood: f64 = (0..self.data_size())

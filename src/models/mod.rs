@@ -13,12 +13,14 @@
 
 mod deep_linear;
 mod gaussian_mean;
+mod gaussian_scale;
 mod linear_regression;
 mod tanh_regression;
 mod teacher_student;
 mod two_layer;
 
 pub use gaussian_mean::GaussianMean;
+pub use gaussian_scale::{GaussianScale, ScaleParametrisation};
 pub use linear_regression::LinearRegression;
 
 use nalgebra::{DMatrix, DVector};
@@ -36,6 +38,19 @@ pub trait Model: Send + Sync {
     /// The potential U(θ) = −log p(θ) − Σ log p(y_i | θ) up to an additive constant.
     fn potential(&self, theta: &[f64]) -> f64;
 
+    /// The Riemannian metric of the natural-gradient samplers (`stochastic-ngd`): writes the
+    /// per-example Fisher information F(θ) (row-major d×d) into `fisher` and the Jeffreys drift
+    /// correction Γ(θ), Γ_i = (1/√det F) Σ_j ∂_j(√det F · [F⁻¹]_ij), into `correction`, and says
+    /// whether F depends on θ. The default is [`FisherMetric::Unavailable`] (nothing written).
+    fn fisher_metric(
+        &self,
+        _theta: &[f64],
+        _fisher: &mut [f64],
+        _correction: &mut [f64],
+    ) -> FisherMetric {
+        FisherMetric::Unavailable
+    }
+
     /// Writes the full gradient ∇U(θ) = ∇R(θ) + Σ_i ∇ℓ_i(θ) into `out`.
     fn full_gradient(&self, theta: &[f64], out: &mut [f64]) {
         self.prior_gradient(theta, out);
@@ -43,6 +58,39 @@ pub trait Model: Send + Sync {
             self.add_example_gradient(i, theta, 1.0, out);
         }
     }
+}
+
+/// What [`Model::fisher_metric`] provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FisherMetric {
+    /// The model has no closed-form Fisher information.
+    Unavailable,
+    /// F does not depend on θ (quadratic models), so Γ = 0 and one evaluation serves every step.
+    Constant,
+    /// F depends on θ: evaluate it (and Γ) at every step.
+    StateDependent,
+}
+
+/// The constant per-example Fisher F = (1/N) Σ_i H_i of a quadratic model, written row-major, with
+/// Γ = 0: the [`Model::fisher_metric`] of [`LinearRegression`] and [`GaussianMean`].
+fn constant_fisher_metric<M: QuadraticModel + ?Sized>(
+    model: &M,
+    fisher: &mut [f64],
+    correction: &mut [f64],
+) -> FisherMetric {
+    let d = model.dimension();
+    let mut sum = DMatrix::<f64>::zeros(d, d);
+    for i in 0..model.data_size() {
+        sum += model.example_hessian(i);
+    }
+    sum /= model.data_size() as f64;
+    for j in 0..d {
+        for k in 0..d {
+            fisher[j * d + k] = sum[(j, k)];
+        }
+    }
+    correction.fill(0.0);
+    FisherMetric::Constant
 }
 
 /// A model whose per-example gradients are affine, ∇ℓ_i(θ) = H_i θ − b_i, with a Gaussian prior

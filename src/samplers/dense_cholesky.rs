@@ -42,6 +42,11 @@ pub(crate) fn solve_in_place(factor: &[f64], d: usize, x: &mut [f64]) {
         }
         x[i] = value / factor[i * d + i];
     }
+    solve_transposed_in_place(factor, d, x);
+}
+
+/// Overwrites x with L⁻ᵀ x. For ξ ~ N(0, I), L⁻ᵀ ξ ~ N(0, (L Lᵀ)⁻¹): a square root of the inverse.
+pub(crate) fn solve_transposed_in_place(factor: &[f64], d: usize, x: &mut [f64]) {
     for i in (0..d).rev() {
         let mut value = x[i];
         for k in i + 1..d {

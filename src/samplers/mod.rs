@@ -21,6 +21,7 @@ mod sgfs;
 mod sgfs_online;
 mod sghmc;
 mod sgld;
+mod stochastic_ngd;
 
 pub use asgs::window_means;
 pub use gradient_step::GradientStep;
@@ -36,6 +37,7 @@ pub use sgfs::Sgfs;
 pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
 pub use sgld::Sgld;
+pub use stochastic_ngd::StochasticNgd;
 
 use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
@@ -103,6 +105,13 @@ pub fn build(
             decay,
             regularizer,
             dimension,
+        )),
+        SamplerKind::StochasticNgd { temperature } => Box::new(StochasticNgd::new(
+            config.step_size,
+            temperature,
+            config.injected_temperature(data_size),
+            dimension,
+            data_size,
         )),
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
         // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).

@@ -117,7 +117,7 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
             let fisher_matrix = super::adaptive::online_fisher_reference(config, model)?;
             sgfs_preconditioner(&fisher_matrix, model.data_size(), config, scale).map(Some)
         }
-        SamplerKind::Ngd => Ok(Some(well_conditioned_inverse(
+        SamplerKind::Ngd | SamplerKind::StochasticNgd { .. } => Ok(Some(well_conditioned_inverse(
             &fisher_information(model),
             "per-example Fisher information F (natural gradient needs F⁻¹)",
         )?)),

@@ -20,6 +20,8 @@ use crate::models::QuadraticModel;
 /// * ASGS: the constant-SGD iterates it averages, η = ε/N, τ = 0.
 /// * Preconditioned SGD (Mandt et al. 2017) and NGD (Smith et al. 2018): η = ε/N (times H or
 ///   F⁻¹), τ = 0.
+/// * Stochastic NGD (Smith et al. 2018, our Riemannian-Langevin form): η = ε/N (times F⁻¹),
+///   τ² = 2ε T_inj/N (times F⁻¹); Γ = 0 on quadratic models (constant F).
 /// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G); the same for the
 ///   RMSprop-adaptive pSGLD's reference law with the self-consistent G_∞.
 pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f64) {
@@ -33,6 +35,10 @@ pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f
         | SamplerKind::SgdMomentum { .. }
         | SamplerKind::SgdPreconditioned { .. }
         | SamplerKind::Ngd => (eps / data_size as f64, 0.0),
+        SamplerKind::StochasticNgd { .. } => (
+            eps / data_size as f64,
+            2.0 * eps * config.injected_temperature(data_size) / data_size as f64,
+        ),
         SamplerKind::Sghmc {
             friction,
             noise_estimate,

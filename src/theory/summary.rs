@@ -216,6 +216,7 @@ impl TheoryReport {
             SamplerKind::Sghmc { .. }
             | SamplerKind::Psgld { .. }
             | SamplerKind::PsgldRmsprop { .. } => (1.0, None),
+            SamplerKind::StochasticNgd { temperature } => (temperature, None),
             SamplerKind::Ngd => (
                 smith_temperature(
                     config.step_size,
