@@ -123,6 +123,14 @@ impl Model for DynModel<'_> {
     fn potential(&self, theta: &[f64]) -> f64 {
         self.0.potential(theta)
     }
+    fn fisher_metric(
+        &self,
+        theta: &[f64],
+        fisher: &mut [f64],
+        correction: &mut [f64],
+    ) -> sgbayes::models::FisherMetric {
+        self.0.fisher_metric(theta, fisher, correction)
+    }
 }
 
 impl QuadraticModel for DynModel<'_> {
@@ -194,7 +202,7 @@ fn all_kinds(d: usize) -> Vec<SamplerKind> {
         .collect()
 }
 
-const KINDS: usize = 12;
+const KINDS: usize = 13;
 
 /// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter,
 /// `seed` its random preconditioner.
@@ -227,6 +235,10 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
         10 => SamplerKind::Sgfs {
             fisher: Preconditioner::Optimal,
             scale: 1.0,
+        },
+        // Constant Fisher on quadratic models: Γ = 0; T large enough that T_inj ≥ 0 at any ε.
+        11 => SamplerKind::StochasticNgd {
+            temperature: 10.0 + 1e3 * p,
         },
         // The chain of ASGS is constant SGD (its window means are tested in sampler_laws.rs).
         _ => SamplerKind::Asgs {
