@@ -264,11 +264,18 @@ fn preconditioner_identity_is_plain_sgd_and_psgld_identity_is_sgld() {
 
 /// Mandt et al. (2017), Theorem 2: with H* = (2B/(εN)) C⁻¹ the OU stationary law is the posterior,
 /// KL = 0 (also without replacement with our γ refinement); the exact discrete law is not the
-/// posterior: its KL is of the order of the (ε-free) step 2B/(γN).
+/// posterior, and its KL grows with the ε-free step 2B/(γN) (ε H* does not depend on ε).
+///
+/// (An earlier version bounded KL_exact by 2B/(γN); the reseed audit found problems where it is
+/// exceeded — on linear regression the state-dependent part of the gradient noise, which H* does
+/// not see, inflates the exact covariance by an O(1) multiple of the step. The bound was a
+/// heuristic; the monotonicity below and the exact Gaussian-mean identity in the next test are
+/// what the mathematics supports.)
 #[test]
 fn optimal_preconditioner_makes_the_ou_law_the_posterior() {
     let model = random_linear_regression(3, 40, seed_of("optimal-preconditioner"));
     for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        let mut previous = 0.0;
         for b in [1, 3, 5] {
             let config = SamplerConfig::new(
                 SamplerKind::SgdPreconditioned {
@@ -284,10 +291,12 @@ fn optimal_preconditioner_makes_the_ou_law_the_posterior() {
                 "{config:?}: {}",
                 report.kl_continuous_to_posterior
             );
-            assert!(report.kl_stationary_to_posterior > 1e-8);
-            // The ε-free step (ε/N) H* P ≈ (2B/(γN)) I sets the size of the discrete-time error.
-            let gamma = batching.finite_population_factor(40, b).unwrap();
-            assert!(report.kl_stationary_to_posterior < 2.0 * b as f64 / (gamma * 40.0));
+            assert!(
+                report.kl_stationary_to_posterior > previous,
+                "{config:?}: KL {} does not grow with B (previous {previous})",
+                report.kl_stationary_to_posterior
+            );
+            previous = report.kl_stationary_to_posterior;
             // ε H* does not depend on ε: the exact law does not either.
             let other = theta_law(
                 &SamplerConfig {
@@ -298,6 +307,42 @@ fn optimal_preconditioner_makes_the_ou_law_the_posterior() {
             );
             assert!(
                 relative_error(&other.stationary.covariance, &report.stationary.covariance) < 1e-10
+            );
+        }
+    }
+}
+
+/// With state-independent gradient noise (Gaussian mean) the exact law under H* is explicit: the
+/// step is θ' − μ = (I − A)(θ − μ) + noise with A = (ε/N) H* P and, because the OU law is the
+/// posterior, noise covariance Q = A P⁻¹ + P⁻¹ Aᵀ; so Σ_exact = (I − A) Σ_exact (I − A)ᵀ + Q,
+/// i.e. A X + X Aᵀ − A X Aᵀ = Q (derived here). Checked against the engine to 1e-9.
+#[test]
+fn optimal_preconditioner_exact_law_on_a_gaussian_mean_is_the_discrete_lyapunov_solution() {
+    let model = random_gaussian_mean(3, 40, seed_of("optimal-preconditioner-gm"));
+    let precision = model.posterior_precision();
+    let covariance = precision.clone().try_inverse().unwrap();
+    for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        for b in [1, 5] {
+            let config = SamplerConfig::new(
+                SamplerKind::SgdPreconditioned {
+                    preconditioner: Preconditioner::Optimal,
+                },
+                0.05,
+                b,
+                batching,
+            );
+            let h = theory::preconditioner_matrix(&config, &model)
+                .unwrap()
+                .unwrap();
+            let a = &h * &precision * (0.05 / 40.0);
+            let q = &a * &covariance + &covariance * a.transpose();
+            let retention = DMatrix::identity(3, 3) - &a;
+            let expected = theory::solve_discrete_lyapunov(&retention, &q).unwrap();
+            let report = theta_law(&config, &model);
+            assert!(
+                relative_error(&report.stationary.covariance, &expected) < 1e-9,
+                "{config:?}: {} vs {expected}",
+                report.stationary.covariance
             );
         }
     }
