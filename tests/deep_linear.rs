@@ -624,9 +624,10 @@ fn sgd_without_label_noise_converges_to_the_teacher() {
 
 /// Claim 2.5 with label noise, the full-matrix network under the real SGD sampler (statistical).
 ///
-/// Null: Var s_α = kγσ_α²/(B(2 − k)), k = ηL S_α^{2−2/L}, σ_α² the empirical projected label
-/// variance ([`deep_linear::label_variance`]), up to O(k·d/B) relative corrections from the
-/// multiplicative noise of the off-mode components (≤ 2% here). Statistic: batch-means mean of
+/// Null: Var s_α = kγσ_eff²/(B(2 − k)), k = ηL S_α^{2−2/L}, with σ_eff² the effective noise of
+/// [`deep_linear::coupled_noise_variance`] (the empirical projected label variance σ_α² plus the
+/// first-order multiplicative noise of the fluctuating off-mode entries, 1–3% here), up to
+/// O(η²) corrections. Statistic: batch-means mean of
 /// (s_t − s̄)² over one long chain started at the teacher (burn-in 20/k_min), thinned by 10
 /// (IAT ≈ 1/k ≥ 80 steps, so thinning loses nothing); z = (estimate − closed form)/SE against the
 /// Student-t critical value at α = 1e-6. Runs: L = 2 (ε = 0.002, B = 1 with replacement,
@@ -674,7 +675,11 @@ fn stationary_mode_variance_matches_closed_form() {
             let squares: Vec<f64> = s.iter().map(|x| (x - mean).powi(2)).collect();
             let bm = univariate_batch_means_auto(&squares).unwrap();
             let crit = critical_value(ALPHA_ASSERTION, bm.n_batches - 1);
-            let ModeStationaryLaw::Fluctuating { variance, .. } = mode.stationary else {
+            let ModeStationaryLaw::Fluctuating {
+                coupled_variance: variance,
+                ..
+            } = mode.stationary
+            else {
                 panic!("label noise must give a fluctuating law");
             };
             let z = (bm.mean - variance) / bm.standard_error;
