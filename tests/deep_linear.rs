@@ -18,7 +18,7 @@ use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{
     generate_deep_linear, DeepLinearNetwork, DeepLinearParams, DeepLinearSpec, Model,
 };
-use sgbayes::reproductions::numbers::critical_value;
+use sgbayes::reproductions::numbers::{critical_value, round_significant};
 use sgbayes::stats::batch_means::univariate_batch_means_auto;
 use sgbayes::stats::ALPHA_ASSERTION;
 use sgbayes::theory::deep_linear::{self, ModeSde, ModeStationaryLaw};
@@ -861,4 +861,44 @@ fn increment_variance_peaks_before_completion() {
             "mode {a}: Var(Δs) near s* {peak} ± {peak_se} vs near completion {end} ± {end_se}"
         );
     }
+}
+
+/// The `corlouer2025` reproduction (quick configuration): same bits at any thread count, the
+/// diffusion peak precedes completion in every simulated learning curve, and a snapshot of its
+/// reported numbers (table rows, timings, peak locations; the curves themselves are in the
+/// committed report, not in the snapshot).
+#[test]
+fn corlouer2025_quick_report() {
+    use sgbayes::reproductions::{corlouer2025, Config};
+    let config = Config::quick();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| corlouer2025::run(&config).unwrap())
+    };
+    let record = run(1);
+    assert_eq!(format!("{record:?}"), format!("{:?}", run(2)));
+    for curves in &record.learning {
+        for t in &curves.timing {
+            assert!(t.peak_time < t.completion_time);
+            assert!(
+                t.simulated_peak_time < t.simulated_completion_time.value,
+                "L = {}: {t:?}",
+                curves.depth
+            );
+        }
+    }
+    corlouer2025::render(&record).unwrap();
+    let summary = serde_json::json!({
+        "rows": record.rows,
+        "timing": record.learning.iter().map(|c| &c.timing).collect::<Vec<_>>(),
+        "peaks": record.diffusion.peaks.iter().map(|x| round_significant(*x, 6)).collect::<Vec<_>>(),
+        // Absolute rounding: the value at s = S is 0 up to rounding noise.
+        "model_variance": record.diffusion.model_variance.iter().map(|x| (x * 1e6).round() / 1e6).collect::<Vec<_>>(),
+    });
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("corlouer2025", summary);
+    });
 }
