@@ -902,3 +902,60 @@ fn corlouer2025_quick_report() {
         insta::assert_yaml_snapshot!("corlouer2025", summary);
     });
 }
+
+/// Counts heap allocations of the thread that sets [`COUNTING`] (the other test threads allocate
+/// freely).
+struct CountingAllocator;
+
+static ALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// SGD and SGLD steps on deep linear networks allocate nothing (the per-example gradient keeps its
+/// activations on the stack), for every scratch size class (4 → 4 → 3 fits 64 values, a wider
+/// L = 3 network 512, a wide one 4096).
+#[test]
+fn steps_do_not_allocate() {
+    for widths in [vec![4, 4, 3], vec![20, 30, 30, 10], vec![300, 400, 200]] {
+        let model = random_network(widths, 16, 9);
+        for kind in [SamplerKind::Sgd, SamplerKind::Sgld] {
+            let config = SamplerConfig::new(kind, 1e-4, 4, Batching::WithReplacement);
+            let mut chain = Chain::new(&model, &config, &vec![0.01; model.dimension()], 3).unwrap();
+            chain.step();
+            COUNTING.with(|c| c.set(true));
+            ALLOCATIONS.store(0, std::sync::atomic::Ordering::SeqCst);
+            for _ in 0..200 {
+                chain.step();
+            }
+            COUNTING.with(|c| c.set(false));
+            assert_eq!(
+                ALLOCATIONS.load(std::sync::atomic::Ordering::SeqCst),
+                0,
+                "{kind:?} {:?}",
+                model.widths()
+            );
+            // Power: the counter sees an allocating call (mode_strengths builds matrices).
+            COUNTING.with(|c| c.set(true));
+            let _ = model.mode_strengths(chain.state());
+            COUNTING.with(|c| c.set(false));
+            assert!(ALLOCATIONS.load(std::sync::atomic::Ordering::SeqCst) > 0);
+        }
+    }
+}
