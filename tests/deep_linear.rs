@@ -259,7 +259,7 @@ fn bad_inputs_are_typed_errors() {
     assert!(mode.zero_flux_moments().is_err());
 }
 
-/// The [derived] closed forms against each other and against brute force (deterministic):
+/// The \[derived\] closed forms against each other and against brute force (deterministic):
 /// RK4 vs the logistic solution (L = 2) and vs the learning-time quadrature (L = 3, 4), the
 /// diffusion peak against a grid maximum of D(s) (with and without label noise) and against the
 /// inflection point of the learning curve, and the zero-flux variance against the linearised
@@ -342,6 +342,7 @@ fn closed_forms_agree_with_brute_force() {
 /// k = ηL S^{2−2/L} accumulated over the plateau, so the bound holds for η = 10⁻³ at S ≤ 3 but not
 /// for every η ≤ 10⁻² (see docs/deep-linear.md).
 #[test]
+#[allow(clippy::needless_range_loop)] // one time index into the chain, the ODE and the scalar map
 fn full_batch_gd_is_the_scalar_map_and_tracks_the_ode() {
     let teachers = [3.0, 2.0, 1.0];
     for depth in [2usize, 3, 4] {
@@ -368,26 +369,22 @@ fn full_batch_gd_is_the_scalar_map_and_tracks_the_ode() {
             .collect();
         let mut amplitude = [s0.powf(1.0 / depth as f64); 3];
         let mut sup = [0.0f64; 3];
-        for t in 0..=horizon {
+        for time in 0..=horizon {
             let s = model.mode_strengths(chain.state());
             for a in 0..3 {
                 let scalar = amplitude[a].powi(depth as i32);
                 assert!(
                     (s[a] - scalar).abs() < 1e-9 * teachers[a],
-                    "L={depth} mode {a} t={t}: {} vs {scalar}",
+                    "L={depth} mode {a} t={time}: {} vs {scalar}",
                     s[a]
                 );
-                sup[a] = sup[a].max((s[a] - ode[a][t]).abs() / teachers[a]);
+                sup[a] = sup[a].max((s[a] - ode[a][time]).abs() / teachers[a]);
                 amplitude[a] -= eta * amplitude[a].powi(depth as i32 - 1) * (scalar - teachers[a]);
             }
             chain.step();
         }
-        for a in 0..3 {
-            assert!(
-                sup[a] < 0.01,
-                "L={depth} mode {a}: sup|s − s_ODE|/S = {}",
-                sup[a]
-            );
+        for (a, sup) in sup.iter().enumerate() {
+            assert!(*sup < 0.01, "L={depth} mode {a}: sup|s − s_ODE|/S = {sup}");
         }
     }
 }
@@ -441,8 +438,8 @@ fn mode_sparse_sgd_equals_scalar_dynamics() {
         (u.column(a).transpose() * w * v.column(a))[(0, 0)]
     };
     for t in 0..3000 {
-        for a in 0..3 {
-            let scalar = amplitude[a].powi(depth as i32);
+        for (a, amplitude) in amplitude.iter().enumerate() {
+            let scalar = amplitude.powi(depth as i32);
             let s = strength(chain.state(), a);
             assert!(
                 (s - scalar).abs() < 1e-10,
@@ -461,8 +458,8 @@ fn mode_sparse_sgd_equals_scalar_dynamics() {
             step[a] = eps * lambda / n as f64 * amplitude[a]
                 + eps / batch as f64 * (s / amplitude[a]) * data;
         }
-        for a in 0..3 {
-            amplitude[a] -= step[a];
+        for (amplitude, step) in amplitude.iter_mut().zip(step) {
+            *amplitude -= step;
         }
         chain.step();
     }
@@ -490,7 +487,9 @@ fn mode_series(
         chain.step();
     }
     let modes = model.teacher_strengths().len();
-    let mut series = vec![Vec::with_capacity(steps / thin); modes];
+    let mut series: Vec<Vec<f64>> = (0..modes)
+        .map(|_| Vec::with_capacity(steps / thin))
+        .collect();
     for t in 0..steps {
         chain.step();
         if (t + 1) % thin == 0 {
@@ -567,7 +566,7 @@ fn per_mode_noise_is_the_isserlis_variance() {
     let s_before = small.mode_strengths(&theta);
     let eta = 1e-7;
     let n = small.data_size();
-    let mut increments = vec![Vec::with_capacity(n); 3];
+    let mut increments: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(n)).collect();
     for i in 0..n {
         let mut grad = vec![0.0; small.dimension()];
         small.add_example_gradient(i, &theta, 1.0, &mut grad);

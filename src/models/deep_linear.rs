@@ -557,7 +557,9 @@ impl Default for DeepLinearParams {
 /// Symmetric inverse square root of an SPD matrix (eigen-decomposition).
 fn inverse_sqrt(m: &DMatrix<f64>, what: &str) -> Result<DMatrix<f64>> {
     let eig = m.clone().symmetric_eigen();
-    if eig.eigenvalues.iter().any(|l| !(*l > 1e-12 * m.amax())) {
+    let floor = 1e-12 * m.amax();
+    // NaN eigenvalues (non-finite input) fail the check too.
+    if eig.eigenvalues.iter().any(|l| l.is_nan() || *l <= floor) {
         return Err(Error::NotPositiveDefinite { what: what.into() });
     }
     let d = DMatrix::from_diagonal(&eig.eigenvalues.map(|l| 1.0 / l.sqrt()));

@@ -3,7 +3,7 @@
 //! linear networks" (arXiv:2604.06366, v1 7 Apr 2026; the registry id keeps the year the project
 //! first listed).
 //!
-//! Everything here is **[derived]** (the project's digest, Item 2, re-derived in
+//! Everything here is **\[derived\]** (the project's digest, Item 2, re-derived in
 //! [`crate::theory::deep_linear`] and `docs/deep-linear.md`); the paper's own constants are
 //! unverified (only its abstract was available).
 //!
@@ -172,7 +172,7 @@ fn mode_trajectory(
 ) -> Result<Vec<Vec<f64>>> {
     let mut chain = Chain::new(model, config, start, seed)?;
     let modes = model.teacher_strengths().len();
-    let mut out = vec![Vec::with_capacity(records); modes];
+    let mut out: Vec<Vec<f64>> = (0..modes).map(|_| Vec::with_capacity(records)).collect();
     for r in 0..records {
         if r > 0 {
             for _ in 0..stride {
@@ -357,6 +357,16 @@ fn diffusion_profiles(cfg: &Config) -> Result<DiffusionProfiles> {
     })
 }
 
+/// One stationary run: depth, ε, B, batching, the theory report and the per-mode series.
+type StationaryRun = (
+    usize,
+    f64,
+    usize,
+    Batching,
+    theory::DeepLinearTheory,
+    Vec<Vec<f64>>,
+);
+
 fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
     let cases = [
         (2usize, 0.002, 1usize, Batching::WithReplacement),
@@ -366,14 +376,7 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
     ];
     let steps = if cfg.quick { 200_000 } else { 2_000_000 };
     let thin = 10;
-    let results: Vec<(
-        usize,
-        f64,
-        usize,
-        Batching,
-        theory::DeepLinearTheory,
-        Vec<Vec<f64>>,
-    )> = cases
+    let results: Vec<StationaryRun> = cases
         .par_iter()
         .enumerate()
         .map(|(k, &(depth, eps, batch, batching))| {
@@ -392,7 +395,8 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
             for _ in 0..burn_in {
                 chain.step();
             }
-            let mut series = vec![Vec::with_capacity(steps / thin); 3];
+            let mut series: Vec<Vec<f64>> =
+                (0..3).map(|_| Vec::with_capacity(steps / thin)).collect();
             for t in 0..steps {
                 chain.step();
                 if (t + 1) % thin == 0 {

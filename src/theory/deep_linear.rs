@@ -5,7 +5,7 @@
 //! # Provenance
 //! Only the paper's abstract and table of contents were available. The gradient-flow ODE is the
 //! standard result of Saxe, McClelland & Ganguli (2014) and Arora, Cohen & Hazan (2018). **Every
-//! constant below is [derived] here** (the project's digest, Item 2, re-derived and checked
+//! constant below is \[derived\] here** (the project's digest, Item 2, re-derived and checked
 //! numerically in `tests/deep_linear.rs`); the paper's own constants are unverified.
 //!
 //! # Conventions
@@ -18,23 +18,23 @@
 //! # Formula
 //! * Gradient flow (Saxe et al.): ds/dt = η L s^{2−2/L}(S − s); for L = 2 it is logistic,
 //!   s(t) = S/(1 + (S/s₀ − 1)e^{−2ηSt}).
-//! * Per-mode noise [derived]: the per-example projected gradient ξ_i = u_αᵀ(W x_i − y_i)(v_αᵀx_i)
+//! * Per-mode noise \[derived\]: the per-example projected gradient ξ_i = u_αᵀ(W x_i − y_i)(v_αᵀx_i)
 //!   has, at an aligned state and for x ~ N(0, I), mean s − S and variance
 //!   V(s) = 2(s − S)² + σ_α², with σ_α² = E[(u_αᵀε)²(v_αᵀx)²] = σ_ε² (Isserlis). A minibatch of B
 //!   multiplies it by γ/B (γ = 1 with replacement, (N − B)/(N − 1) without).
-//! * SDE [derived] (Itô on s = Π_l a_l, all layers driven by the same scalar noise):
+//! * SDE \[derived\] (Itô on s = Π_l a_l, all layers driven by the same scalar noise):
 //!   ds = μ(s)dt + √(2D(s)) dW with μ(s) = ηL s^{2−2/L}(S − s) + ½η²L(L−1)s^{3−4/L}V(s)γ/B and
 //!   D(s) = ½η²L² s^{4−4/L} V(s)γ/B.
-//! * Diffusion peak [derived]: without label noise D ∝ s^{4−4/L}(S − s)², maximal at
+//! * Diffusion peak \[derived\]: without label noise D ∝ s^{4−4/L}(S − s)², maximal at
 //!   s* = 2(L − 1)S/(3L − 2), the inflection point of the learning curve. With σ_α² = q > 0, writing
 //!   p = 4 − 4/L, the interior maximum is the smaller root of (2p + 4)s² − 4(p + 1)S s + 2pS² + pq = 0,
 //!   which exists iff q ≤ 2S²/(p(p + 2)).
-//! * Stationary law [derived]: σ_α = 0 gives δ(s − S). Otherwise the linearised discrete map
+//! * Stationary law \[derived\]: σ_α = 0 gives δ(s − S). Otherwise the linearised discrete map
 //!   δs' = (1 − k)δs − kζ, k = ηL S^{2−2/L}, Var ζ = γσ_α²/B, gives
 //!   Var s = kγσ_α²/(B(2 − k)); its leading order is the digest's T_eff = ηL S^{2−2/L}σ_ε²/(2B). The
 //!   zero-flux density p(s) ∝ D(s)⁻¹exp(∫μ/D) of the SDE is evaluated numerically on a window of
 //!   ±12√T_eff around S (it is a quasi-stationary law: the saddle s = 0 is absorbing for the SDE).
-//! * Full weight matrices [derived]: the off-mode entries of W − W* fluctuate too and feed
+//! * Full weight matrices \[derived\]: the off-mode entries of W − W* fluctuate too and feed
 //!   multiplicative noise into every mode; to first order in η this replaces σ_α² by
 //!   [`coupled_noise_variance`] (a 1–3% correction in the reproduction, where it is visible).
 
@@ -252,7 +252,7 @@ impl ModeSde {
         Ok(out)
     }
 
-    /// Var s of the linearised discrete map, kγσ_α²/(B(2 − k)) [derived]; errors when k ≥ 2
+    /// Var s of the linearised discrete map, kγσ_α²/(B(2 − k)) \[derived\]; errors when k ≥ 2
     /// (the mode's fixed point is unstable).
     pub fn stationary_variance(&self) -> Result<f64> {
         let k = self.linear_rate();
@@ -344,11 +344,11 @@ pub enum ModeStationaryLaw {
     },
     /// Label noise: a narrow law around S.
     Fluctuating {
-        /// Var s of the linearised discrete map, kγσ_α²/(B(2 − k)) [derived].
+        /// Var s of the linearised discrete map, kγσ_α²/(B(2 − k)) \[derived\].
         variance: f64,
         /// Var s of the full weight matrices to first order in η: `variance` with σ_α² replaced by
         /// the effective noise σ_α² + (γ/2B)(2kσ_α² + Σ_{β≠α} r_{αβ}σ_{αβ}²) of
-        /// [`coupled_noise_variance`] [derived].
+        /// [`coupled_noise_variance`] \[derived\].
         coupled_variance: f64,
         /// The digest's leading order T_eff = ηL S^{2−2/L}σ_α²γ/(2B).
         effective_temperature: f64,
@@ -400,7 +400,7 @@ pub struct DeepLinearTheory {
 }
 
 /// The effective per-example noise variance of mode α at stationarity in the full weight matrices,
-/// to first order in η [derived]:
+/// to first order in η \[derived\]:
 /// σ_eff² = σ_α² + (γ/2B)(2kσ_α² + Σ_{β≠α} r_{αβ}σ_{αβ}²).
 ///
 /// # Formula
