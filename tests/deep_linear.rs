@@ -808,9 +808,9 @@ fn mean_se(v: &[f64]) -> (f64, f64) {
 /// κ halved: mean ratio 2) are rejected.
 ///
 /// A single mode on purpose: with several modes the noise of the earlier-learned modes misaligns
-/// the network and adds O(η) variance to the later modes (measured in the reproduction
-/// `corlouer2025`: +10% and +15% at η = 0.004, +2.5% and +4.5% at η = 0.001), so the per-mode
-/// SDE is exact only for aligned states.
+/// the network and adds O(η/B) variance to the later modes (B = 1: +10% and +15% at η = 0.004,
+/// +2.5% and +4.5% at η = 0.001; docs/deep-linear.md; the report `corlouer2025` shows +1–3% at
+/// B = 4), so the per-mode SDE is exact only for aligned states.
 #[test]
 fn increment_variance_follows_the_diffusion() {
     let params = DeepLinearParams {
