@@ -75,6 +75,34 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The diffusion peak with label noise (the smaller root of (2p + 4)s² − 4(p + 1)Ss + 2pS² + pq,
+    /// p = 4 − 4/L) is a local maximum of D for every admissible q ≤ 2S²/(p(p + 2)): D there is at
+    /// least D at s* ± 1e-4 S (deterministic; relative rounding 1e-12), it lies in [s*(q = 0), S), and
+    /// q beyond the bound is refused. The gradient-flow time to it is finite and below t₉₅.
+    #[test]
+    fn diffusion_peak_is_a_local_maximum(
+        depth in 2usize..9,
+        teacher in 0.2f64..5.0,
+        fraction in 0.0f64..0.95,
+    ) {
+        let p = 4.0 - 4.0 / depth as f64;
+        let q_max = 2.0 * teacher * teacher / (p * (p + 2.0));
+        let mode = ModeSde::new(depth, 0.01, teacher, fraction * q_max, 1.0).unwrap();
+        let peak = mode.diffusion_peak().unwrap();
+        let noiseless = 2.0 * (depth as f64 - 1.0) * teacher / (3.0 * depth as f64 - 2.0);
+        prop_assert!(peak >= noiseless * (1.0 - 1e-12) && peak < teacher);
+        let h = 1e-4 * teacher;
+        let top = mode.diffusion(peak);
+        prop_assert!(top >= mode.diffusion(peak - h) * (1.0 - 1e-12));
+        prop_assert!(top >= mode.diffusion(peak + h) * (1.0 - 1e-12));
+        prop_assert!(mode.learning_time(1e-3, peak.min(0.949 * teacher)).unwrap() < mode.learning_time(1e-3, 0.95 * teacher).unwrap());
+        let too_noisy = ModeSde::new(depth, 0.01, teacher, 1.01 * q_max, 1.0).unwrap();
+        prop_assert!(too_noisy.diffusion_peak().is_err());
+    }
+}
+
 #[test]
 fn spec_round_trips_and_generator_is_exactly_whitened() {
     let params = DeepLinearParams {

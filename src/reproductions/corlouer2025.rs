@@ -693,6 +693,9 @@ from an aligned, balanced init (s₀ = {s0}) for the learning curves and from th
 stationary variances (burn-in 20/k, thinning 10, batch-means standard errors). Empirical σ_α² \
 (projected label variance of the data) enters the closed forms; \"reference (digest)\" is T_eff.\n\n\
 ## Timing: diffusion peak before completion\n\n{timing}\n\
+In the diffusion figure the markers (the real model's exact one-step increment variance over \
+the data) differ from the L = 2 curve by the data's fourth moment: the closed form uses the Gaussian \
+E x⁴ − 1 = 2, the data give (1/N)Σ(v_αᵀx_i)⁴ − 1 = 2 + O(N^(−1/2)).\n\n\
 The simulated peak time is the centre of the time window (of the curve's record stride) with the \
 largest replica-averaged squared residual (Δs − μ(s))² (after the moving average).\n\n\
 ## Numbers\n\n{table}\n\

@@ -395,7 +395,8 @@ pub struct DeepLinearTheory {
     pub batch_factor: f64,
     /// s₀ of the learning times.
     pub initial_strength: f64,
-    /// One entry per learnable teacher mode with S_α > 0.
+    /// One entry per learnable teacher mode (α < min width) with S_α > s₀/0.95 (smaller modes are
+    /// not learned from s₀ in the sense of the learning times).
     pub modes: Vec<ModeTheory>,
 }
 
