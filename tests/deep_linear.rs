@@ -3,7 +3,8 @@
 //! per-mode stationary variance of SGD, each statistical check with a power test.
 //!
 //! Budget: 10 statistical assertions at α = 1e-6 (per-mode noise 3, stationary variance 6,
-//! increment variance 1), each with power assertions that must reject a wrong variant.
+//! increment variance 1), each with power assertions that must reject a wrong variant, plus 3
+//! peak-ordering assertions at a 5-s.e. margin (one-sided α ≈ 3e-7 each).
 
 mod common;
 
