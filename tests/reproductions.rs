@@ -325,7 +325,7 @@ fn registry_lists_available_and_planned() {
             "{id}"
         );
     }
-    for id in ["corlouer2025", "bbp-teacher-student", "mean-field-sgld"] {
+    for id in ["bbp-teacher-student", "mean-field-sgld"] {
         assert!(ids.contains(&id));
         let r = reproductions::find(id).unwrap();
         assert_eq!(r.status, Status::Planned);
@@ -351,7 +351,7 @@ fn cli_list_planned_and_report_directory() {
     assert_eq!(code, 0);
     assert!(out
         .lines()
-        .any(|l| l.starts_with("corlouer2025") && l.contains("planned")));
+        .any(|l| l.starts_with("bbp-teacher-student") && l.contains("planned")));
     assert!(out
         .lines()
         .any(|l| l.starts_with("smith2018") && l.contains("available")));

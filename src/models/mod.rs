@@ -19,6 +19,7 @@ mod tanh_regression;
 mod teacher_student;
 mod two_layer;
 
+pub use deep_linear::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams, DeepLinearSpec};
 pub use gaussian_mean::GaussianMean;
 pub use gaussian_scale::{GaussianScale, ScaleParametrisation};
 pub use linear_regression::LinearRegression;

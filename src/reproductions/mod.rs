@@ -120,6 +120,9 @@ fn run_shaw_whalley2025(config: &Config) -> Result<Rendered> {
 fn run_smith2018(config: &Config) -> Result<Rendered> {
     smith2018::render(&smith2018::run(config)?)
 }
+fn run_corlouer2025(config: &Config) -> Result<Rendered> {
+    corlouer2025::render(&corlouer2025::run(config)?)
+}
 
 const REGISTRY: &[Reproduction] = &[
     Reproduction {
@@ -154,9 +157,9 @@ const REGISTRY: &[Reproduction] = &[
     },
     Reproduction {
         id: "corlouer2025",
-        description: "Corlouer 2025: deep linear network per-mode dynamics and stationary laws",
-        status: Status::Planned,
-        runner: None,
+        description: "Corlouer et al. (arXiv:2604.06366): deep linear networks under SGD, saddle-to-saddle per-mode learning vs the ODE, diffusion peak before completion, per-mode stationary variance (all constants derived)",
+        status: Status::Available,
+        runner: Some(run_corlouer2025),
     },
     Reproduction {
         id: "bbp-teacher-student",
