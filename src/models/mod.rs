@@ -20,6 +20,10 @@ mod two_layer;
 
 pub use gaussian_mean::GaussianMean;
 pub use linear_regression::LinearRegression;
+pub use tanh_regression::{
+    generate as generate_tanh_regression, TanhParameters, TanhRegression, TanhRegressionParams,
+    TanhRegressionSpec, TANH_PARAMETERS,
+};
 
 use nalgebra::{DMatrix, DVector};
 
