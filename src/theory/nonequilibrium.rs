@@ -52,13 +52,17 @@ pub trait CurvatureModel: Model {
 }
 
 fn quadratic_minimum<M: QuadraticModel + ?Sized>(model: &M) -> Result<Vec<f64>> {
-    let chol = model
-        .posterior_precision()
-        .cholesky()
-        .ok_or_else(|| Error::NotPositiveDefinite {
-            what: "Hessian of the loss".into(),
-        })?;
-    Ok(chol.solve(&model.normal_equations_rhs()).as_slice().to_vec())
+    let chol =
+        model
+            .posterior_precision()
+            .cholesky()
+            .ok_or_else(|| Error::NotPositiveDefinite {
+                what: "Hessian of the loss".into(),
+            })?;
+    Ok(chol
+        .solve(&model.normal_equations_rhs())
+        .as_slice()
+        .to_vec())
 }
 
 macro_rules! quadratic_curvature {
@@ -192,9 +196,7 @@ fn block_cross_covariance(
     let n = model.data_size();
     let d = model.dimension();
     let gradients = example_gradients(model, theta);
-    let hessians: Vec<DMatrix<f64>> = (0..n)
-        .map(|i| model.example_hessian_at(i, theta))
-        .collect();
+    let hessians: Vec<DMatrix<f64>> = (0..n).map(|i| model.example_hessian_at(i, theta)).collect();
     let g_mean = gradients.iter().fold(DVector::zeros(d), |a, g| a + g) / n as f64;
     let h_mean = hessians.iter().fold(DMatrix::zeros(d, d), |a, h| a + h) / n as f64;
     let mut cross = DVector::zeros(d);
@@ -254,12 +256,8 @@ pub fn without_replacement_minimum(
 ) -> Result<Vec<f64>> {
     let mut w = DVector::from_column_slice(start);
     for _ in 0..200 {
-        let g = without_replacement_effective_gradient(
-            model,
-            w.as_slice(),
-            learning_rate,
-            batch_size,
-        )?;
+        let g =
+            without_replacement_effective_gradient(model, w.as_slice(), learning_rate, batch_size)?;
         let step = model
             .hessian_at(w.as_slice())
             .cholesky()
@@ -500,7 +498,11 @@ pub struct EntropyProduction {
 impl EntropyProduction {
     /// From the centre w̄, the velocity matrix K (e.g. [`NearMinimum::velocity_matrix`]) and the
     /// per-step diffusion matrix D (symmetric positive definite).
-    pub fn new(centre: &[f64], velocity_matrix: &DMatrix<f64>, diffusion: &DMatrix<f64>) -> Result<Self> {
+    pub fn new(
+        centre: &[f64],
+        velocity_matrix: &DMatrix<f64>,
+        diffusion: &DMatrix<f64>,
+    ) -> Result<Self> {
         let d = centre.len();
         ensure_finite("centre w̄", centre)?;
         if velocity_matrix.nrows() != d || velocity_matrix.ncols() != d {
@@ -711,7 +713,12 @@ pub fn gaussian_exponential_moment(
     if eigenvalues.iter().any(|&e| e <= 0.0) {
         return Ok(f64::INFINITY);
     }
-    Ok(eigenvalues.iter().map(|e| e.ln()).sum::<f64>().mul_add(-0.5, 0.0).exp())
+    Ok(eigenvalues
+        .iter()
+        .map(|e| e.ln())
+        .sum::<f64>()
+        .mul_add(-0.5, 0.0)
+        .exp())
 }
 
 /// How the report's numbers are obtained (serialised in [`NonequilibriumTheory`]).
@@ -796,32 +803,39 @@ pub fn report_at(
     let s = minibatch_gradient_covariance(model, minimum, config.batch_size, config.batching)?;
     let reshuffled = config.batching == Batching::Reshuffle;
     let blocks = (n / config.batch_size) as f64;
-    let (eta, learning_rate, diffusion, time_unit, effective_minimum) = match (config.kind, reshuffled) {
-        (SamplerKind::Sgd, false) => {
-            let eta = config.step_size / n as f64;
-            (eta, eta, &s * (0.5 * eta * eta), "step", None)
-        }
-        (SamplerKind::Sgd, true) => {
-            let eta = config.step_size / n as f64;
-            let factor = 0.5 * eta.powi(4) * blocks * blocks * (blocks + 1.0) / 12.0;
-            let w_tilde = without_replacement_minimum(model, minimum, eta, config.batch_size)?;
-            (eta, eta * blocks, &hessian * &s * &hessian * factor, "epoch", Some(w_tilde))
-        }
-        (SamplerKind::Sgld, false) => {
-            let eta = 0.5 * config.step_size;
-            let diffusion = &s * (0.5 * eta * eta) + DMatrix::identity(d, d) * eta;
-            (eta, eta, diffusion, "step", None)
-        }
-        (SamplerKind::Sgld, true) => {
-            let eta = 0.5 * config.step_size;
-            (eta, eta, DMatrix::identity(d, d) * eta, "step", None)
-        }
-        (kind, _) => {
-            return Err(Error::NoClosedForm {
-                what: format!("non-equilibrium closed forms for {kind:?} (SGD and SGLD only)"),
-            })
-        }
-    };
+    let (eta, learning_rate, diffusion, time_unit, effective_minimum) =
+        match (config.kind, reshuffled) {
+            (SamplerKind::Sgd, false) => {
+                let eta = config.step_size / n as f64;
+                (eta, eta, &s * (0.5 * eta * eta), "step", None)
+            }
+            (SamplerKind::Sgd, true) => {
+                let eta = config.step_size / n as f64;
+                let factor = 0.5 * eta.powi(4) * blocks * blocks * (blocks + 1.0) / 12.0;
+                let w_tilde = without_replacement_minimum(model, minimum, eta, config.batch_size)?;
+                (
+                    eta,
+                    eta * blocks,
+                    &hessian * &s * &hessian * factor,
+                    "epoch",
+                    Some(w_tilde),
+                )
+            }
+            (SamplerKind::Sgld, false) => {
+                let eta = 0.5 * config.step_size;
+                let diffusion = &s * (0.5 * eta * eta) + DMatrix::identity(d, d) * eta;
+                (eta, eta, diffusion, "step", None)
+            }
+            (SamplerKind::Sgld, true) => {
+                let eta = 0.5 * config.step_size;
+                (eta, eta, DMatrix::identity(d, d) * eta, "step", None)
+            }
+            (kind, _) => {
+                return Err(Error::NoClosedForm {
+                    what: format!("non-equilibrium closed forms for {kind:?} (SGD and SGLD only)"),
+                })
+            }
+        };
     let near = NearMinimum::new(learning_rate, hessian.clone(), diffusion)?;
     let covariance = near.stationary_covariance()?;
     let discrete_covariance = near.discrete_stationary_covariance().ok();
