@@ -83,6 +83,55 @@ macro_rules! quadratic_curvature {
 quadratic_curvature!(LinearRegression);
 quadratic_curvature!(GaussianMean);
 
+/// Any quadratic model (e.g. `Problem::model()`) seen as a [`CurvatureModel`], for [`report`].
+///
+/// ```
+/// use sgbayes::batching::Batching;
+/// use sgbayes::config::{SamplerConfig, SamplerKind};
+/// use sgbayes::models::{LinearRegression, QuadraticModel};
+/// use sgbayes::theory::nonequilibrium::{report, QuadraticCurvature};
+/// let model = LinearRegression::new(vec![vec![1.0], vec![2.0]], vec![0.5, 1.0], 1.0, 1.0).unwrap();
+/// let quadratic: &dyn QuadraticModel = &model;
+/// let config = SamplerConfig::new(SamplerKind::Sgd, 0.01, 1, Batching::WithReplacement);
+/// let theory = report(&QuadraticCurvature(quadratic), &config).unwrap();
+/// assert_eq!(theory.hessian_eigenvalues.len(), 1);
+/// ```
+#[derive(Clone, Copy)]
+pub struct QuadraticCurvature<'a>(pub &'a dyn QuadraticModel);
+
+impl Model for QuadraticCurvature<'_> {
+    fn dimension(&self) -> usize {
+        self.0.dimension()
+    }
+    fn data_size(&self) -> usize {
+        self.0.data_size()
+    }
+    fn prior_gradient(&self, theta: &[f64], out: &mut [f64]) {
+        self.0.prior_gradient(theta, out)
+    }
+    fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
+        self.0.add_example_gradient(index, theta, scale, out)
+    }
+    fn potential(&self, theta: &[f64]) -> f64 {
+        self.0.potential(theta)
+    }
+}
+impl QuadraticModel for QuadraticCurvature<'_> {
+    fn example_hessian(&self, index: usize) -> DMatrix<f64> {
+        self.0.example_hessian(index)
+    }
+    fn example_offset(&self, index: usize) -> DVector<f64> {
+        self.0.example_offset(index)
+    }
+    fn prior_precision(&self) -> DMatrix<f64> {
+        self.0.prior_precision()
+    }
+    fn prior_mean(&self) -> DVector<f64> {
+        self.0.prior_mean()
+    }
+}
+quadratic_curvature!(QuadraticCurvature<'_>);
+
 impl CurvatureModel for TanhRegression {
     fn example_hessian_at(&self, index: usize, theta: &[f64]) -> DMatrix<f64> {
         self.example_hessian(index, theta)
@@ -484,9 +533,11 @@ pub enum Discretisation {
 /// let k = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, -1.0, 0.0]);
 /// let d = DMatrix::identity(2, 2);
 /// let e = EntropyProduction::new(&[0.0, 0.0], &k, &d).unwrap();
-/// // v(mid) = K (0.5, 0.5) = (0.5, −0.5); Δw = (0, 1): σ = −0.5
+/// // w₀ = (1, 0) → w₁ = (1, 1): midpoint (1, 0.5), v = K (1, 0.5) = (0.5, −1), Δw = (0, 1): σ = −1;
+/// // start point: v = K (1, 0) = (0, −1): σ = −1 as well.
 /// let sigma = e.along(&[1.0, 0.0, 1.0, 1.0], Discretisation::Midpoint).unwrap();
-/// assert!((sigma[0] + 0.5).abs() < 1e-15);
+/// assert!((sigma[0] + 1.0).abs() < 1e-15);
+/// assert!((e.step(&[1.0, 0.0], &[1.0, 1.0], Discretisation::StartPoint) + 1.0).abs() < 1e-15);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntropyProduction {
@@ -551,7 +602,7 @@ impl EntropyProduction {
     /// non-finite trajectory.
     pub fn along(&self, trajectory: &[f64], rule: Discretisation) -> Result<Vec<f64>> {
         let d = self.centre.len();
-        if trajectory.len() % d != 0 {
+        if !trajectory.len().is_multiple_of(d) {
             return Err(Error::DimensionMismatch {
                 what: "trajectory length (a multiple of d)".into(),
                 expected: d * (trajectory.len() / d + 1),
