@@ -34,7 +34,6 @@ use crate::error::{Error, Result};
 use crate::models::{
     generate_tanh_regression, GaussianMean, Model, TanhRegression, TanhRegressionParams,
 };
-use crate::stats::StreamingMoments;
 use crate::theory::nonequilibrium::{
     expected_step_entropy, gaussian_exponential_moment, report_at, CurvatureModel, Discretisation,
     EntropyProduction, NearMinimum,
@@ -250,8 +249,8 @@ pub struct SegmentStats {
 }
 
 /// Streams one chain of `config` from `start`: per segment, the entropy production (with
-/// `estimator`), the area velocity of entry `area_entry` about `centre`, and the window functionals;
-/// over the whole chain, the moments of the kept states.
+/// `estimator`), the area velocity of entry `area_entry` about `centre`, the window functionals and
+/// the first two moments of the kept states' offsets from `centre`.
 #[allow(clippy::too_many_arguments)]
 pub fn stream_chain(
     model: &dyn Model,
@@ -262,7 +261,7 @@ pub fn stream_chain(
     area_entry: (usize, usize),
     settings: &StreamSettings,
     seed: u64,
-) -> Result<(Vec<SegmentStats>, StreamingMoments)> {
+) -> Result<Vec<SegmentStats>> {
     let d = model.dimension();
     let windows = settings.histogram_ranges.len();
     let mut chain = Chain::new(model, config, start, seed)?;
@@ -271,7 +270,6 @@ pub fn stream_chain(
     }
     let mut previous = chain.state()[..d].to_vec();
     let mut recent = vec![0.0; windows.max(1)];
-    let mut moments = StreamingMoments::new(d);
     let mut segments = Vec::with_capacity(settings.segments);
     let (i, j) = area_entry;
     let mut steps_done = 0usize;
@@ -315,7 +313,7 @@ pub fn stream_chain(
                 }
             }
             if steps_done.is_multiple_of(settings.thin.max(1)) {
-                if moments.push(current).is_err() {
+                if current.iter().any(|x| !x.is_finite()) {
                     return Err(Error::Invalid {
                         what: "simulation".into(),
                         why: "non-finite state (the chain diverged)".into(),
@@ -343,7 +341,7 @@ pub fn stream_chain(
         }
         segments.push(stats);
     }
-    Ok((segments, moments))
+    Ok(segments)
 }
 
 /// Mean and standard error of segment means (t with K − 1 degrees of freedom).
@@ -651,7 +649,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
             (batching, run_seed(cfg.seed, k as u64))
         })
         .collect();
-    let results: Vec<(Vec<SegmentStats>, StreamingMoments)> = jobs
+    let results: Vec<Vec<SegmentStats>> = jobs
         .par_iter()
         .map(|(batching, seed)| {
             let thin = if *batching == Batching::Reshuffle {
@@ -672,7 +670,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         })
         .collect::<Result<_>>()?;
     let (wr, wor_runs) = results.split_at(chains);
-    let wr_segments: Vec<SegmentStats> = wr.iter().flat_map(|r| r.0.clone()).collect();
+    let wr_segments: Vec<SegmentStats> = wr.concat();
     let per = |f: &dyn Fn(&SegmentStats) -> f64| {
         segment_estimate(&wr_segments.iter().map(f).collect::<Vec<_>>())
     };
@@ -721,7 +719,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         .reference(1.0)
         .simulation(ratio_max),
     );
-    let wor_segments: Vec<SegmentStats> = wor_runs.iter().flat_map(|r| r.0.clone()).collect();
+    let wor_segments: Vec<SegmentStats> = wor_runs.concat();
     let (wr_offsets, wr_variances) = offset_and_variances(&wr_segments);
     let (wor_offsets, wor_variances) = offset_and_variances(&wor_segments);
     let (low, high) = ratio_extremes(&wr_variances, c.diagonal().as_slice());
@@ -920,7 +918,7 @@ fn sweep(cfg: &Config) -> Result<Vec<SweepPoint>> {
                 histogram_ranges: vec![5.0 * (2.0 * sigma).sqrt()],
                 bins: 16,
             };
-            let (segments, _) = stream_chain(
+            let segments = stream_chain(
                 &model,
                 &sgd_config(
                     model.data_size(),
