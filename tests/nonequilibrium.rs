@@ -269,7 +269,8 @@ proptest! {
     /// Q antisymmetric; −ηH + DC⁻¹ = −QC⁻¹ (the current); ⟨σ⟩ ≥ 0; the area identity
     /// (η/2)(HC_d − C_dH) = antisymmetric part of C_d(I − ηH)ᵀ with the exact discrete C_d; and with a
     /// commuting D' = aI + bH + cH² (equilibrium): Q = 0, ⟨σ⟩ = 0, relative commutator 0.
-    /// Tolerances 10⁻⁹ relative: each side is a few products of matrices of condition ≤ 50².
+    /// Tolerances relative to the size of the cancelling terms (η‖H‖ + ‖D‖‖C⁻¹‖, or η‖H‖‖C‖): 10⁻⁷ where
+    /// the Lyapunov solver's residual enters, 10⁻⁹–10⁻¹² for pure algebra.
     #[test]
     fn circulation_identities(d in 2usize..5, seed in any::<u64>(), eta_lambda in 1e-3f64..0.5) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -280,23 +281,31 @@ proptest! {
         let near = NearMinimum::new(eta, h.clone(), diffusion.clone()).unwrap();
         let c = near.stationary_covariance().unwrap();
         let q = near.circulation(&c);
-        prop_assert!((&q + q.transpose()).norm() <= 1e-12 * q.norm().max(1e-300));
+        // Scales: each identity cancels terms of size η‖H‖‖C‖ (Q, area) or η‖H‖ (current).
+        let scale = eta * h.norm();
+        prop_assert!((&q + q.transpose()).norm() <= 1e-12 * scale * c.norm());
         let c_inv = c.clone().try_inverse().unwrap();
         let current = -&h * eta + &diffusion * &c_inv;
         let k = near.velocity_matrix(&c).unwrap();
-        prop_assert!((&current - &k).norm() <= 1e-9 * current.norm());
+        // current − K = −(η/2)·r·C⁻¹ with r the Lyapunov residual HC + CH − (2/η)D, so the tolerance
+        // is the solver's accuracy (residuals up to ≈ 10⁻⁸ relative seen over seeds), not algebra.
+        let terms = scale + diffusion.norm() * c_inv.norm();
+        let residual = (&h * &c + &c * &h - &diffusion * (2.0 / eta)).norm() / (&diffusion * (2.0 / eta)).norm();
+        prop_assert!(residual <= 1e-7, "Lyapunov residual {residual:e}");
+        prop_assert!((&current - &k).norm() <= 1e-7 * terms, "{:e} vs {:e}", (&current - &k).norm(), terms);
         prop_assert!(near.mean_entropy_production(&c).unwrap() >= -1e-12);
         let cd = near.discrete_stationary_covariance().unwrap();
         let lagged = &cd * near.mean_matrix().transpose();
         let area = (&lagged - lagged.transpose()) * 0.5;
-        prop_assert!((near.circulation(&cd) - &area).norm() <= 1e-9 * area.norm().max(1e-300));
+        prop_assert!((near.circulation(&cd) - &area).norm() <= 1e-9 * scale * cd.norm());
 
         let (a, b, c2) = (rng.gen_range(0.1..1.0), rng.gen_range(0.0..1.0), rng.gen_range(0.0..1.0));
         let commuting = DMatrix::identity(d, d) * a + &h * (b / lambda_max) + &h * &h * (c2 / (lambda_max * lambda_max));
         let equilibrium = NearMinimum::new(eta, h.clone(), symmetric(commuting)).unwrap();
         let ce = equilibrium.stationary_covariance().unwrap();
         let qe = equilibrium.circulation(&ce);
-        prop_assert!(qe.norm() <= 1e-10 * eta * h.norm() * ce.norm(), "Q = {}", qe);
+        // Rounding of the eigen-based Lyapunov solve: up to 3e-10 relative observed over seeds.
+        prop_assert!(qe.norm() <= 1e-8 * eta * h.norm() * ce.norm(), "Q = {:e}, ratio {:e}", qe.norm(), qe.norm() / (eta * h.norm() * ce.norm()));
         prop_assert!(equilibrium.mean_entropy_production(&ce).unwrap().abs() <= 1e-10);
         prop_assert!(equilibrium.relative_commutator() <= 1e-12);
         prop_assert!(near.relative_commutator() > 1e-6);
@@ -699,6 +708,7 @@ fn reshuffled_covariance_leading_order() {
             &sgd_config(data, eta, BATCH_SIZE, Batching::Reshuffle),
         )
         .unwrap();
+        assert!(reshuffled.time_unit == "epoch" && reshuffled.discrete_covariance.is_none());
         let c = DMatrix::from_fn(2, 2, |i, j| reshuffled.covariance[i][j]);
         let per_step = sgd_config(data, eta, BATCH_SIZE, Batching::WithoutReplacement);
         let exact = reshuffled_law(&affine_map(&per_step, &model).unwrap(), DrawAt::EpochEnd)

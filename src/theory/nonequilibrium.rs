@@ -797,7 +797,8 @@ pub struct NonequilibriumTheory {
     pub diffusion: Vec<Vec<f64>>,
     /// OU stationary covariance C (Lyapunov).
     pub covariance: Vec<Vec<f64>>,
-    /// Exact discrete-time covariance of the linearised chain (None past the stability limit).
+    /// Exact discrete-time covariance of the linearised chain, per step (None past the stability
+    /// limit, and for reshuffled SGD, whose epoch map is not I − ηMH).
     pub discrete_covariance: Option<Vec<Vec<f64>>>,
     /// Circulation Q = (η/2)(HC − CH) with the OU covariance.
     pub circulation: Vec<Vec<f64>>,
@@ -889,7 +890,13 @@ pub fn report_at(
         };
     let near = NearMinimum::new(learning_rate, hessian.clone(), diffusion)?;
     let covariance = near.stationary_covariance()?;
-    let discrete_covariance = near.discrete_stationary_covariance().ok();
+    // The per-epoch map of reshuffled SGD is a product of M steps, not I − ηMH: no exact
+    // linearised discrete law is claimed there.
+    let discrete_covariance = if reshuffled && config.kind == SamplerKind::Sgd {
+        None
+    } else {
+        near.discrete_stationary_covariance().ok()
+    };
     let circulation = near.circulation(&covariance);
     let mean_entropy_production = near.mean_entropy_production(&covariance).ok();
     let mut eigenvalues: Vec<f64> = SymmetricEigen::new(hessian.clone())
