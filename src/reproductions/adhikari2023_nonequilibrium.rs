@@ -135,7 +135,7 @@ pub fn sgd_config(
 /// Histogram of window sums Σ on |Σ| bins of [0, half-range), for the detailed fluctuation
 /// theorem P(Σ = −A) = e^{−A} P(Σ = A).
 ///
-/// # Estimator [derived]
+/// # Estimator \[derived]
 /// Per bin k: n₊ (samples A in the bin), n₋ (samples −A in the bin) and t₊ = Σ_{A ∈ bin} e^{−A}.
 /// Under the theorem E n₋ = E t₊ exactly, whatever the bin width, so y_k = ln(n₊/n₋) against
 /// x_k = ln(n₊/t₊) (≈ the bin's A) has slope 1; a bin-centre abscissa instead biases the slope by

@@ -17,9 +17,9 @@
 //!   relation HC + CH = (2/η)D (Eq. 21): the paper and its code.
 //! * Q = (η/2)(HC − CH), v = −QC⁻¹(w − w̄), the area velocity, the equilibrium condition, the WOR
 //!   effective loss and diffusion (claims 4, 6): the digest's derivations, re-derived in
-//!   docs/nonequilibrium.md and checked numerically in tests/nonequilibrium.rs [derived].
+//!   docs/nonequilibrium.md and checked numerically in tests/nonequilibrium.rs \[derived].
 //! * The exact discrete-time covariance (I − ηH)C(I − ηH)ᵀ + 2D = C and the exact discrete-time
-//!   expectation of the per-step entropy estimator ([`expected_step_entropy`]): ours [derived].
+//!   expectation of the per-step entropy estimator ([`expected_step_entropy`]): ours \[derived].
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
@@ -235,7 +235,7 @@ pub fn minibatch_gradient_covariance(
 /// the minimum of the reshuffled (WOR) chain.
 ///
 /// # Formula
-/// (N²γ/B)·(1/N)Σ_i (H_i − H̄)(g_i − ḡ), H_i = ∇²ℓ_i(w), γ = (N − B)/(N − 1) [derived: the
+/// (N²γ/B)·(1/N)Σ_i (H_i − H̄)(g_i − ḡ), H_i = ∇²ℓ_i(w), γ = (N − B)/(N − 1) \[derived: the
 /// cross-covariance of two simple-random-sample means].
 fn block_cross_covariance(
     model: &dyn CurvatureModel,
@@ -261,7 +261,7 @@ fn block_cross_covariance(
 ///
 /// # Formula
 /// L̃_WOR = L + (η/(4M))Σ_k ‖∇L_k‖², averaged over the random partition (each block is marginally a
-/// uniform B-subset): L̃_WOR = L + (η/4)E_b‖∇L_b‖² [derived in docs/nonequilibrium.md from the
+/// uniform B-subset): L̃_WOR = L + (η/4)E_b‖∇L_b‖² \[derived in docs/nonequilibrium.md from the
 /// second-order expansion of one epoch]. The (η/4)‖∇L‖² part vanishes to first order at w*; the
 /// cross-covariance part moves the minimum unless all H_i are equal.
 pub fn without_replacement_effective_gradient(
@@ -369,7 +369,7 @@ fn check_symmetric(what: &str, m: &DMatrix<f64>, dimension: usize) -> Result<()>
 /// let near = NearMinimum::new(0.01, h, d).unwrap();
 /// let c = near.stationary_covariance().unwrap();
 /// let q = near.circulation(&c);
-/// // Q₁₂ = (h₁ − h₂) D₁₂/(h₁ + h₂) for diagonal H [derived]
+/// // Q₁₂ = (h₁ − h₂) D₁₂/(h₁ + h₂) for diagonal H \[derived]
 /// assert!((q[(0, 1)] - (1.0 - 4.0) * 0.5e-4 / 5.0).abs() < 1e-18);
 /// assert!(near.mean_entropy_production(&c).unwrap() > 0.0);
 /// ```
@@ -444,7 +444,7 @@ impl NearMinimum {
     }
 
     /// Exact stationary covariance of the linearised discrete chain x' = (I − ηH)x + noise,
-    /// Cov(noise) = 2D [derived].
+    /// Cov(noise) = 2D \[derived].
     ///
     /// # Formula
     /// C = (I − ηH) C (I − ηH)ᵀ + 2D, i.e. HC + CH − ηHCH = (2/η)D: the OU relation plus the
@@ -463,7 +463,7 @@ impl NearMinimum {
         solve_discrete_lyapunov(&self.mean_matrix(), &(&self.diffusion * 2.0))
     }
 
-    /// Circulation (stochastic-area) matrix Q = (η/2)(HC − CH), antisymmetric (claim 6) [derived].
+    /// Circulation (stochastic-area) matrix Q = (η/2)(HC − CH), antisymmetric (claim 6) \[derived].
     ///
     /// # Formula
     /// With C the OU covariance, the probability current is J = v p with
@@ -493,7 +493,7 @@ impl NearMinimum {
     }
 
     /// Relative commutator ‖HD − DH‖_F/(‖H‖_F‖D‖_F): zero iff the stationary state is in
-    /// equilibrium (Q = 0 iff [H, D] = 0, claim 6) [derived].
+    /// equilibrium (Q = 0 iff [H, D] = 0, claim 6) \[derived].
     pub fn relative_commutator(&self) -> f64 {
         let commutator = &self.hessian * &self.diffusion - &self.diffusion * &self.hessian;
         let scale = self.hessian.norm() * self.diffusion.norm();
@@ -640,7 +640,7 @@ pub fn window_sums(step_values: &[f64], window: usize, spacing: usize) -> Result
 }
 
 /// Exact stationary expectation of the per-step estimator σ_n for a chain with
-/// E[x_{n+1} | x_n] = A x_n and stationary covariance C (any noise law; x = w − w̄) [derived].
+/// E[x_{n+1} | x_n] = A x_n and stationary covariance C (any noise law; x = w − w̄) \[derived].
 ///
 /// # Formula
 /// With M the estimator's form ([`EntropyProduction::form`]):
@@ -675,7 +675,7 @@ pub fn expected_step_entropy(
 
 /// Exact E[exp(−s Σ_τ)] of the per-step estimator summed over a window of τ steps, for the
 /// stationary *Gaussian* linear chain x' = A x + noise (noise Gaussian, independent of x, so that
-/// x ~ N(0, C) and consecutive states are jointly Gaussian) [derived].
+/// x ~ N(0, C) and consecutive states are jointly Gaussian) \[derived].
 ///
 /// # Formula
 /// With z = (x_0, …, x_τ) ~ N(0, Σ_z), Cov(x_i, x_j) = A^{i−j} C (i ≥ j), Σ_τ = zᵀ W z is a quadratic
