@@ -23,6 +23,10 @@ pub use deep_linear::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams,
 pub use gaussian_mean::GaussianMean;
 pub use gaussian_scale::{GaussianScale, ScaleParametrisation};
 pub use linear_regression::LinearRegression;
+pub use tanh_regression::{
+    generate as generate_tanh_regression, TanhParameters, TanhRegression, TanhRegressionParams,
+    TanhRegressionSpec, TANH_PARAMETERS,
+};
 
 use nalgebra::{DMatrix, DVector};
 

@@ -114,6 +114,9 @@ fn run_mandt2017(config: &Config) -> Result<Rendered> {
 fn run_adhikari2023(config: &Config) -> Result<Rendered> {
     adhikari2023::render(&adhikari2023::run(config)?)
 }
+fn run_adhikari2023_nonequilibrium(config: &Config) -> Result<Rendered> {
+    adhikari2023_nonequilibrium::render(&adhikari2023_nonequilibrium::run(config)?)
+}
 fn run_shaw_whalley2025(config: &Config) -> Result<Rendered> {
     shaw_whalley2025::render(&shaw_whalley2025::run(config)?)
 }
@@ -148,6 +151,12 @@ const REGISTRY: &[Reproduction] = &[
         description: "Adhikari et al. 2023 (quadratic parts): SGLD vs SGWORLD (random reshuffling) on the exact Gaussian model, minibatch-error orders h, h^2, h^3 and the KL advantage",
         status: Status::Available,
         runner: Some(run_adhikari2023),
+    },
+    Reproduction {
+        id: "adhikari2023-nonequilibrium",
+        description: "Adhikari et al. 2023 (out of equilibrium): 7-parameter tanh regression under SGD, diffusion, Lyapunov covariance, circulation, entropy production (Eq. 29), integral and detailed fluctuation theorems, WOR minimum shift; where they break as eta grows",
+        status: Status::Available,
+        runner: Some(run_adhikari2023_nonequilibrium),
     },
     Reproduction {
         id: "shaw-whalley2025",
