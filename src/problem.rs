@@ -6,7 +6,9 @@
 //! * `{"model": "gaussian_mean", "curvature": [[...]] (D×D), "centres": [[...], ...] (N×D),
 //!   "prior_mean": [...] (D), "prior_precision": λ}`;
 //! * `{"model": "gaussian_scale", "observations": [...] (N), "parametrisation": "scale" |
-//!   "log-scale"}` (non-quadratic: no exact stationary law; for `stochastic-ngd`).
+//!   "log-scale"}` (non-quadratic: no exact stationary law; for `stochastic-ngd`);
+//! * `{"model": "deep_linear", ...}` ([`DeepLinearSpec`]) and `{"model": "tanh_regression", ...}`
+//!   ([`TanhRegressionSpec`]): non-quadratic; `theory` reports their model-specific closed forms.
 //!
 //! A draws file is a float64 .npy array of shape [draws, D], one chain in order.
 
@@ -20,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::models::{
-    GaussianMean, GaussianScale, LinearRegression, Model, QuadraticModel, ScaleParametrisation,
+    DeepLinearNetwork, DeepLinearSpec, GaussianMean, GaussianScale, LinearRegression, Model,
+    QuadraticModel, ScaleParametrisation, TanhRegression, TanhRegressionSpec,
 };
 
 /// The serialised form of a problem file.
@@ -49,6 +52,11 @@ pub enum ProblemFile {
         /// Prior precision λ.
         prior_precision: f64,
     },
+    /// Deep linear network (Corlouer et al.; non-quadratic): see [`DeepLinearSpec`].
+    DeepLinear(DeepLinearSpec),
+    /// The 7-parameter tanh regression of Adhikari et al. 2023 (non-quadratic): see
+    /// [`TanhRegressionSpec`].
+    TanhRegression(TanhRegressionSpec),
     /// Scale of a centred Gaussian (non-quadratic; its Fisher information varies).
     GaussianScale {
         /// Observations x_i.
@@ -67,6 +75,10 @@ pub enum Problem {
     GaussianMean(GaussianMean),
     /// Scale of a centred Gaussian.
     GaussianScale(GaussianScale),
+    /// Deep linear network.
+    DeepLinear(DeepLinearNetwork),
+    /// Tanh regression.
+    TanhRegression(TanhRegression),
 }
 
 impl Problem {
@@ -123,6 +135,8 @@ impl Problem {
                 observations,
                 parametrisation,
             )?)),
+            ProblemFile::DeepLinear(spec) => Ok(Problem::DeepLinear(spec.build()?)),
+            ProblemFile::TanhRegression(spec) => Ok(Problem::TanhRegression(spec.build()?)),
         }
     }
 
@@ -165,6 +179,8 @@ impl Problem {
                 observations: m.observations().to_vec(),
                 parametrisation: m.parametrisation(),
             },
+            Problem::DeepLinear(m) => ProblemFile::DeepLinear(m.to_spec()),
+            Problem::TanhRegression(m) => ProblemFile::TanhRegression(m.to_spec()),
         }
     }
 
@@ -174,6 +190,8 @@ impl Problem {
             Problem::LinearRegression(m) => m,
             Problem::GaussianMean(m) => m,
             Problem::GaussianScale(m) => m,
+            Problem::DeepLinear(m) => m,
+            Problem::TanhRegression(m) => m,
         }
     }
 
@@ -183,7 +201,7 @@ impl Problem {
         match self {
             Problem::LinearRegression(m) => Some(m),
             Problem::GaussianMean(m) => Some(m),
-            Problem::GaussianScale(_) => None,
+            Problem::GaussianScale(_) | Problem::DeepLinear(_) | Problem::TanhRegression(_) => None,
         }
     }
 
@@ -198,7 +216,8 @@ impl Problem {
     }
 
     /// Where `sgbayes sample` starts a chain on a model without a Gaussian posterior: the model's
-    /// documented initialisation (quadratic models start at their stationary or posterior mean,
+    /// documented initialisation (deep linear: aligned and balanced with every mode at 1e-3; tanh
+    /// regression: its minimum w*; Gaussian scale: the maximum-likelihood σ) (quadratic models start at their stationary or posterior mean,
     /// computed by the caller from the closed forms).
     pub fn initial_parameter(&self) -> DVector<f64> {
         match self {
@@ -208,6 +227,18 @@ impl Problem {
                 let mle = (m.observations().iter().map(|x| x * x).sum::<f64>() / n).sqrt();
                 DVector::from_element(1, m.parameter(mle))
             }
+            // Saddle-to-saddle regime: aligned and balanced, every mode at strength 1e-3.
+            Problem::DeepLinear(m) => {
+                let strengths = vec![1e-3; m.teacher_strengths().len()];
+                m.aligned_balanced_init(&strengths)
+                    .map(DVector::from_vec)
+                    .unwrap_or_else(|_| DVector::zeros(m.dimension()))
+            }
+            // The minimum w* (damped Newton from the paper's start), else that start.
+            Problem::TanhRegression(m) => DVector::from_vec(
+                m.minimise(&TanhRegression::DEFAULT_START)
+                    .unwrap_or_else(|_| TanhRegression::DEFAULT_START.to_vec()),
+            ),
             _ => DVector::zeros(self.model().dimension()),
         }
     }
@@ -218,6 +249,8 @@ impl Problem {
             Problem::LinearRegression(_) => "linear_regression",
             Problem::GaussianMean(_) => "gaussian_mean",
             Problem::GaussianScale(_) => "gaussian_scale",
+            Problem::DeepLinear(_) => "deep_linear",
+            Problem::TanhRegression(_) => "tanh_regression",
         }
     }
 }

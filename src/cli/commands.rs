@@ -57,8 +57,60 @@ fn print_json(value: &serde_json::Value) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
+/// Prints a problem file.
+fn print_problem(problem: Problem) -> CommandResult {
+    println!(
+        "{}",
+        serde_json::to_string(&problem.to_file()).map_err(|e| e.to_string())?
+    );
+    Ok(0)
+}
+
 fn problem(kind: ProblemKind) -> CommandResult {
     match kind {
+        ProblemKind::DeepLinear {
+            depth,
+            hidden_width,
+            input_dim,
+            output_dim,
+            teacher,
+            label_noise,
+            data,
+            noise_variance,
+            prior_precision,
+            seed,
+        } => {
+            let params = sgbayes::models::DeepLinearParams {
+                depth,
+                hidden_width,
+                input_dim,
+                output_dim,
+                teacher_strengths: teacher,
+                label_noise,
+                data_size: data,
+                noise_variance,
+                prior_precision,
+            };
+            let model =
+                sgbayes::models::generate_deep_linear(&params, seed).map_err(|e| e.to_string())?;
+            print_problem(Problem::DeepLinear(model))
+        }
+        ProblemKind::TanhRegression {
+            data,
+            noise_sd,
+            regularisation,
+            seed,
+        } => {
+            let params = sgbayes::models::TanhRegressionParams {
+                data_size: data,
+                noise_sd,
+                regularisation,
+                ..Default::default()
+            };
+            let model = sgbayes::models::generate_tanh_regression(&params, seed)
+                .map_err(|e| e.to_string())?;
+            print_problem(Problem::TanhRegression(model))
+        }
         ProblemKind::GaussianScale {
             data,
             scale,
@@ -74,12 +126,7 @@ fn problem(kind: ProblemKind) -> CommandResult {
             let model =
                 sgbayes::problem::generate_gaussian_scale(data, scale, parametrisation, seed)
                     .map_err(|e| e.to_string())?;
-            let file = Problem::GaussianScale(model).to_file();
-            println!(
-                "{}",
-                serde_json::to_string(&file).map_err(|e| e.to_string())?
-            );
-            Ok(0)
+            print_problem(Problem::GaussianScale(model))
         }
         ProblemKind::LinearRegression {
             dim,
@@ -91,12 +138,7 @@ fn problem(kind: ProblemKind) -> CommandResult {
             let model =
                 generate_linear_regression(dim, data, seed, noise_variance, prior_precision)
                     .map_err(|e| e.to_string())?;
-            let file = Problem::LinearRegression(model).to_file();
-            println!(
-                "{}",
-                serde_json::to_string(&file).map_err(|e| e.to_string())?
-            );
-            Ok(0)
+            print_problem(Problem::LinearRegression(model))
         }
     }
 }
@@ -126,7 +168,44 @@ fn compute_report(
     .map_err(|e| e.to_string())
 }
 
+/// `theory` on a model without a Gaussian posterior: the closed forms that exist for it.
+fn model_theory(problem: &Problem, args: &SamplerArgs) -> CommandResult {
+    let config = args.config()?;
+    let closed_forms = match problem {
+        Problem::DeepLinear(m) => serde_json::to_value(
+            sgbayes::theory::deep_linear::report(m, &config).map_err(|e| e.to_string())?,
+        ),
+        Problem::TanhRegression(m) => serde_json::to_value(
+            sgbayes::theory::nonequilibrium::report(m, &config).map_err(|e| e.to_string())?,
+        ),
+        other => {
+            return Err(format!(
+                "no closed form yet: the model '{}' has no exact stationary law or model-specific closed forms (sampling works)",
+                other.kind_name()
+            ))
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    let model = problem.model();
+    print_json(&json!({
+        "model": problem.kind_name(),
+        "sampler": config.kind.name(),
+        "sampler_parameters": serde_json::to_value(config.kind).map_err(|e| e.to_string())?,
+        "eps": config.step_size,
+        "batch": config.batch_size,
+        "batching": config.batching.name(),
+        "dimension": model.dimension(),
+        "data_size": model.data_size(),
+        "closed_forms": closed_forms,
+    }));
+    Ok(0)
+}
+
 fn theory(args: &SamplerArgs) -> CommandResult {
+    let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
+    if problem.quadratic().is_none() {
+        return model_theory(&problem, args);
+    }
     let (problem, report) = load(args)?;
     let config = args.config()?;
     let model = problem.model();

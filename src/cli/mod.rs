@@ -82,6 +82,56 @@ enum ParametrisationName {
 
 #[derive(Subcommand, Debug)]
 enum ProblemKind {
+    /// Deep linear network on teacher–student data with exactly whitened inputs (Corlouer et al.):
+    /// widths d_0 → hidden… → d_L, teacher singular values, optional label noise.
+    DeepLinear {
+        /// Depth L ≥ 2 (number of weight matrices).
+        #[arg(long, default_value_t = 2)]
+        depth: usize,
+        /// Width of every hidden layer.
+        #[arg(long, default_value_t = 4)]
+        hidden_width: usize,
+        /// Input dimension d_0.
+        #[arg(long, default_value_t = 4)]
+        input_dim: usize,
+        /// Output dimension d_L.
+        #[arg(long, default_value_t = 3)]
+        output_dim: usize,
+        /// Teacher singular values S_α, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [3.0, 2.0, 1.0], allow_negative_numbers = true)]
+        teacher: Vec<f64>,
+        /// Label-noise standard deviation σ_ε.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        label_noise: f64,
+        /// Number of examples N.
+        #[arg(long, default_value_t = 1000)]
+        data: usize,
+        /// Likelihood variance σ².
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        noise_variance: f64,
+        /// Prior precision λ ≥ 0.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        prior_precision: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// The 7-parameter tanh regression of Adhikari et al. 2023 (their notebooks' settings:
+    /// x on −3:0.03:3 without its last point, y = exp(−x²) + 0.1 ξ, λ = 1e-3).
+    TanhRegression {
+        /// Number of grid points N.
+        #[arg(long, default_value_t = 200)]
+        data: usize,
+        /// Target noise standard deviation σ (also the likelihood's).
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        noise_sd: f64,
+        /// Ridge coefficient λ.
+        #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+        regularisation: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Observations x_i ~ N(0, σ²) for the scale σ, parametrised by σ or log σ (no prior): the
     /// model whose Fisher information varies, for stochastic-ngd.
     GaussianScale {
