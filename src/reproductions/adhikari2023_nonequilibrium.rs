@@ -495,11 +495,13 @@ impl Record {
     }
 }
 
+/// The largest |m_ij| over the upper triangle i < j (Q is antisymmetric: scanning both triangles
+/// would let a last-bit difference between |Q_ij| and |Q_ji| pick the orientation).
 fn max_abs_off_diagonal(m: &DMatrix<f64>) -> (f64, (usize, usize)) {
     let mut best = (0.0, (0, 1));
     for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            if i != j && m[(i, j)].abs() > best.0 {
+        for j in i + 1..m.ncols() {
+            if m[(i, j)].abs() > best.0 {
                 best = (m[(i, j)].abs(), (i, j));
             }
         }
