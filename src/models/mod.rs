@@ -20,6 +20,10 @@ mod two_layer;
 
 pub use gaussian_mean::GaussianMean;
 pub use linear_regression::LinearRegression;
+pub use two_layer::{
+    generate as generate_two_layer, Activation, Scaling, Teacher, TwoLayerNetwork,
+    TwoLayerParams, TwoLayerPrior, TwoLayerSpec,
+};
 
 use nalgebra::{DMatrix, DVector};
 
