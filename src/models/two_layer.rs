@@ -457,9 +457,8 @@ impl Model for TwoLayerNetwork {
 /// use sgbayes::models::{generate_two_layer, TwoLayerParams};
 /// let model = generate_two_layer(&TwoLayerParams::default(), 3).unwrap();
 /// let spec = model.to_spec();
-/// let json = serde_json::to_string(&spec).unwrap();
-/// let back: sgbayes::models::TwoLayerSpec = serde_json::from_str(&json).unwrap();
-/// assert_eq!(back.build().unwrap(), model);
+/// assert!(serde_json::to_string(&spec).unwrap().contains("\"activation\":\"erf\""));
+/// assert_eq!(spec.build().unwrap(), model);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

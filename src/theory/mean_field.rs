@@ -17,11 +17,15 @@
 //!    (∇F = ½(ᾱᾱᵀ − (K̄ + T I)⁻¹), ᾱ = (K̄ + T I)⁻¹ y) give the single-neuron measure
 //!    q(w) ∝ N(w; 0, s I) · exp(½ σ_a² N^{−2γ} φ(Xw)ᵀ [ᾱ ᾱᵀ − (K̄ + T I)⁻¹] φ(Xw)).
 //! 3. Fixed point q → K̄ → ᾱ → q, solved here by damped iteration on K̄,
-//!    K̄ ← (1 − η) K̄ + η K̄_new, with the expectations over q computed by self-normalised importance
-//!    sampling of a fixed, seeded pool of M prior draws w^{(k)} ~ N(0, s I) (deterministic for a
-//!    given seed). The Kish effective sample size (Σ ω)²/Σ ω² of the final weights is reported;
-//!    below `min_effective_sample_size` the tilt is too strong for the pool and the solver returns
-//!    an error instead of a silently wrong number.
+//!    K̄ ← (1 − η) K̄ + η K̄_new. Expectations over q are self-normalised importance sampling
+//!    with an adaptive Gaussian proposal N(0, Σ_prop), Σ_prop = 1.5 E_q[w wᵀ] + 0.05 s I from the
+//!    previous iterate (the first proposal is the prior), drawn as w_k = L z_k from a fixed,
+//!    seeded set of M standard normal vectors z_k (common random numbers: the iteration is a
+//!    deterministic map, and the result is bit-identical for a given seed). The tilt is ramped up
+//!    linearly over the first 20 iterations so the proposal can follow q; the fixed point is
+//!    unchanged. The Kish effective sample size (Σ ω)²/Σ ω² of the final weights is reported;
+//!    below `min_effective_sample_size` the solver returns an error instead of a silently wrong
+//!    number.
 //!
 //! MF predictor: f̄(x) = k̄(x)ᵀ ᾱ, Var f(x) = K̄(x, x) − k̄(x)ᵀ (K̄ + T I)⁻¹ k̄(x), with
 //! k̄(x)_μ = σ_a² N^{1−2γ} E_q[φ(w·x) φ(w·x_μ)]. For γ = ½ the tilt is O(1/N): q → prior and
@@ -45,7 +49,8 @@ pub struct MeanFieldSettings {
     pub pool_size: usize,
     /// Seed of the pool (ChaCha20).
     pub seed: u64,
-    /// Damping η ∈ (0, 1] of the update K̄ ← (1 − η) K̄ + η K̄_new.
+    /// Initial damping η ∈ (0, 1] of the update K̄ ← (1 − η) K̄ + η K̄_new (halved, down to 1/64,
+    /// whenever the residual grows).
     pub damping: f64,
     /// Convergence when ‖K̄_new − K̄‖_F ≤ tolerance · ‖K̄‖_F.
     pub tolerance: f64,
@@ -58,7 +63,7 @@ pub struct MeanFieldSettings {
 impl Default for MeanFieldSettings {
     fn default() -> Self {
         Self {
-            pool_size: 20_000,
+            pool_size: 8_000,
             seed: 0x6d66_5f70_6f6f_6c,
             damping: 0.5,
             tolerance: 1e-10,
@@ -182,6 +187,15 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(p, q)| p * q).sum()
 }
 
+/// Iterations over which the tilt is ramped up to full strength.
+const RAMP: usize = 20;
+/// Floor of the adaptive damping.
+const MIN_DAMPING: f64 = 1.0 / 64.0;
+/// Inflation of the adaptive Gaussian proposal relative to q's second moment (heavier tails than q).
+const PROPOSAL_INFLATION: f64 = 1.5;
+/// Isotropic floor of the proposal covariance, in units of the prior variance s.
+const PROPOSAL_FLOOR: f64 = 0.05;
+
 /// Solves the [derived] mean-field fixed point of `model` (module documentation).
 ///
 /// Errors: invalid settings; K̄ + T I not positive definite; importance weights degenerate
@@ -225,42 +239,82 @@ pub fn solve(model: &TwoLayerNetwork, settings: &MeanFieldSettings) -> Result<Me
     // Tilt coefficient c = σ_a² N^{−2γ}; kernel scale σ_a² N^{1−2γ} = N c.
     let tilt_coefficient = prior.readout_variance * width.powf(-2.0 * gamma);
     let kernel_scale = width * tilt_coefficient;
-    let entry_sd = (prior.weight_variance / d as f64).sqrt();
+    let entry_variance = prior.weight_variance / d as f64;
     let activation = model.activation();
 
+    // Common random numbers: the proposal draws are w_k = L z_k with fixed z_k ~ N(0, I_d).
     let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
-    let pool: Vec<f64> = (0..m * d)
-        .map(|_| entry_sd * rng.sample::<f64, _>(StandardNormal))
+    let normals: Vec<f64> = (0..m * d)
+        .map(|_| rng.sample::<f64, _>(StandardNormal))
         .collect();
-    // Features Φ (M×P): Φ_{kμ} = φ(w^{(k)}·x_μ).
-    let features = DMatrix::from_fn(m, p, |k, mu| {
-        activation.value(dot(&pool[k * d..(k + 1) * d], model.input(mu)))
-    });
-    let weighted_kernel = |weights: &[f64]| -> DMatrix<f64> {
+    let mut proposal = DMatrix::<f64>::identity(d, d) * entry_variance;
+    let mut pool = vec![0.0; m * d];
+    let mut features = DMatrix::<f64>::zeros(m, p);
+    // log N(w; 0, sI) − log N(w; 0, LLᵀ) for each pool draw, filled by `draw_pool`.
+    let mut log_ratio = vec![0.0; m];
+    let draw_pool = |proposal: &DMatrix<f64>,
+                         pool: &mut [f64],
+                         features: &mut DMatrix<f64>,
+                         log_ratio: &mut [f64]|
+     -> Result<()> {
+        let factor = proposal
+            .clone()
+            .cholesky()
+            .ok_or_else(|| Error::NotPositiveDefinite {
+                what: "mean-field proposal covariance".into(),
+            })?
+            .l();
+        let log_det_factor: f64 = factor.diagonal().iter().map(|v| v.ln()).sum();
+        for k in 0..m {
+            let z = &normals[k * d..(k + 1) * d];
+            let w = &mut pool[k * d..(k + 1) * d];
+            for (j, wj) in w.iter_mut().enumerate() {
+                *wj = (0..=j).map(|l| factor[(j, l)] * z[l]).sum();
+            }
+            log_ratio[k] = -0.5 * dot(w, w) / entry_variance + 0.5 * dot(z, z) + log_det_factor
+                - 0.5 * d as f64 * entry_variance.ln();
+            for mu in 0..p {
+                features[(k, mu)] = activation.value(dot(w, model.input(mu)));
+            }
+        }
+        Ok(())
+    };
+    let weighted_kernel = |features: &DMatrix<f64>, weights: &[f64]| -> DMatrix<f64> {
         let mut scaled = features.clone();
         for (k, omega) in weights.iter().enumerate() {
             scaled.row_mut(k).scale_mut(*omega);
         }
         features.transpose() * scaled * kernel_scale
     };
+    draw_pool(&proposal, &mut pool, &mut features, &mut log_ratio)?;
     let uniform = vec![1.0 / m as f64; m];
-    let prior_kernel = weighted_kernel(&uniform);
+    let prior_kernel = weighted_kernel(&features, &uniform);
     let mut kernel = prior_kernel.clone();
     let mut weights = uniform;
     let mut residuals = Vec::new();
     let mut dual = DVector::zeros(p);
     let mut effective_sample_size = m as f64;
-    for _ in 0..settings.max_iterations {
+    let mut damping = settings.damping;
+    for iteration in 0..settings.max_iterations {
+        if iteration > 0 {
+            draw_pool(&proposal, &mut pool, &mut features, &mut log_ratio)?;
+        }
         let ridge = KernelRidge::new(&kernel, model.targets(), prior.temperature)?;
         dual = ridge.dual().clone();
         let inverse = ridge.inverse();
-        // log ω_k = ½ c [(ᾱ·φ_k)² − φ_kᵀ (K̄ + TI)⁻¹ φ_k].
+        // Tempering ramp: the tilt reaches full strength after RAMP iterations (the fixed point
+        // is unchanged; the ramp only lets the proposal follow q gradually).
+        let strength = ((iteration + 1) as f64 / RAMP as f64).min(1.0);
+        // log ω_k = log(prior/proposal) + ½ c [(ᾱ·φ_k)² − φ_kᵀ (K̄ + TI)⁻¹ φ_k].
         let projections = &features * &dual;
         let quadratic = (&features * &inverse).component_mul(&features);
         let log_weights: Vec<f64> = (0..m)
             .map(|k| {
-                0.5 * tilt_coefficient
-                    * (projections[k] * projections[k] - quadratic.row(k).sum())
+                log_ratio[k]
+                    + strength
+                        * 0.5
+                        * tilt_coefficient
+                        * (projections[k] * projections[k] - quadratic.row(k).sum())
             })
             .collect();
         let max = log_weights
@@ -276,22 +330,43 @@ pub fn solve(model: &TwoLayerNetwork, settings: &MeanFieldSettings) -> Result<Me
         let total: f64 = raw.iter().sum();
         weights = raw.iter().map(|r| r / total).collect();
         effective_sample_size = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
-        if effective_sample_size < settings.min_effective_sample_size {
-            return Err(Error::Invalid {
-                what: "mean-field solver".into(),
-                why: format!(
-                    "importance weights degenerate (effective sample size {effective_sample_size:.1} of {m} < {}): the tilt is too strong for the prior pool",
-                    settings.min_effective_sample_size
-                ),
-            });
-        }
-        let updated = weighted_kernel(&weights);
+        let updated = weighted_kernel(&features, &weights);
         let residual = (&updated - &kernel).norm() / kernel.norm();
+        // Adaptive damping: halve η whenever the full-strength residual grows (oscillation).
+        if strength == 1.0 && residuals.last().is_some_and(|last| residual > *last) {
+            damping = (0.5 * damping).max(MIN_DAMPING);
+        }
         residuals.push(residual);
-        kernel = &kernel * (1.0 - settings.damping) + updated * settings.damping;
-        if residual <= settings.tolerance {
+        kernel = &kernel * (1.0 - damping) + updated * damping;
+        // Next proposal: N(0, PROPOSAL_INFLATION · E_q[w wᵀ] + floor · s I), the floor keeping it
+        // non-degenerate in directions q has squeezed.
+        let mut second_moment = DMatrix::<f64>::zeros(d, d);
+        for (w, omega) in pool.chunks(d).zip(&weights) {
+            for j in 0..d {
+                for l in 0..=j {
+                    second_moment[(j, l)] += omega * w[j] * w[l];
+                }
+            }
+        }
+        for j in 0..d {
+            for l in 0..j {
+                second_moment[(l, j)] = second_moment[(j, l)];
+            }
+        }
+        proposal = second_moment * PROPOSAL_INFLATION
+            + DMatrix::identity(d, d) * (PROPOSAL_FLOOR * entry_variance);
+        if strength == 1.0 && residual <= settings.tolerance {
             break;
         }
+    }
+    if effective_sample_size < settings.min_effective_sample_size {
+        return Err(Error::Invalid {
+            what: "mean-field solver".into(),
+            why: format!(
+                "importance weights degenerate (effective sample size {effective_sample_size:.1} of {m} < {}): the tilt is too strong for the pool",
+                settings.min_effective_sample_size
+            ),
+        });
     }
     let kernel_change = (&kernel - &prior_kernel).norm() / prior_kernel.norm();
     Ok(MeanFieldSolution {
