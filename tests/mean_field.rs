@@ -19,43 +19,21 @@ use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
     generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams,
-    TwoLayerPrior, TwoLayerSpec,
+    TwoLayerSpec,
 };
+use sgbayes::reproductions::mean_field_sgld::{self, SLICE_STEP, SLICE_TEMPERATURE};
 use sgbayes::reproductions::numbers::critical_value;
+use sgbayes::reproductions::Config;
 use sgbayes::stats::batch_means::univariate_batch_means_auto;
 use sgbayes::stats::budget::{two_sided_normal_quantile, ALPHA_ASSERTION};
 use sgbayes::theory::kernels::{gp_posterior, KernelRidge, NngpKernel};
 use sgbayes::theory::mean_field::{report, solve, MeanFieldSettings};
 
-fn prior(temperature: f64) -> TwoLayerPrior {
-    TwoLayerPrior {
-        readout_variance: 1.0,
-        weight_variance: 2.0,
-        temperature,
-    }
+/// The 1-d slice problem of the reproduction (x = (t, 1), six points, y = sin(1.5t), erf,
+/// σ_a² = 1, σ_w² = 2, T = 0.25).
+fn slice_model(width: usize) -> TwoLayerNetwork {
+    mean_field_sgld::slice_problem(width, SLICE_TEMPERATURE).unwrap()
 }
-
-/// The 1-d slice problem: x_μ = (t_μ, 1) (the constant coordinate acts as a bias input), six
-/// points t ∈ [−2, 2], y = sin(1.5 t), erf network, σ_a² = 1, σ_w² = 2 (s = 1), T = 0.25.
-fn slice_model(width: usize, activation: Activation, temperature: f64) -> TwoLayerNetwork {
-    let p = 6;
-    let inputs: Vec<Vec<f64>> = (0..p)
-        .map(|k| vec![-2.0 + 4.0 * k as f64 / (p - 1) as f64, 1.0])
-        .collect();
-    let targets = inputs.iter().map(|x| (1.5 * x[0]).sin()).collect();
-    TwoLayerNetwork::new(
-        inputs,
-        targets,
-        width,
-        Scaling::Standard,
-        activation,
-        prior(temperature),
-    )
-    .unwrap()
-}
-
-const SLICE_TEMPERATURE: f64 = 0.25;
-const SLICE_STEP: f64 = 0.01;
 
 fn test_points() -> Vec<Vec<f64>> {
     vec![vec![-1.0, 1.0], vec![0.3, 1.0], vec![3.0, 1.0]]
@@ -219,7 +197,7 @@ fn kernels_match_monte_carlo() {
 /// K (K + TI)⁻¹ y = y − T α and the variance is T − T² [(K + TI)⁻¹]_μμ; variances lie in [0, K(x,x)].
 #[test]
 fn kernel_ridge_identities() {
-    let model = slice_model(1, Activation::Erf, SLICE_TEMPERATURE);
+    let model = slice_model(1);
     let kernel = NngpKernel::infinite_width(&model);
     let inputs = model.input_rows();
     let post = gp_posterior(&kernel, &inputs, model.targets(), 0.25, &inputs).unwrap();
@@ -236,7 +214,7 @@ fn kernel_ridge_identities() {
 /// Bad inputs give typed errors, never panics.
 #[test]
 fn bad_inputs_are_typed_errors() {
-    let ok = || slice_model(4, Activation::Erf, 0.25).to_spec();
+    let ok = || slice_model(4).to_spec();
     let mut spec = ok();
     spec.width = 0;
     assert!(matches!(spec.build(), Err(Error::Invalid { .. })));
@@ -269,7 +247,7 @@ fn bad_inputs_are_typed_errors() {
     ));
     assert!(NngpKernel::new(Activation::Erf, 1.0, 0.0, 1.0).is_err());
     // The theory summary covers SGLD only.
-    let model = slice_model(4, Activation::Erf, 0.25);
+    let model = slice_model(4);
     let mut config = full_batch_sgld(&model, 0.01);
     config.kind = SamplerKind::Sgd;
     assert!(matches!(report(&model, &config), Err(Error::NoClosedForm { .. })));
@@ -322,7 +300,7 @@ fn spec_round_trip_and_generator() {
 /// ≈ 0.05; T → 2T moves the variances by > 40% and the linear kernel moves the mean at x = 3 by > 1.
 #[test]
 fn sgld_on_wide_network_matches_kernel_ridge() {
-    let model = slice_model(256, Activation::Erf, SLICE_TEMPERATURE);
+    let model = slice_model(256);
     let theory = report(&model, &full_batch_sgld(&model, SLICE_STEP)).unwrap();
     let b = theory.discretisation_bias;
     let relative_bias = b / (1.0 - b);
@@ -354,7 +332,7 @@ fn sgld_on_wide_network_matches_kernel_ridge() {
 #[test]
 fn finite_width_gap_shrinks() {
     let seed = seed_of("finite_width_gap_shrinks");
-    let narrow = slice_model(4, Activation::Erf, SLICE_TEMPERATURE);
+    let narrow = slice_model(4);
     let exact = gp_posterior(
         &NngpKernel::infinite_width(&narrow),
         &narrow.input_rows(),
@@ -373,7 +351,7 @@ fn finite_width_gap_shrinks() {
         let var = f.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / f.len() as f64;
         (var / exact.variance[2] - 1.0).abs()
     };
-    let wide = slice_model(64, Activation::Erf, SLICE_TEMPERATURE);
+    let wide = slice_model(64);
     let wide_draws = run_sgld(&wide, 200_000, seed.wrapping_add(1));
     let (narrow_gap, wide_gap) = (gap(&narrow, &draws), gap(&wide, &wide_draws));
     assert!(narrow_gap > wide_gap, "gap N=4: {narrow_gap}, N=64: {wide_gap}");
@@ -448,4 +426,19 @@ fn mean_field_alignment_moves_the_predicted_way() {
     assert!(by_n[0] > by_n[1] && by_n[1] > by_n[2], "m vs N: {by_n:?}");
     let by_t = [m(16, 20, 0.003), m(16, 20, 0.03), m(16, 20, 0.3)];
     assert!(by_t[0] > by_t[1] && by_t[1] > by_t[2], "m vs T: {by_t:?}");
+}
+
+/// The quick reproduction runs in ≤ 5 s and its typed record is snapshotted (rounded numbers; the
+/// statistical checks above decide pass/fail).
+#[test]
+fn reproduction_quick_snapshot() {
+    let start = std::time::Instant::now();
+    let record = mean_field_sgld::run(&Config::quick()).unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let rendered = mean_field_sgld::render(&record).unwrap();
+    assert_eq!(rendered.figures.len(), 3);
+    assert!(seconds < 10.0, "quick reproduction took {seconds:.1} s");
+    insta::with_settings!({ info => &Config::quick() }, {
+        insta::assert_yaml_snapshot!("mean-field-sgld-quick", record);
+    });
 }

@@ -78,7 +78,8 @@ impl Default for MeanFieldSettings {
 pub struct MeanFieldSolution {
     /// Self-consistent kernel K̄ on the training inputs (P×P).
     pub kernel: DMatrix<f64>,
-    /// Prior (tilt-free) kernel of the same pool: the Monte-Carlo NNGP kernel times N^{1−2γ}.
+    /// Prior (tilt-free) kernel on the final pool (importance weights prior/proposal): the
+    /// Monte-Carlo NNGP kernel times N^{1−2γ}, with the same draws as `kernel`.
     pub prior_kernel: DMatrix<f64>,
     /// ᾱ = (K̄ + T I)⁻¹ y.
     pub dual: Vec<f64>,
@@ -288,8 +289,7 @@ pub fn solve(model: &TwoLayerNetwork, settings: &MeanFieldSettings) -> Result<Me
     };
     draw_pool(&proposal, &mut pool, &mut features, &mut log_ratio)?;
     let uniform = vec![1.0 / m as f64; m];
-    let prior_kernel = weighted_kernel(&features, &uniform);
-    let mut kernel = prior_kernel.clone();
+    let mut kernel = weighted_kernel(&features, &uniform);
     let mut weights = uniform;
     let mut residuals = Vec::new();
     let mut dual = DVector::zeros(p);
@@ -368,6 +368,13 @@ pub fn solve(model: &TwoLayerNetwork, settings: &MeanFieldSettings) -> Result<Me
             ),
         });
     }
+    // The tilt-free kernel on the final pool (weights prior/proposal only): the same draws as K̄,
+    // so the Monte-Carlo noise cancels in the comparison.
+    let max_ratio = log_ratio.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let prior_weights: Vec<f64> = log_ratio.iter().map(|l| (l - max_ratio).exp()).collect();
+    let prior_total: f64 = prior_weights.iter().sum();
+    let prior_weights: Vec<f64> = prior_weights.iter().map(|w| w / prior_total).collect();
+    let prior_kernel = weighted_kernel(&features, &prior_weights);
     let kernel_change = (&kernel - &prior_kernel).norm() / prior_kernel.norm();
     Ok(MeanFieldSolution {
         iterations: residuals.len(),
