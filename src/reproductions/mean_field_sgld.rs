@@ -320,7 +320,7 @@ fn run_alignment(
         &ChainSettings {
             steps,
             burn_in: steps / 4,
-            thin: 20,
+            thin: 50,
             seed,
         },
         |_| {},
@@ -347,7 +347,7 @@ pub fn run(config: &Config) -> Result<Record> {
     let (widths, steps, burn_in): (Vec<usize>, usize, usize) = if config.quick {
         (vec![4, 64], 30_000, 10_000)
     } else {
-        (vec![4, 16, 64, 256], 300_000, 20_000)
+        (vec![4, 16, 64, 256], 200_000, 20_000)
     };
     let widths_runs = widths
         .par_iter()
@@ -382,7 +382,7 @@ pub fn run(config: &Config) -> Result<Record> {
     ) = if config.quick {
         (vec![16], vec![5, 10, 20], 2000, vec![], 0)
     } else {
-        (vec![16, 64], vec![5, 10, 20, 40], 8000, vec![5, 10, 20], 300_000)
+        (vec![16, 64], vec![5, 10, 20, 40], 8000, vec![5, 10, 20], 1_000_000)
     };
     let mean_field: Vec<MeanFieldCurve> = mf_widths
         .par_iter()
