@@ -18,8 +18,7 @@ use sgbayes::chain::{Chain, ChainOutput, ChainSettings};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
-    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams,
-    TwoLayerSpec,
+    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams, TwoLayerSpec,
 };
 use sgbayes::reproductions::mean_field_sgld::{self, SLICE_STEP, SLICE_TEMPERATURE};
 use sgbayes::reproductions::numbers::critical_value;
@@ -207,7 +206,10 @@ fn kernel_ridge_identities() {
         assert!((post.mean[mu] - (model.targets()[mu] - 0.25 * post.dual[mu])).abs() < 1e-10);
         let expected = 0.25 - 0.0625 * inverse[(mu, mu)];
         assert!((post.variance[mu] - expected).abs() < 1e-10);
-        assert!(post.variance[mu] >= 0.0 && post.variance[mu] <= kernel.evaluate(&inputs[mu], &inputs[mu]));
+        assert!(
+            post.variance[mu] >= 0.0
+                && post.variance[mu] <= kernel.evaluate(&inputs[mu], &inputs[mu])
+        );
     }
 }
 
@@ -250,18 +252,34 @@ fn bad_inputs_are_typed_errors() {
     let model = slice_model(4);
     let mut config = full_batch_sgld(&model, 0.01);
     config.kind = SamplerKind::Sgd;
-    assert!(matches!(report(&model, &config), Err(Error::NoClosedForm { .. })));
+    assert!(matches!(
+        report(&model, &config),
+        Err(Error::NoClosedForm { .. })
+    ));
     // Mean-field settings and alignment.
-    let bad = MeanFieldSettings { damping: 0.0, ..Default::default() };
+    let bad = MeanFieldSettings {
+        damping: 0.0,
+        ..Default::default()
+    };
     assert!(solve(&model, &bad).is_err());
     assert!(model.alignment(&model.prior_draw(1), &[1.0]).is_err());
-    assert!(generate_two_layer(&TwoLayerParams { weight_scale: f64::NAN, ..Default::default() }, 1).is_err());
+    assert!(generate_two_layer(
+        &TwoLayerParams {
+            weight_scale: f64::NAN,
+            ..Default::default()
+        },
+        1
+    )
+    .is_err());
 }
 
 /// Spec round trip (JSON) and generator determinism.
 #[test]
 fn spec_round_trip_and_generator() {
-    let params = TwoLayerParams { width: 7, ..Default::default() };
+    let params = TwoLayerParams {
+        width: 7,
+        ..Default::default()
+    };
     let model = generate_two_layer(&params, 11).unwrap();
     assert_eq!(model, generate_two_layer(&params, 11).unwrap());
     assert_eq!(model.to_spec().build().unwrap(), model);
@@ -271,12 +289,19 @@ fn spec_round_trip_and_generator() {
     let back: TwoLayerSpec = serde_json::from_str(&json).unwrap();
     let rebuilt = back.build().unwrap();
     assert_eq!(rebuilt.to_spec(), back);
-    let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-15 * x.abs().max(1.0));
+    let close = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-15 * x.abs().max(1.0))
+    };
     assert!(close(rebuilt.targets(), model.targets()));
     for mu in 0..model.data_size() {
         assert!(close(rebuilt.input(mu), model.input(mu)));
     }
-    assert_eq!((rebuilt.width(), rebuilt.activation(), rebuilt.prior()), (7, Activation::Erf, model.prior()));
+    assert_eq!(
+        (rebuilt.width(), rebuilt.activation(), rebuilt.prior()),
+        (7, Activation::Erf, model.prior())
+    );
     // A single-index teacher has a unit direction, and y = erf(β·x) exactly without label noise.
     let beta = model.teacher_direction().unwrap();
     assert!((beta.iter().map(|b| b * b).sum::<f64>() - 1.0).abs() < 1e-12);
@@ -305,24 +330,56 @@ fn sgld_on_wide_network_matches_kernel_ridge() {
     let b = theory.discretisation_bias;
     let relative_bias = b / (1.0 - b);
     assert!(relative_bias < 0.03);
-    let draws = run_sgld(&model, 60_000, seed_of("sgld_on_wide_network_matches_kernel_ridge"));
+    let draws = run_sgld(
+        &model,
+        60_000,
+        seed_of("sgld_on_wide_network_matches_kernel_ridge"),
+    );
     let inputs = model.input_rows();
     let posterior = |kernel: &NngpKernel, temperature: f64| {
-        gp_posterior(kernel, &inputs, model.targets(), temperature, &test_points()).unwrap()
+        gp_posterior(
+            kernel,
+            &inputs,
+            model.targets(),
+            temperature,
+            &test_points(),
+        )
+        .unwrap()
     };
     let exact = posterior(&NngpKernel::infinite_width(&model), SLICE_TEMPERATURE);
     let stats = predictive_statistics(&model, &draws, &exact.mean, &exact.variance, relative_bias);
-    assert!(largest(&stats) <= 1.0, "SGLD vs KRR: |t|/t_crit per test point (mean, variance) = {stats:?}");
+    assert!(
+        largest(&stats) <= 1.0,
+        "SGLD vs KRR: |t|/t_crit per test point (mean, variance) = {stats:?}"
+    );
     let linear = NngpKernel {
         activation: Activation::Linear,
         ..NngpKernel::infinite_width(&model)
     };
     let wrong_kernel = posterior(&linear, SLICE_TEMPERATURE);
-    let stats = predictive_statistics(&model, &draws, &wrong_kernel.mean, &wrong_kernel.variance, relative_bias);
-    assert!(largest(&stats) > 1.0, "linear kernel not rejected: {stats:?}");
+    let stats = predictive_statistics(
+        &model,
+        &draws,
+        &wrong_kernel.mean,
+        &wrong_kernel.variance,
+        relative_bias,
+    );
+    assert!(
+        largest(&stats) > 1.0,
+        "linear kernel not rejected: {stats:?}"
+    );
     let wrong_temperature = posterior(&NngpKernel::infinite_width(&model), 2.0 * SLICE_TEMPERATURE);
-    let stats = predictive_statistics(&model, &draws, &wrong_temperature.mean, &wrong_temperature.variance, relative_bias);
-    assert!(largest(&stats) > 1.0, "temperature 2T not rejected: {stats:?}");
+    let stats = predictive_statistics(
+        &model,
+        &draws,
+        &wrong_temperature.mean,
+        &wrong_temperature.variance,
+        relative_bias,
+    );
+    assert!(
+        largest(&stats) > 1.0,
+        "temperature 2T not rejected: {stats:?}"
+    );
 }
 
 /// The finite-width gap: the same check as above at width N = 4 rejects the kernel-ridge law (the
@@ -343,10 +400,15 @@ fn finite_width_gap_shrinks() {
     .unwrap();
     let draws = run_sgld(&narrow, 400_000, seed);
     let stats = predictive_statistics(&narrow, &draws, &exact.mean, &exact.variance, 0.03);
-    assert!(largest(&stats) > 1.0, "N = 4 indistinguishable from KRR: {stats:?}");
+    assert!(
+        largest(&stats) > 1.0,
+        "N = 4 indistinguishable from KRR: {stats:?}"
+    );
     let gap = |model: &TwoLayerNetwork, draws: &ChainOutput| {
         let x = &test_points()[2];
-        let f: Vec<f64> = (0..draws.len()).map(|k| model.output(draws.draw(k), x)).collect();
+        let f: Vec<f64> = (0..draws.len())
+            .map(|k| model.output(draws.draw(k), x))
+            .collect();
         let mean = f.iter().sum::<f64>() / f.len() as f64;
         let var = f.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / f.len() as f64;
         (var / exact.variance[2] - 1.0).abs()
@@ -354,7 +416,10 @@ fn finite_width_gap_shrinks() {
     let wide = slice_model(64);
     let wide_draws = run_sgld(&wide, 200_000, seed.wrapping_add(1));
     let (narrow_gap, wide_gap) = (gap(&narrow, &draws), gap(&wide, &wide_draws));
-    assert!(narrow_gap > wide_gap, "gap N=4: {narrow_gap}, N=64: {wide_gap}");
+    assert!(
+        narrow_gap > wide_gap,
+        "gap N=4: {narrow_gap}, N=64: {wide_gap}"
+    );
 }
 
 fn single_index(width: usize, data_size: usize, temperature: f64) -> TwoLayerNetwork {
@@ -391,21 +456,42 @@ fn mean_field_converges_and_recovers_kernel_ridge() {
     let settings = quick_settings();
     let finite = single_index(16, 10, 0.01);
     let sol = solve(&finite, &settings).unwrap();
-    assert!(*sol.residuals.last().unwrap() <= 1e-9, "{:?}", &sol.residuals[sol.residuals.len().saturating_sub(5)..]);
+    assert!(
+        *sol.residuals.last().unwrap() <= 1e-9,
+        "{:?}",
+        &sol.residuals[sol.residuals.len().saturating_sub(5)..]
+    );
     assert!(sol.effective_sample_size > 1000.0);
-    assert!(sol.kernel_change > 0.02, "finite width must tilt: {}", sol.kernel_change);
-    let change_1e4 = solve(&single_index(10_000, 10, 0.01), &settings).unwrap().kernel_change;
+    assert!(
+        sol.kernel_change > 0.02,
+        "finite width must tilt: {}",
+        sol.kernel_change
+    );
+    let change_1e4 = solve(&single_index(10_000, 10, 0.01), &settings)
+        .unwrap()
+        .kernel_change;
     let wide = single_index(100_000, 10, 0.01);
     let sol = solve(&wide, &settings).unwrap();
     let ratio = sol.kernel_change / change_1e4;
-    assert!(sol.kernel_change < 0.01 && (0.07..0.14).contains(&ratio), "kernel change {change_1e4} at N = 1e4, {} at 1e5", sol.kernel_change);
+    assert!(
+        sol.kernel_change < 0.01 && (0.07..0.14).contains(&ratio),
+        "kernel change {change_1e4} at N = 1e4, {} at 1e5",
+        sol.kernel_change
+    );
     let inputs = wide.input_rows();
     let nngp = NngpKernel::infinite_width(&wide).matrix(&inputs, &inputs);
     let bound = 5.0 / (settings.pool_size as f64).sqrt();
     assert!((&sol.prior_kernel - &nngp).amax() <= bound);
     let test = vec![inputs[0].iter().map(|v| -0.5 * v).collect::<Vec<_>>()];
     let mf = sol.predict(&wide, &test).unwrap();
-    let krr = gp_posterior(&NngpKernel::infinite_width(&wide), &inputs, wide.targets(), 0.01, &test).unwrap();
+    let krr = gp_posterior(
+        &NngpKernel::infinite_width(&wide),
+        &inputs,
+        wide.targets(),
+        0.01,
+        &test,
+    )
+    .unwrap();
     assert!((mf.mean[0] - krr.mean[0]).abs() < 0.05, "{mf:?} vs {krr:?}");
 }
 

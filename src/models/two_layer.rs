@@ -352,7 +352,7 @@ impl TwoLayerNetwork {
             along += p * p / norm2;
             total += dot(w, w);
         }
-        if !(total > 0.0) {
+        if total <= 0.0 || !total.is_finite() {
             return Err(Error::Invalid {
                 what: "alignment".into(),
                 why: "all first-layer weights vanish".into(),
@@ -584,7 +584,10 @@ pub fn generate(params: &TwoLayerParams, seed: u64) -> Result<TwoLayerNetwork> {
     if !(params.label_noise.is_finite() && params.label_noise >= 0.0) {
         return Err(Error::Invalid {
             what: "label_noise".into(),
-            why: format!("must be non-negative and finite, got {}", params.label_noise),
+            why: format!(
+                "must be non-negative and finite, got {}",
+                params.label_noise
+            ),
         });
     }
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -622,4 +625,3 @@ pub fn generate(params: &TwoLayerParams, seed: u64) -> Result<TwoLayerNetwork> {
     )?
     .with_teacher_direction(beta)
 }
-

@@ -26,8 +26,7 @@ use crate::chain::{Chain, ChainSettings};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{
-    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams,
-    TwoLayerPrior,
+    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams, TwoLayerPrior,
 };
 use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::kernels::{gp_posterior, NngpKernel};
@@ -356,9 +355,7 @@ pub fn run(config: &Config) -> Result<Record> {
         .collect::<Result<Vec<_>>>()?;
     let model = slice_problem(1, SLICE_TEMPERATURE)?;
     let b = report(&model, &sgld(&model, SLICE_STEP))?.discretisation_bias;
-    let fine: Vec<Vec<f64>> = (0..=60)
-        .map(|k| vec![-3.0 + 0.1 * k as f64, 1.0])
-        .collect();
+    let fine: Vec<Vec<f64>> = (0..=60).map(|k| vec![-3.0 + 0.1 * k as f64, 1.0]).collect();
     let krr = gp_posterior(
         &NngpKernel::infinite_width(&model),
         &model.input_rows(),
@@ -382,7 +379,13 @@ pub fn run(config: &Config) -> Result<Record> {
     ) = if config.quick {
         (vec![16], vec![5, 10, 20], 2000, vec![], 0)
     } else {
-        (vec![16, 64], vec![5, 10, 20, 40], 8000, vec![5, 10, 20], 1_000_000)
+        (
+            vec![16, 64],
+            vec![5, 10, 20, 40],
+            8000,
+            vec![5, 10, 20],
+            1_000_000,
+        )
     };
     let mean_field: Vec<MeanFieldCurve> = mf_widths
         .par_iter()
@@ -474,7 +477,11 @@ pub fn render(record: &Record) -> Result<Rendered> {
         lines: vec![
             Line {
                 label: "KRR mean".into(),
-                points: record.krr_curve.iter().map(|[t, m, _]| (t.0, m.0)).collect(),
+                points: record
+                    .krr_curve
+                    .iter()
+                    .map(|[t, m, _]| (t.0, m.0))
+                    .collect(),
                 color: 0,
                 width: 0,
             },

@@ -178,9 +178,11 @@ impl KernelRidge {
         for j in 0..p {
             system[(j, j)] += temperature;
         }
-        let cholesky = system.cholesky().ok_or_else(|| Error::NotPositiveDefinite {
-            what: "K + T I (kernel ridge system)".into(),
-        })?;
+        let cholesky = system
+            .cholesky()
+            .ok_or_else(|| Error::NotPositiveDefinite {
+                what: "K + T I (kernel ridge system)".into(),
+            })?;
         let dual = cholesky.solve(&DVector::from_column_slice(targets));
         Ok(Self { cholesky, dual })
     }

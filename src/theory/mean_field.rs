@@ -64,7 +64,7 @@ impl Default for MeanFieldSettings {
     fn default() -> Self {
         Self {
             pool_size: 8_000,
-            seed: 0x6d66_5f70_6f6f_6c,
+            seed: 0x006d_665f_706f_6f6c,
             damping: 0.5,
             tolerance: 1e-10,
             max_iterations: 500,
@@ -254,9 +254,9 @@ pub fn solve(model: &TwoLayerNetwork, settings: &MeanFieldSettings) -> Result<Me
     // log N(w; 0, sI) − log N(w; 0, LLᵀ) for each pool draw, filled by `draw_pool`.
     let mut log_ratio = vec![0.0; m];
     let draw_pool = |proposal: &DMatrix<f64>,
-                         pool: &mut [f64],
-                         features: &mut DMatrix<f64>,
-                         log_ratio: &mut [f64]|
+                     pool: &mut [f64],
+                     features: &mut DMatrix<f64>,
+                     log_ratio: &mut [f64]|
      -> Result<()> {
         let factor = proposal
             .clone()
@@ -440,7 +440,13 @@ pub fn report(model: &TwoLayerNetwork, config: &SamplerConfig) -> Result<TwoLaye
     let kernel = NngpKernel::of_model(model);
     let inputs = model.input_rows();
     let prior = model.prior();
-    let kernel_ridge = gp_posterior(&kernel, &inputs, model.targets(), prior.temperature, &inputs)?;
+    let kernel_ridge = gp_posterior(
+        &kernel,
+        &inputs,
+        model.targets(),
+        prior.temperature,
+        &inputs,
+    )?;
     let gram = kernel.matrix(&inputs, &inputs);
     let largest = gram.symmetric_eigenvalues().max().max(0.0);
     let curvature = (1.0 + largest / prior.temperature) / prior.readout_variance;
