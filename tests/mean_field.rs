@@ -514,17 +514,104 @@ fn mean_field_alignment_moves_the_predicted_way() {
     assert!(by_t[0] > by_t[1] && by_t[1] > by_t[2], "m vs T: {by_t:?}");
 }
 
-/// The quick reproduction runs in ≤ 5 s and its typed record is snapshotted (rounded numbers; the
-/// statistical checks above decide pass/fail).
+/// The quick reproduction runs in a few seconds, gives the same bits on one and on two rayon
+/// threads, and its typed record is snapshotted (rounded numbers; the statistical checks above
+/// decide pass/fail).
 #[test]
 fn reproduction_quick_snapshot() {
-    let start = std::time::Instant::now();
-    let record = mean_field_sgld::run(&Config::quick()).unwrap();
-    let seconds = start.elapsed().as_secs_f64();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let record = pool.install(|| mean_field_sgld::run(&Config::quick()).unwrap());
+        (record, start.elapsed().as_secs_f64())
+    };
+    let (record, seconds) = run(2);
+    let (serial, _) = run(1);
+    assert_eq!(format!("{record:?}"), format!("{serial:?}"));
     let rendered = mean_field_sgld::render(&record).unwrap();
     assert_eq!(rendered.figures.len(), 3);
     assert!(seconds < 10.0, "quick reproduction took {seconds:.1} s");
     insta::with_settings!({ info => &Config::quick() }, {
         insta::assert_yaml_snapshot!("mean-field-sgld-quick", record);
     });
+}
+
+/// A counting allocator, active only on threads that switch it on (the harness's other test
+/// threads allocate freely).
+mod allocation_counter {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub struct Counting;
+    pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        pub static COUNTING: Cell<bool> = const { Cell::new(false) };
+    }
+    fn count() {
+        if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count();
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count();
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: allocation_counter::Counting = allocation_counter::Counting;
+
+/// The gradient and SGLD steps on the two-layer network allocate nothing (after warm-up), for
+/// every activation; power: the counter sees a deliberate allocation.
+#[test]
+fn gradients_and_steps_do_not_allocate() {
+    use allocation_counter::{ALLOCATIONS, COUNTING};
+    use std::sync::atomic::Ordering;
+    for activation in [Activation::Erf, Activation::Relu, Activation::Linear] {
+        let model = generate_two_layer(
+            &TwoLayerParams {
+                width: 32,
+                activation,
+                ..Default::default()
+            },
+            5,
+        )
+        .unwrap();
+        let theta = model.prior_draw(6);
+        let mut out = vec![0.0; model.dimension()];
+        let config = SamplerConfig {
+            kind: SamplerKind::Sgld,
+            step_size: 1e-3,
+            batch_size: 4,
+            batching: Batching::WithReplacement,
+        };
+        let mut chain = Chain::new(&model, &config, &theta, 7).unwrap();
+        chain.step();
+        COUNTING.with(|c| c.set(true));
+        ALLOCATIONS.store(0, Ordering::SeqCst);
+        let probe = std::hint::black_box(vec![1u8; 8]);
+        assert!(ALLOCATIONS.load(Ordering::SeqCst) >= 1 && probe.len() == 8);
+        ALLOCATIONS.store(0, Ordering::SeqCst);
+        for _ in 0..20 {
+            model.full_gradient(&theta, &mut out);
+            model.add_example_gradient(3, &theta, 0.5, &mut out);
+            chain.step();
+        }
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+        COUNTING.with(|c| c.set(false));
+        assert_eq!(allocations, 0, "{activation:?}");
+    }
 }
