@@ -305,9 +305,7 @@ fn run_alignment(
     mean_field: f64,
 ) -> Result<AlignmentRun> {
     let model = single_index_problem(width, data_size, MF_TEMPERATURE, problem_seed)?;
-    let probe = report(&model, &sgld(&model, 1.0))?;
-    // discretisation_bias = ε λ_max/4 at ε = 1, so ε = 0.2/λ_max.
-    let step_size = 0.2 / (4.0 * probe.discretisation_bias);
+    let step_size = 0.2 / report(&model, &sgld(&model, SLICE_STEP))?.largest_curvature;
     let beta = model.teacher_direction().expect("generated").to_vec();
     let mut chain = Chain::new(
         &model,

@@ -401,9 +401,11 @@ pub struct TwoLayerTheory {
     /// GP (kernel-ridge) posterior of f on the training inputs with that kernel: exact as N → ∞
     /// for γ = ½; for γ = 1 it is the prior-kernel GP, which ignores feature learning.
     pub kernel_ridge: GpPosterior,
-    /// ε λ_max/4 with λ_max = (1 + λ_max(K)/T)/σ_a² the largest readout-layer curvature of U at
-    /// infinite width: the relative SGLD discretisation bias of the stiffest function-space
-    /// variance is ε λ_max/(4 − ε λ_max) (Gaussian SGLD law (H(I − εH/4))⁻¹, [derived]).
+    /// h_max = (1 + λ_max(K)/T)/σ_a², the largest readout-layer curvature of U at infinite width
+    /// (K the kernel above on the training inputs).
+    pub largest_curvature: f64,
+    /// ε h_max/4: the relative SGLD discretisation bias of the stiffest function-space variance is
+    /// ε h_max/(4 − ε h_max) (Gaussian SGLD law (H(I − εH/4))⁻¹, [derived]).
     pub discretisation_bias: f64,
     /// MF alignment order parameter m with the model's teacher direction, when the model has
     /// one, d ≥ 2 and a small (M = 4000) pool suffices; otherwise `None`.
@@ -466,6 +468,7 @@ pub fn report(model: &TwoLayerNetwork, config: &SamplerConfig) -> Result<TwoLaye
     Ok(TwoLayerTheory {
         kernel,
         kernel_ridge,
+        largest_curvature: curvature,
         discretisation_bias,
         mean_field_alignment,
         mean_field_kernel_change: solution.map(|s| s.kernel_change),
