@@ -21,8 +21,8 @@ mod two_layer;
 pub use gaussian_mean::GaussianMean;
 pub use linear_regression::LinearRegression;
 pub use two_layer::{
-    generate as generate_two_layer, Activation, Scaling, Teacher, TwoLayerNetwork,
-    TwoLayerParams, TwoLayerPrior, TwoLayerSpec,
+    generate as generate_two_layer, Activation, Scaling, Teacher, TwoLayerNetwork, TwoLayerParams,
+    TwoLayerPrior, TwoLayerSpec,
 };
 
 use nalgebra::{DMatrix, DVector};
