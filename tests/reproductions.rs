@@ -325,7 +325,7 @@ fn registry_lists_available_and_planned() {
             "{id}"
         );
     }
-    for id in ["bbp-teacher-student", "mean-field-sgld"] {
+    for id in ["bbp-teacher-student"] {
         assert!(ids.contains(&id));
         let r = reproductions::find(id).unwrap();
         assert_eq!(r.status, Status::Planned);
@@ -355,7 +355,7 @@ fn cli_list_planned_and_report_directory() {
     assert!(out
         .lines()
         .any(|l| l.starts_with("smith2018") && l.contains("available")));
-    let (code, _, err) = sgbayes(&["reproduce", "mean-field-sgld"]);
+    let (code, _, err) = sgbayes(&["reproduce", "bbp-teacher-student"]);
     assert_eq!(code, 2);
     assert!(err.contains("planned"), "{err}");
     let (code, _, err) = sgbayes(&["reproduce", "no-such-paper"]);

@@ -11,7 +11,7 @@
 //! ```
 //! use sgbayes::reproductions::{registry, Status};
 //! assert!(registry().iter().any(|r| r.id == "smith2018" && r.status == Status::Available));
-//! assert!(registry().iter().any(|r| r.id == "mean-field-sgld" && r.status == Status::Planned));
+//! assert!(registry().iter().any(|r| r.id == "mean-field-sgld" && r.status == Status::Available));
 //! ```
 
 pub mod adhikari2023;
@@ -126,6 +126,9 @@ fn run_smith2018(config: &Config) -> Result<Rendered> {
 fn run_corlouer2025(config: &Config) -> Result<Rendered> {
     corlouer2025::render(&corlouer2025::run(config)?)
 }
+fn run_mean_field_sgld(config: &Config) -> Result<Rendered> {
+    mean_field_sgld::render(&mean_field_sgld::run(config)?)
+}
 
 const REGISTRY: &[Reproduction] = &[
     Reproduction {
@@ -165,6 +168,12 @@ const REGISTRY: &[Reproduction] = &[
         runner: Some(run_shaw_whalley2025),
     },
     Reproduction {
+        id: "mean-field-sgld",
+        description: "Göring et al. 2025 (mean-field SGLD): two-layer erf networks under SGLD vs the kernel-ridge (NNGP) limit, finite-width gap, derived mean-field alignment",
+        status: Status::Available,
+        runner: Some(run_mean_field_sgld),
+    },
+    Reproduction {
         id: "corlouer2025",
         description: "Corlouer et al. (arXiv:2604.06366): deep linear networks under SGD, saddle-to-saddle per-mode learning vs the ODE, diffusion peak before completion, per-mode stationary variance (all constants derived)",
         status: Status::Available,
@@ -173,12 +182,6 @@ const REGISTRY: &[Reproduction] = &[
     Reproduction {
         id: "bbp-teacher-student",
         description: "BBP teacher-student: spectral transition and phase diagram",
-        status: Status::Planned,
-        runner: None,
-    },
-    Reproduction {
-        id: "mean-field-sgld",
-        description: "Mean-field SGLD: kernel-ridge-regression limit and the feature-learning transition",
         status: Status::Planned,
         runner: None,
     },
