@@ -59,12 +59,13 @@ pub struct LinearTeacherStudent {
 /// Serialisable description of a [`LinearTeacherStudent`] (data included), for `sgbayes problem`.
 ///
 /// ```
-/// use sgbayes::models::{generate_teacher_student as generate, TeacherStudentParams};
+/// use sgbayes::models::{generate_teacher_student as generate, Model, TeacherStudentParams};
 /// let model = generate(&TeacherStudentParams { outputs: 2, inputs: 3, rank: 1, data_size: 6, ..Default::default() }, 1).unwrap();
 /// let spec = model.to_spec();
+/// assert_eq!(spec.build().unwrap(), model);
 /// let json = serde_json::to_string(&spec).unwrap();
 /// let back: sgbayes::models::TeacherStudentSpec = serde_json::from_str(&json).unwrap();
-/// assert_eq!(back.build().unwrap(), model);
+/// assert_eq!(back.build().unwrap().dimension(), 6);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
