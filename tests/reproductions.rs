@@ -325,7 +325,7 @@ fn registry_lists_available_and_planned() {
             "{id}"
         );
     }
-    for id in ["corlouer2025", "bbp-teacher-student", "mean-field-sgld"] {
+    for id in ["corlouer2025", "mean-field-sgld"] {
         assert!(ids.contains(&id));
         let r = reproductions::find(id).unwrap();
         assert_eq!(r.status, Status::Planned);

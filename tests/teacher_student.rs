@@ -105,12 +105,24 @@ fn spec_round_trip() {
     let back = spec.build().unwrap();
     let (a, b) = (back.to_spec(), model.to_spec());
     let close = |x: &[Vec<f64>], y: &[Vec<f64>]| {
-        x.iter().flatten().zip(y.iter().flatten()).all(|(p, q)| (p - q).abs() <= 1e-15 * q.abs().max(1.0))
+        x.iter()
+            .flatten()
+            .zip(y.iter().flatten())
+            .all(|(p, q)| (p - q).abs() <= 1e-15 * q.abs().max(1.0))
     };
     assert!(close(&a.inputs, &b.inputs) && close(&a.targets, &b.targets));
-    assert!(close(a.teacher.as_ref().unwrap(), b.teacher.as_ref().unwrap()));
-    assert_eq!((a.noise_variance, a.prior_precision, a.init_scale), (b.noise_variance, b.prior_precision, b.init_scale));
-    assert!(serde_json::from_str::<TeacherStudentSpec>(&json.replace("\"init_scale\"", "\"bogus\"")).is_err());
+    assert!(close(
+        a.teacher.as_ref().unwrap(),
+        b.teacher.as_ref().unwrap()
+    ));
+    assert_eq!(
+        (a.noise_variance, a.prior_precision, a.init_scale),
+        (b.noise_variance, b.prior_precision, b.init_scale)
+    );
+    assert!(serde_json::from_str::<TeacherStudentSpec>(
+        &json.replace("\"init_scale\"", "\"bogus\"")
+    )
+    .is_err());
     // Same seed, same bits.
     assert_eq!(
         generate_teacher_student(&small_params(), 5).unwrap(),
@@ -134,7 +146,12 @@ fn bad_inputs_are_typed_errors() {
         Err(Error::DimensionMismatch { .. })
     ));
     assert!(matches!(
-        build(vec![vec![f64::NAN, 0.0], vec![0.0, 1.0]], y.clone(), 1.0, 1.0),
+        build(
+            vec![vec![f64::NAN, 0.0], vec![0.0, 1.0]],
+            y.clone(),
+            1.0,
+            1.0
+        ),
         Err(Error::NonFinite { .. })
     ));
     assert!(matches!(
@@ -155,12 +172,30 @@ fn bad_inputs_are_typed_errors() {
         Err(Error::DimensionMismatch { .. })
     ));
     for params in [
-        TeacherStudentParams { rank: 0, ..small_params() },
-        TeacherStudentParams { rank: 3, ..small_params() },
-        TeacherStudentParams { data_size: 2, ..small_params() },
-        TeacherStudentParams { signal_ratio: 1.5, ..small_params() },
-        TeacherStudentParams { label_noise: -1.0, ..small_params() },
-        TeacherStudentParams { prior_precision: 0.0, ..small_params() },
+        TeacherStudentParams {
+            rank: 0,
+            ..small_params()
+        },
+        TeacherStudentParams {
+            rank: 3,
+            ..small_params()
+        },
+        TeacherStudentParams {
+            data_size: 2,
+            ..small_params()
+        },
+        TeacherStudentParams {
+            signal_ratio: 1.5,
+            ..small_params()
+        },
+        TeacherStudentParams {
+            label_noise: -1.0,
+            ..small_params()
+        },
+        TeacherStudentParams {
+            prior_precision: 0.0,
+            ..small_params()
+        },
     ] {
         assert!(matches!(
             generate_teacher_student(&params, 1),
@@ -169,7 +204,10 @@ fn bad_inputs_are_typed_errors() {
     }
     assert!(BulkNoise::new(0, 3, 1.0).is_err());
     assert!(BulkNoise::new(3, 3, -1.0).is_err());
-    assert!(BulkNoise::new(3, 3, 1.0).unwrap().outlier(f64::NAN).is_err());
+    assert!(BulkNoise::new(3, 3, 1.0)
+        .unwrap()
+        .outlier(f64::NAN)
+        .is_err());
     assert!(matches!(
         GradientDescentSpectrum::new(3, 3, 0.0, 0.0, 1.0, 0.0),
         Err(Error::NonPositiveStepSize { .. })
@@ -180,7 +218,10 @@ fn bad_inputs_are_typed_errors() {
     ));
     let model = generate_teacher_student(&small_params(), 2).unwrap();
     let sgld = SamplerConfig::new(SamplerKind::Sgld, 0.01, 4, Batching::WithReplacement);
-    assert!(matches!(bbp::report(&model, &sgld), Err(Error::NoClosedForm { .. })));
+    assert!(matches!(
+        bbp::report(&model, &sgld),
+        Err(Error::NoClosedForm { .. })
+    ));
     let too_far = SamplerConfig::new(SamplerKind::Sgd, 10.0, 4, Batching::WithReplacement);
     assert!(matches!(
         bbp::report(&model, &too_far),
@@ -208,7 +249,11 @@ fn spiked_sample(
     let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
     order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
     let (uu, vt) = (svd.u.unwrap(), svd.v_t.unwrap());
-    let values = order.iter().take(r.max(1)).map(|&k| svd.singular_values[k]).collect();
+    let values = order
+        .iter()
+        .take(r.max(1))
+        .map(|&k| svd.singular_values[k])
+        .collect();
     let left = (0..r)
         .map(|a| uu.column(order[a]).dot(&u.column(a)).powi(2))
         .collect();
@@ -245,9 +290,25 @@ fn bbp_location_and_overlaps_at_two_sizes() {
                     (left[a] - p.left_overlap).abs(),
                     (right[a] - p.right_overlap).abs(),
                 ];
-                eprintln!("{rows}x{cols} θ={}: value {} vs {}, left {} vs {}, right {} vs {}", strengths[a], values[a], p.singular_value, left[a], p.left_overlap, right[a], p.right_overlap);
-                assert!(errs[0] < 1.5 * tol, "{rows}×{cols}, θ = {}: location {errs:?}", strengths[a]);
-                assert!(errs[1] < 2.0 * tol && errs[2] < 2.0 * tol, "{rows}×{cols}: overlaps {errs:?}");
+                eprintln!(
+                    "{rows}x{cols} θ={}: value {} vs {}, left {} vs {}, right {} vs {}",
+                    strengths[a],
+                    values[a],
+                    p.singular_value,
+                    left[a],
+                    p.left_overlap,
+                    right[a],
+                    p.right_overlap
+                );
+                assert!(
+                    errs[0] < 1.5 * tol,
+                    "{rows}×{cols}, θ = {}: location {errs:?}",
+                    strengths[a]
+                );
+                assert!(
+                    errs[1] < 2.0 * tol && errs[2] < 2.0 * tol,
+                    "{rows}×{cols}: overlaps {errs:?}"
+                );
                 error += errs.iter().sum::<f64>();
             }
         }
@@ -270,15 +331,35 @@ fn bbp_power_and_subcritical_edge() {
     let (values, left, _) = spiked_sample(n, m, &[theta], &mut rng);
     let tol = 1.0 / (n as f64).sqrt();
     let good = noise.outlier(theta).unwrap();
-    assert!((values[0] - good.singular_value).abs() < 1.5 * tol, "{} vs {good:?}", values[0]);
-    assert!((left[0] - good.left_overlap).abs() < 2.0 * tol, "{} vs {good:?}", left[0]);
+    assert!(
+        (values[0] - good.singular_value).abs() < 1.5 * tol,
+        "{} vs {good:?}",
+        values[0]
+    );
+    assert!(
+        (left[0] - good.left_overlap).abs() < 2.0 * tol,
+        "{} vs {good:?}",
+        left[0]
+    );
     let square_location = theta + 1.0 / theta;
     let square_overlap = (1.0 - 1.0 / (theta * theta)).max(0.0);
-    assert!((values[0] - square_location).abs() > 1.5 * tol, "{} vs {square_location}", values[0]);
-    assert!((left[0] - square_overlap).abs() > 2.0 * tol, "{} vs {square_overlap}", left[0]);
+    assert!(
+        (values[0] - square_location).abs() > 1.5 * tol,
+        "{} vs {square_location}",
+        values[0]
+    );
+    assert!(
+        (left[0] - square_overlap).abs() > 2.0 * tol,
+        "{} vs {square_overlap}",
+        left[0]
+    );
     let (values, left, _) = spiked_sample(n, m, &[0.5], &mut rng);
     assert!(!noise.outlier(0.5).unwrap().detached);
-    assert!((values[0] - noise.bulk_edge()).abs() < 3.0 * (n as f64).powf(-2.0 / 3.0), "{}", values[0]);
+    assert!(
+        (values[0] - noise.bulk_edge()).abs() < 3.0 * (n as f64).powf(-2.0 / 3.0),
+        "{}",
+        values[0]
+    );
     assert!(left[0] < 2.0 * tol);
 }
 
@@ -404,7 +485,11 @@ fn gradient_descent_detachment() {
             let scale = noise.scale().max(gd.signal_at(t, strength));
             let err = (measured[t][alpha] - p.singular_value).abs() / scale;
             worst = worst.max(err);
-            assert!(err < tol, "t = {t}, mode {alpha}: {} vs {p:?}", measured[t][alpha]);
+            assert!(
+                err < tol,
+                "t = {t}, mode {alpha}: {} vs {p:?}",
+                measured[t][alpha]
+            );
         }
     }
     let edge: Vec<f64> = (0..=steps).map(|t| gd.noise_at(t).bulk_edge()).collect();
@@ -425,7 +510,11 @@ fn gradient_descent_detachment() {
         .map(|t| {
             let s = gd.noise_at(t).scale();
             let theta = gd.signal_at(t, strength);
-            let location = if theta > s { theta + s * s / theta } else { 2.0 * s };
+            let location = if theta > s {
+                theta + s * s / theta
+            } else {
+                2.0 * s
+            };
             (location, 2.0 * s)
         })
         .collect();
@@ -455,16 +544,26 @@ fn gradient_descent_phase_boundary() {
     let fixed = LinearTeacherStudent::flatten(&model.ridge_solution().unwrap());
     let start = model.initial_weights(3);
     let distance = |theta: &[f64]| -> f64 {
-        theta.iter().zip(&fixed).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
+        theta
+            .iter()
+            .zip(&fixed)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt()
     };
     let initial = distance(&start);
     for (factor, converges) in [(0.97, true), (1.03, false)] {
         let mut last = 0.0;
-        run_gd(&model, factor * limit, &start, 2000, |_, theta| last = distance(theta));
+        run_gd(&model, factor * limit, &start, 2000, |_, theta| {
+            last = distance(theta)
+        });
         if converges {
             assert!(last < 1e-10 * initial, "{factor}: {last}");
         } else {
-            assert!(!last.is_finite() || last > 1e10 * initial, "{factor}: {last}");
+            assert!(
+                !last.is_finite() || last > 1e10 * initial,
+                "{factor}: {last}"
+            );
         }
     }
 }
@@ -488,18 +587,31 @@ fn sgd_mean_square_phase_boundary() {
     let limit = sgd_mean_square_stability_limit(model.ridge(), 0.5, 20);
     let fixed = LinearTeacherStudent::flatten(&model.ridge_solution().unwrap());
     for (factor, stable) in [(0.7, true), (1.5, false)] {
-        let config = SamplerConfig::new(SamplerKind::Sgd, factor * limit, 2, Batching::WithReplacement);
+        let config = SamplerConfig::new(
+            SamplerKind::Sgd,
+            factor * limit,
+            2,
+            Batching::WithReplacement,
+        );
         let mut chain = Chain::new(&model, &config, &fixed, seed_of("ts-sgd-phase-chain")).unwrap();
         for _ in 0..4000 {
             chain.step();
         }
-        let msd = chain.state().iter().zip(&fixed).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+        let msd = chain
+            .state()
+            .iter()
+            .zip(&fixed)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
             / model.dimension() as f64;
         if stable {
             let v = bbp::report(&model, &config).unwrap().sgd_entry_variance;
             assert!(msd < 3.0 * v, "{factor}: {msd} vs {v}");
         } else {
-            assert!(matches!(bbp::report(&model, &config), Err(Error::MeanSquareUnstable)));
+            assert!(matches!(
+                bbp::report(&model, &config),
+                Err(Error::MeanSquareUnstable)
+            ));
             assert!(!msd.is_finite() || msd > 1e6, "{factor}: {msd}");
         }
     }
@@ -537,16 +649,25 @@ fn sgd_stationary_bulk_variance() {
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
             chain.step();
-            chain.state().iter().zip(&fixed).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+            chain
+                .state()
+                .iter()
+                .zip(&fixed)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
                 / model.dimension() as f64
         })
         .collect();
-    let test = univariate_batch_means_z_test(&series, theory.sgd_entry_variance, ALPHA_ASSERTION).unwrap();
+    let test =
+        univariate_batch_means_z_test(&series, theory.sgd_entry_variance, ALPHA_ASSERTION).unwrap();
     eprintln!("{test:?}");
     assert!(!test.reject, "{test:?}");
     let digest = 0.2 * theory.residual_variance / (4.0 * 1.8);
     let power = univariate_batch_means_z_test(&series, digest, ALPHA_ASSERTION).unwrap();
-    assert!(power.reject, "the digest's formula was not rejected: {power:?}");
+    assert!(
+        power.reject,
+        "the digest's formula was not rejected: {power:?}"
+    );
 }
 
 /// The model is a `QuadraticModel`, so the exact discrete-time law of `TheoryReport` (affine random
@@ -564,10 +685,17 @@ fn exact_discrete_law_agrees_with_sampler_and_formula() {
     // n-fold (H = I_n ⊗ C), and with a whitened sample all m are equal; the engine's spectral-radius
     // check (nalgebra's Schur decomposition) can fail to terminate on exactly repeated eigenvalues
     // (seen at ε = 0.5 on the n = 2, m = 3 instance of `small_params`).
-    let tiny = TeacherStudentParams { outputs: 1, inputs: 4, whiten: false, ..small_params() };
+    let tiny = TeacherStudentParams {
+        outputs: 1,
+        inputs: 4,
+        whiten: false,
+        ..small_params()
+    };
     let model = generate_teacher_student(&tiny, seed_of("ts-exact")).unwrap();
     let probe = SamplerConfig::new(SamplerKind::Sgd, 0.1, 4, Batching::WithReplacement);
-    let limit = TheoryReport::compute(&model, &probe).unwrap().stability_limit;
+    let limit = TheoryReport::compute(&model, &probe)
+        .unwrap()
+        .stability_limit;
     let config = SamplerConfig::new(SamplerKind::Sgd, 0.4 * limit, 4, Batching::WithReplacement);
     let exact = TheoryReport::compute(&model, &config).unwrap();
     let mean: Vec<f64> = exact.stationary.mean.iter().copied().collect();
@@ -578,14 +706,26 @@ fn exact_discrete_law_agrees_with_sampler_and_formula() {
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
             chain.step();
-            chain.state().iter().zip(&mean).map(|(a, b)| (a - b).powi(2)).sum()
+            chain
+                .state()
+                .iter()
+                .zip(&mean)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum()
         })
         .collect();
     let trace = exact.stationary.covariance.trace();
     let test = univariate_batch_means_z_test(&series, trace, ALPHA_ASSERTION).unwrap();
     assert!(!test.reject, "{test:?}");
-    let wrong = SamplerConfig { batch_size: 8, ..config };
-    let wrong_trace = TheoryReport::compute(&model, &wrong).unwrap().stationary.covariance.trace();
+    let wrong = SamplerConfig {
+        batch_size: 8,
+        ..config
+    };
+    let wrong_trace = TheoryReport::compute(&model, &wrong)
+        .unwrap()
+        .stationary
+        .covariance
+        .trace();
     let power = univariate_batch_means_z_test(&series, wrong_trace, ALPHA_ASSERTION).unwrap();
     assert!(power.reject, "{power:?}");
 
@@ -600,12 +740,60 @@ fn exact_discrete_law_agrees_with_sampler_and_formula() {
     };
     let model = generate_teacher_student(&params, seed_of("ts-exact-formula")).unwrap();
     let config = SamplerConfig::new(SamplerKind::Sgd, 0.25, 4, Batching::WithReplacement);
-    let exact = sgbayes::theory::affine_map(&config, &model).unwrap().stationary_law().unwrap();
+    let exact = sgbayes::theory::affine_map(&config, &model)
+        .unwrap()
+        .stationary_law()
+        .unwrap();
     let exact_entry = exact.covariance.trace() / model.dimension() as f64;
     let theory = bbp::report(&model, &config).unwrap();
     let relative = (theory.sgd_entry_variance / exact_entry - 1.0).abs();
     let digest = 0.25 * theory.residual_variance / (4.0 * 1.75);
-    eprintln!("exact {exact_entry}, derived {}, digest {digest}, relative {relative}", theory.sgd_entry_variance);
+    eprintln!(
+        "exact {exact_entry}, derived {}, digest {digest}, relative {relative}",
+        theory.sgd_entry_variance
+    );
     assert!(relative < 0.02, "{relative}");
     assert!((digest / exact_entry - 1.0).abs() > 0.2);
+}
+
+/// The `bbp-teacher-student` reproduction, quick configuration: the simulated stationary SGD
+/// variance agrees with the derived closed form (batch-means t, α = 10⁻⁶) and rejects the digest's
+/// leading-order formula (power); the phase diagrams agree with the closed forms on most cells
+/// (finite-size cells near a boundary may differ); the record is snapshotted; same bits with 1 and
+/// 2 threads.
+#[test]
+fn bbp_teacher_student_reproduction_quick() {
+    use sgbayes::reproductions::{bbp_teacher_student, Config};
+    let config = Config::quick();
+    let clock = std::time::Instant::now();
+    let record = bbp_teacher_student::run(&config).unwrap();
+    eprintln!("quick reproduction in {:?}", clock.elapsed());
+    let row = record
+        .rows
+        .iter()
+        .find(|r| r.quantity.starts_with("SGD stationary entry variance"))
+        .unwrap();
+    let simulated = row.simulation.unwrap();
+    assert!(
+        simulated.agrees_with(row.closed_form.unwrap().0, ALPHA_ASSERTION),
+        "{row:?}"
+    );
+    assert!(
+        !simulated.agrees_with(row.reference.unwrap().0, ALPHA_ASSERTION),
+        "{row:?}"
+    );
+    for cells in [&record.trainability, &record.signal_aspect] {
+        let agree = cells.iter().filter(|c| c.predicted == c.simulated).count();
+        assert!(agree * 10 >= cells.len() * 8, "{agree} of {}", cells.len());
+    }
+    bbp_teacher_student::render(&record).unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let again = one.install(|| bbp_teacher_student::run(&config).unwrap());
+    assert_eq!(format!("{record:?}"), format!("{again:?}"));
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("bbp-teacher-student", record);
+    });
 }

@@ -21,7 +21,8 @@ mod two_layer;
 pub use gaussian_mean::GaussianMean;
 pub use linear_regression::LinearRegression;
 pub use teacher_student::{
-    generate as generate_teacher_student, LinearTeacherStudent, SpectralSummary, TeacherStudentParams, TeacherStudentSpec,
+    generate as generate_teacher_student, LinearTeacherStudent, SpectralSummary,
+    TeacherStudentParams, TeacherStudentSpec,
 };
 
 use nalgebra::{DMatrix, DVector};

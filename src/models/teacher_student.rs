@@ -244,9 +244,7 @@ pub fn generate(params: &TeacherStudentParams, seed: u64) -> Result<LinearTeache
     let noise = gaussian(big_n, n);
     let targets = &inputs * teacher.transpose() + noise * params.label_noise;
     let rows = |a: &DMatrix<f64>| -> Vec<Vec<f64>> {
-        a.row_iter()
-            .map(|r| r.iter().copied().collect())
-            .collect()
+        a.row_iter().map(|r| r.iter().copied().collect()).collect()
     };
     LinearTeacherStudent::new(
         rows(&inputs),
@@ -532,7 +530,8 @@ impl LinearTeacherStudent {
                 let mut torder: Vec<usize> = (0..tsvd.singular_values.len())
                     .filter(|&k| tsvd.singular_values[k] > 0.0)
                     .collect();
-                torder.sort_by(|&a, &b| tsvd.singular_values[b].total_cmp(&tsvd.singular_values[a]));
+                torder
+                    .sort_by(|&a, &b| tsvd.singular_values[b].total_cmp(&tsvd.singular_values[a]));
                 let strengths = self.teacher_strengths();
                 for (alpha, &k) in torder.iter().take(strengths.len()).enumerate() {
                     let (tu_k, tv_k) = (tu.column(k), tv_t.row(k).transpose());
@@ -578,7 +577,8 @@ impl Model for LinearTeacherStudent {
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
         let (x, y, m) = (self.input(index), self.target(index), self.inputs);
         for (a, (row, out_row)) in theta.chunks(m).zip(out.chunks_mut(m)).enumerate() {
-            let factor = scale * (super::linear_regression::dot(row, x) - y[a]) / self.noise_variance;
+            let factor =
+                scale * (super::linear_regression::dot(row, x) - y[a]) / self.noise_variance;
             for (o, xj) in out_row.iter_mut().zip(x) {
                 *o += factor * xj;
             }

@@ -120,6 +120,9 @@ fn run_shaw_whalley2025(config: &Config) -> Result<Rendered> {
 fn run_smith2018(config: &Config) -> Result<Rendered> {
     smith2018::render(&smith2018::run(config)?)
 }
+fn run_bbp_teacher_student(config: &Config) -> Result<Rendered> {
+    bbp_teacher_student::render(&bbp_teacher_student::run(config)?)
+}
 
 const REGISTRY: &[Reproduction] = &[
     Reproduction {
@@ -160,9 +163,9 @@ const REGISTRY: &[Reproduction] = &[
     },
     Reproduction {
         id: "bbp-teacher-student",
-        description: "BBP teacher-student: spectral transition and phase diagram",
-        status: Status::Planned,
-        runner: None,
+        description: "Park et al. 2026 (abstract) / Benaych-Georges & Nadakuditi 2012: BBP outlier location and overlaps vs theta at two sizes, GD spectral evolution with detachment time t*, trainability diagrams in (eta, sigma0) and (c, theta), exact stationary SGD bulk",
+        status: Status::Available,
+        runner: Some(run_bbp_teacher_student),
     },
     Reproduction {
         id: "mean-field-sgld",

@@ -443,10 +443,16 @@ pub struct TeacherStudentTheory {
 /// let theory = sgbayes::theory::bbp::report(&model, &config).unwrap();
 /// assert!(theory.stationary_outliers[0].detached);
 /// ```
-pub fn report(model: &LinearTeacherStudent, config: &SamplerConfig) -> Result<TeacherStudentTheory> {
+pub fn report(
+    model: &LinearTeacherStudent,
+    config: &SamplerConfig,
+) -> Result<TeacherStudentTheory> {
     if config.kind != SamplerKind::Sgd {
         return Err(Error::NoClosedForm {
-            what: format!("teacher–student spectral theory for {:?} (only sgd)", config.kind),
+            what: format!(
+                "teacher–student spectral theory for {:?} (only sgd)",
+                config.kind
+            ),
         });
     }
     let (n, m, big_n) = (
