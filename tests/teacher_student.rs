@@ -90,8 +90,8 @@ fn quadratic_pieces_and_layout() {
     assert_eq!(LinearTeacherStudent::flatten(&w), theta);
     let posterior = sgbayes::theory::exact_posterior(&model).unwrap();
     let ridge = LinearTeacherStudent::flatten(&model.ridge_solution().unwrap());
-    for k in 0..d {
-        assert!((posterior.mean[k] - ridge[k]).abs() < 1e-12 * ridge[k].abs().max(1.0));
+    for (p, r) in posterior.mean.iter().zip(&ridge) {
+        assert!((p - r).abs() < 1e-12 * r.abs().max(1.0));
     }
 }
 
@@ -478,17 +478,17 @@ fn gradient_descent_detachment() {
     });
     let tol = 1.5 / (params.outputs as f64).sqrt();
     let mut worst = 0.0f64;
-    for t in 1..=steps {
+    for (t, values) in measured.iter().enumerate().skip(1) {
         let noise = gd.noise_at(t);
         for (alpha, &strength) in theory.teacher_strengths.iter().enumerate() {
             let p = gd.outlier_at(t, strength).unwrap();
             let scale = noise.scale().max(gd.signal_at(t, strength));
-            let err = (measured[t][alpha] - p.singular_value).abs() / scale;
+            let err = (values[alpha] - p.singular_value).abs() / scale;
             worst = worst.max(err);
             assert!(
                 err < tol,
                 "t = {t}, mode {alpha}: {} vs {p:?}",
-                measured[t][alpha]
+                values[alpha]
             );
         }
     }
