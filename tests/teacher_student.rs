@@ -393,7 +393,8 @@ proptest! {
 
     /// The closed-form detachment time t* solves its definition: at t* the signal (1 − a^t)θ̃
     /// equals the threshold of the bulk with variance a^{2t}v₀ + (1 − a^t)² f̃ (1e-9 relative), and
-    /// the first detached step is ⌊t*⌋ + 1.
+    /// the first detached step is ⌊t*⌋ + 1; the phase boundary `boundary_initial_entry_variance`
+    /// at budget T = t* returns v₀.
     #[test]
     fn detachment_time_solves_its_definition(rows in 2usize..200, cols in 2usize..200, eta in 0.01f64..0.99, ridge in 0.0f64..0.1, sigma0 in 0.1f64..3.0, floor in 0.0f64..0.01, theta in 0.5f64..4.0) {
         let gd = GradientDescentSpectrum::new(rows, cols, eta, ridge, sigma0 * sigma0 / cols as f64, floor).unwrap();
@@ -406,6 +407,9 @@ proptest! {
             let signal = (1.0 - u) * theta / (1.0 + ridge);
             prop_assert!((signal - noise.threshold()).abs() < 1e-9 * signal.max(1e-3));
             prop_assert_eq!(gd.first_detached_step(theta, 100_000), Some(t.floor() as usize + 1));
+            // The (η, σ₀) phase boundary at budget t inverts t*: it returns v₀.
+            let v0 = gd.boundary_initial_entry_variance(theta, t).unwrap();
+            prop_assert!((v0 / gd.initial_entry_variance - 1.0).abs() < 1e-8);
         } else {
             prop_assert_eq!(gd.first_detached_step(theta, 100_000), None);
         }

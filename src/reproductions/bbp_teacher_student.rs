@@ -136,6 +136,8 @@ pub struct Record {
     pub trainability: Vec<Cell>,
     /// Step budget T of the trainability diagram.
     pub budget: usize,
+    /// The derived boundary t* = T of the trainability diagram: (η, σ₀) points.
+    pub boundary: Vec<(f64, f64)>,
     /// The (c, θ) diagram.
     pub signal_aspect: Vec<Cell>,
     /// The table.
@@ -347,6 +349,28 @@ pub fn run(cfg: &Config) -> Result<Record> {
         }
     }
     let base_seed = run_seed(cfg.seed, offset + 2);
+    let reference = generate_teacher_student(&small, base_seed)?;
+    let boundary = (1..100)
+        .map(|k| 0.01 * k as f64)
+        .filter_map(|e| {
+            let spectrum = bbp::GradientDescentSpectrum::new(
+                small.outputs,
+                small.inputs,
+                e / reference.noise_variance(),
+                reference.ridge(),
+                1.0,
+                reference.label_noise_variance().unwrap_or(0.0) / small.data_size as f64,
+            )
+            .ok()?;
+            let v0 = spectrum
+                .boundary_initial_entry_variance(reference.teacher_strengths()[0], budget as f64)?;
+            let sigma0 = (v0 * small.inputs as f64).sqrt();
+            (sigma0 < 20.0).then_some((
+                super::numbers::round_significant(e, 6),
+                super::numbers::round_significant(sigma0, 6),
+            ))
+        })
+        .collect();
     let trainability = cells_in
         .par_iter()
         .enumerate()
@@ -587,6 +611,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         trajectory,
         trainability,
         budget,
+        boundary,
         signal_aspect,
         rows,
     })
@@ -760,16 +785,6 @@ pub fn render(record: &Record) -> Result<Rendered> {
         legend: Legend::UpperRight,
         ..Chart::default()
     };
-    // Analytic boundary of the (η, σ₀) diagram: t* = T (0 < a < 1, population formula).
-    let boundary: Vec<(f64, f64)> = (1..100)
-        .map(|k| k as f64 / 100.0)
-        .map(|eta| {
-            let rho = (-(record.budget as f64) * (1.0 - eta).ln()).exp() - 1.0;
-            // √(A v₀) = ρ θ*  with A v₀ = √c·m·σ₀²/m: σ₀ = ρ θ*/c^{1/4}, c = 1/2, θ* = 1.
-            (eta, rho / 0.5f64.powf(0.25))
-        })
-        .filter(|p| p.1 < 20.0)
-        .collect();
     let trainability_chart = Chart {
         title: format!(
             "Trainability in (η, σ₀): GD, n = 20, m = 40, θ* = 1, phase at T = {} steps",
@@ -779,8 +794,8 @@ pub fn render(record: &Record) -> Result<Rendered> {
         y_label: "initial scale σ₀".into(),
         log_y: true,
         lines: vec![Line {
-            label: "t*(η, σ₀) = T (derived, population)".into(),
-            points: boundary,
+            label: "t*(η, σ₀) = T (derived)".into(),
+            points: record.boundary.clone(),
             color: 0,
             width: 0,
         }],

@@ -274,21 +274,61 @@ impl GradientDescentSpectrum {
         if !(a > 0.0 && a < 1.0) {
             return None;
         }
-        let big_a = BulkNoise {
-            rows: self.rows,
-            cols: self.cols,
-            entry_variance: 1.0,
-        }
-        .threshold()
-        .powi(2);
-        let signal2 = (teacher_strength / (1.0 + self.ridge)).powi(2);
-        let margin = signal2 - big_a * self.floor_entry_variance / (1.0 + self.ridge).powi(2);
+        let big_a = self.threshold_coefficient();
+        let margin = self.detachment_margin(teacher_strength, big_a);
         if margin <= 0.0 {
             return None;
         }
         let rho = (big_a * self.initial_entry_variance / margin).sqrt();
         Some((1.0 + rho).ln() / -a.ln())
     }
+    /// The phase boundary of the (η, σ₀) diagram at a step budget T: the initial entry variance
+    /// v₀ = σ₀²/m at which t* = T, v₀ = ρ²(θ̃² − A f̃)/A with ρ = a^{−T} − 1 (inverting the
+    /// detachment-time formula; this instance's own v₀ is ignored). Larger v₀ detach after T.
+    /// `None` when a ∉ (0, 1) or the mode never detaches.
+    ///
+    /// ```
+    /// use sgbayes::theory::bbp::GradientDescentSpectrum;
+    /// let gd = GradientDescentSpectrum::new(20, 40, 0.1, 0.0, 1.0, 0.0).unwrap();
+    /// let v0 = gd.boundary_initial_entry_variance(1.0, 30.0).unwrap();
+    /// let at = GradientDescentSpectrum { initial_entry_variance: v0, ..gd };
+    /// assert!((at.detachment_time(1.0).unwrap() - 30.0).abs() < 1e-9);
+    /// ```
+    pub fn boundary_initial_entry_variance(
+        &self,
+        teacher_strength: f64,
+        budget: f64,
+    ) -> Option<f64> {
+        let a = self.contraction();
+        if !(a > 0.0 && a < 1.0) {
+            return None;
+        }
+        let big_a = self.threshold_coefficient();
+        let margin = self.detachment_margin(teacher_strength, big_a);
+        if margin <= 0.0 {
+            return None;
+        }
+        let rho = (-budget * a.ln()).exp() - 1.0;
+        Some(rho * rho * margin / big_a)
+    }
+
+    /// A = √c·max(n, m): the squared threshold per unit entry variance.
+    fn threshold_coefficient(&self) -> f64 {
+        BulkNoise {
+            rows: self.rows,
+            cols: self.cols,
+            entry_variance: 1.0,
+        }
+        .threshold()
+        .powi(2)
+    }
+
+    /// θ̃² − A f̃.
+    fn detachment_margin(&self, teacher_strength: f64, big_a: f64) -> f64 {
+        (teacher_strength / (1.0 + self.ridge)).powi(2)
+            - big_a * self.floor_entry_variance / (1.0 + self.ridge).powi(2)
+    }
+
     /// The first step t ≤ `max_steps` at which θ_t exceeds the BBP threshold of the bulk at t (any
     /// a, including the oscillating 1 < η(1 + κ) < 2 and the divergent regime).
     pub fn first_detached_step(&self, teacher_strength: f64, max_steps: usize) -> Option<usize> {
