@@ -801,3 +801,32 @@ fn bbp_teacher_student_reproduction_quick() {
         insta::assert_yaml_snapshot!("bbp-teacher-student", record);
     });
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// Deterministic, over random shapes and data: the per-example gradient equals H_i θ − b_i
+    /// with H_i = I_n ⊗ x_i x_iᵀ/σ² (1e-10 relative), and `spectral_summary` of the teacher itself
+    /// gives strengths θ*_α and unit overlaps (1e-9: SVD accuracy on O(1) matrices).
+    #[test]
+    fn model_identities_over_shapes(n in 1usize..5, m in 1usize..6, extra in 0usize..10, seed in 0u64..1000) {
+        let rank = n.min(m);
+        let params = TeacherStudentParams { outputs: n, inputs: m, rank, data_size: m + extra + 1, signal_ratio: 0.7, ..small_params() };
+        let model = generate_teacher_student(&params, seed).unwrap();
+        let theta = model.initial_weights(seed);
+        for i in [0, model.data_size() - 1] {
+            let mut g = vec![0.0; model.dimension()];
+            model.add_example_gradient(i, &theta, 1.0, &mut g);
+            let affine = model.example_hessian(i) * nalgebra::DVector::from_column_slice(&theta) - model.example_offset(i);
+            for (a, b) in g.iter().zip(affine.iter()) {
+                prop_assert!((a - b).abs() <= 1e-10 * b.abs().max(1.0));
+            }
+        }
+        let teacher = LinearTeacherStudent::flatten(&model.teacher().unwrap());
+        let summary = model.spectral_summary(&teacher).unwrap();
+        for (alpha, want) in params.teacher_strengths().iter().enumerate() {
+            prop_assert!((summary.mode_strengths[alpha] - want).abs() < 1e-9);
+            prop_assert!((summary.left_overlaps[alpha] - 1.0).abs() < 1e-9);
+            prop_assert!((summary.right_overlaps[alpha] - 1.0).abs() < 1e-9);
+        }
+    }
+}
