@@ -445,33 +445,28 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
 }
 
 fn reproduce(target: &str, quick: bool, out: &std::path::Path, seed: u64) -> CommandResult {
-    use sgbayes::reproductions::{find, registry, Status};
+    use sgbayes::reproductions::{find, registry};
     match target {
         "list" => {
             for r in registry() {
-                let status = match r.status {
-                    Status::Available => "available",
-                    Status::Planned => "planned",
-                };
-                println!("{:<20} {:<10} {}", r.id, status, r.description);
+                println!("{:<28} {}", r.id, r.description);
             }
             Ok(0)
         }
         "all" => {
             let timer = Instant::now();
-            for r in registry().iter().filter(|r| r.status == Status::Available) {
+            for r in registry() {
                 reproduce_one(r, quick, out, seed)?;
             }
-            eprintln!("all reproductions done in {:.1} s", timer.elapsed().as_secs_f64());
+            eprintln!(
+                "all reproductions done in {:.1} s",
+                timer.elapsed().as_secs_f64()
+            );
             Ok(0)
         }
         id => match find(id) {
             None => Err(format!(
                 "unknown reproduction '{id}' (try `sgbayes reproduce list`)"
-            )),
-            Some(r) if r.status == Status::Planned => Err(format!(
-                "reproduction '{id}' is planned, not implemented yet: it arrives with the models or samplers it needs ({})",
-                r.description
             )),
             Some(r) => reproduce_one(r, quick, out, seed).map(|()| 0),
         },
@@ -514,6 +509,6 @@ fn reproduce_one(
         threads: rayon::current_num_threads(),
     };
     let dir = write_report(out, &rendered, &info).map_err(|e| format!("{}: {e}", r.id))?;
-    println!("{:<20} {:>7.1} s  {}", r.id, seconds, dir.display());
+    println!("{:<28} {:>7.1} s  {}", r.id, seconds, dir.display());
     Ok(())
 }

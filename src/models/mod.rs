@@ -27,6 +27,10 @@ pub use tanh_regression::{
     generate as generate_tanh_regression, TanhParameters, TanhRegression, TanhRegressionParams,
     TanhRegressionSpec, TANH_PARAMETERS,
 };
+pub use teacher_student::{
+    generate as generate_teacher_student, LinearTeacherStudent, SpectralSummary,
+    TeacherStudentParams, TeacherStudentSpec,
+};
 pub use two_layer::{
     generate as generate_two_layer, Activation, Scaling, Teacher, TwoLayerNetwork, TwoLayerParams,
     TwoLayerPrior, TwoLayerSpec,

@@ -1,6 +1,6 @@
 //! Paper reproductions: one module per paper, each with `run(&Config) -> Result<Record>` (a typed,
 //! serialisable record of every reported number) and `render(&Record)` (README body and SVG
-//! figures). [`registry`] lists them, including the planned ones; the `reproduce` command writes
+//! figures). [`registry`] lists them; the `reproduce` command writes
 //! each to `reproductions/<id>/` with [`write_report`].
 //!
 //! Numbers: closed forms are serialised with 6 significant digits ([`Num`]); simulations are
@@ -9,9 +9,9 @@
 //! (seed, run index), so results are identical at any thread count.
 //!
 //! ```
-//! use sgbayes::reproductions::{registry, Status};
-//! assert!(registry().iter().any(|r| r.id == "smith2018" && r.status == Status::Available));
-//! assert!(registry().iter().any(|r| r.id == "mean-field-sgld" && r.status == Status::Available));
+//! use sgbayes::reproductions::{find, registry};
+//! assert!(registry().iter().any(|r| r.id == "smith2018"));
+//! assert!(find("mean-field-sgld").is_some() && find("no-such-paper").is_none());
 //! ```
 
 pub mod adhikari2023;
@@ -68,16 +68,6 @@ impl Config {
     }
 }
 
-/// Whether a reproduction can run yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Implemented.
-    Available,
-    /// Listed; arrives with the models or samplers it needs.
-    Planned,
-}
-
 /// One entry of the registry.
 #[derive(Debug, Clone, Copy)]
 pub struct Reproduction {
@@ -85,23 +75,13 @@ pub struct Reproduction {
     pub id: &'static str,
     /// One line saying what is reproduced.
     pub description: &'static str,
-    /// Available or planned.
-    pub status: Status,
-    runner: Option<fn(&Config) -> Result<Rendered>>,
+    runner: fn(&Config) -> Result<Rendered>,
 }
 
 impl Reproduction {
-    /// Runs the reproduction and renders its report; a planned one is an error.
+    /// Runs the reproduction and renders its report.
     pub fn run(&self, config: &Config) -> Result<Rendered> {
-        match self.runner {
-            Some(run) => run(config),
-            None => Err(Error::NoClosedForm {
-                what: format!(
-                    "reproduction '{}' is planned, not implemented yet ({})",
-                    self.id, self.description
-                ),
-            }),
-        }
+        (self.runner)(config)
     }
 }
 
@@ -129,65 +109,59 @@ fn run_corlouer2025(config: &Config) -> Result<Rendered> {
 fn run_mean_field_sgld(config: &Config) -> Result<Rendered> {
     mean_field_sgld::render(&mean_field_sgld::run(config)?)
 }
+fn run_bbp_teacher_student(config: &Config) -> Result<Rendered> {
+    bbp_teacher_student::render(&bbp_teacher_student::run(config)?)
+}
 
 const REGISTRY: &[Reproduction] = &[
     Reproduction {
         id: "minibatch-regime",
         description: "SGLD with N = 1000, B = 32: stationary covariance far from the posterior, exactly predicted by the discrete law (OU error beside it)",
-        status: Status::Available,
-        runner: Some(run_minibatch_regime),
+        runner: run_minibatch_regime,
     },
     Reproduction {
         id: "mandt2017",
         description: "Mandt, Hoffman & Blei 2017: KL(q||posterior) vs eps with eps* (Thm 1), reference problems R1-R3, SGLD finite-eps error",
-        status: Status::Available,
-        runner: Some(run_mandt2017),
+        runner: run_mandt2017,
     },
     Reproduction {
         id: "smith2018",
         description: "Smith et al. 2018: SGD temperature T = eps N/(2B) over a grid of eps, N, B, with the without-replacement and discrete refinements",
-        status: Status::Available,
-        runner: Some(run_smith2018),
+        runner: run_smith2018,
     },
     Reproduction {
         id: "adhikari2023",
         description: "Adhikari et al. 2023 (quadratic parts): SGLD vs SGWORLD (random reshuffling) on the exact Gaussian model, minibatch-error orders h, h^2, h^3 and the KL advantage",
-        status: Status::Available,
-        runner: Some(run_adhikari2023),
+        runner: run_adhikari2023,
     },
     Reproduction {
         id: "adhikari2023-nonequilibrium",
         description: "Adhikari et al. 2023 (out of equilibrium): 7-parameter tanh regression under SGD, diffusion, Lyapunov covariance, circulation, entropy production (Eq. 29), integral and detailed fluctuation theorems, WOR minimum shift; where they break as eta grows",
-        status: Status::Available,
-        runner: Some(run_adhikari2023_nonequilibrium),
+        runner: run_adhikari2023_nonequilibrium,
     },
     Reproduction {
         id: "shaw-whalley2025",
         description: "Shaw & Whalley 2025 (Gaussian model problem): random reshuffling vs Robbins-Monro bias of SGLD, exact laws, W2 ratios, simulations",
-        status: Status::Available,
-        runner: Some(run_shaw_whalley2025),
+        runner: run_shaw_whalley2025,
     },
     Reproduction {
         id: "mean-field-sgld",
         description: "Göring et al. 2025 (mean-field SGLD): two-layer erf networks under SGLD vs the kernel-ridge (NNGP) limit, finite-width gap, derived mean-field alignment",
-        status: Status::Available,
-        runner: Some(run_mean_field_sgld),
+        runner: run_mean_field_sgld,
     },
     Reproduction {
         id: "corlouer2025",
         description: "Corlouer et al. (arXiv:2604.06366): deep linear networks under SGD, saddle-to-saddle per-mode learning vs the ODE, diffusion peak before completion, per-mode stationary variance (all constants derived)",
-        status: Status::Available,
-        runner: Some(run_corlouer2025),
+        runner: run_corlouer2025,
     },
     Reproduction {
         id: "bbp-teacher-student",
-        description: "BBP teacher-student: spectral transition and phase diagram",
-        status: Status::Planned,
-        runner: None,
+        description: "Park et al. 2026 (abstract) / Benaych-Georges & Nadakuditi 2012: BBP outlier location and overlaps vs theta at two sizes, GD spectral evolution with detachment time t*, trainability diagrams in (eta, sigma0) and (c, theta), exact stationary SGD bulk",
+        runner: run_bbp_teacher_student,
     },
 ];
 
-/// Every reproduction, available ones first.
+/// Every reproduction.
 pub fn registry() -> &'static [Reproduction] {
     REGISTRY
 }
