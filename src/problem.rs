@@ -8,7 +8,10 @@
 //! * `{"model": "gaussian_scale", "observations": [...] (N), "parametrisation": "scale" |
 //!   "log-scale"}` (non-quadratic: no exact stationary law; for `stochastic-ngd`);
 //! * `{"model": "deep_linear", ...}` ([`DeepLinearSpec`]) and `{"model": "tanh_regression", ...}`
-//!   ([`TanhRegressionSpec`]): non-quadratic; `theory` reports their model-specific closed forms.
+//!   ([`TanhRegressionSpec`]), `{"model": "two_layer", ...}` ([`TwoLayerSpec`]): non-quadratic;
+//!   `theory` reports their model-specific closed forms;
+//! * `{"model": "teacher_student", ...}` ([`TeacherStudentSpec`]): quadratic (exact laws for
+//!   n·m ≤ 64) with BBP closed forms.
 //!
 //! A draws file is a float64 .npy array of shape [draws, D], one chain in order.
 
@@ -22,8 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::models::{
-    DeepLinearNetwork, DeepLinearSpec, GaussianMean, GaussianScale, LinearRegression, Model,
-    QuadraticModel, ScaleParametrisation, TanhRegression, TanhRegressionSpec,
+    DeepLinearNetwork, DeepLinearSpec, GaussianMean, GaussianScale, LinearRegression,
+    LinearTeacherStudent, Model, QuadraticModel, ScaleParametrisation, TanhRegression,
+    TanhRegressionSpec, TeacherStudentSpec, TwoLayerNetwork, TwoLayerSpec,
 };
 
 /// The serialised form of a problem file.
@@ -57,6 +61,11 @@ pub enum ProblemFile {
     /// The 7-parameter tanh regression of Adhikari et al. 2023 (non-quadratic): see
     /// [`TanhRegressionSpec`].
     TanhRegression(TanhRegressionSpec),
+    /// Linear teacher–student (quadratic, matrix-valued parameter): see [`TeacherStudentSpec`].
+    TeacherStudent(TeacherStudentSpec),
+    /// Two-layer network with Gaussian priors at temperature T (non-quadratic): see
+    /// [`TwoLayerSpec`].
+    TwoLayer(TwoLayerSpec),
     /// Scale of a centred Gaussian (non-quadratic; its Fisher information varies).
     GaussianScale {
         /// Observations x_i.
@@ -79,6 +88,10 @@ pub enum Problem {
     DeepLinear(DeepLinearNetwork),
     /// Tanh regression.
     TanhRegression(TanhRegression),
+    /// Linear teacher–student.
+    TeacherStudent(LinearTeacherStudent),
+    /// Two-layer network.
+    TwoLayer(TwoLayerNetwork),
 }
 
 impl Problem {
@@ -137,6 +150,8 @@ impl Problem {
             )?)),
             ProblemFile::DeepLinear(spec) => Ok(Problem::DeepLinear(spec.build()?)),
             ProblemFile::TanhRegression(spec) => Ok(Problem::TanhRegression(spec.build()?)),
+            ProblemFile::TeacherStudent(spec) => Ok(Problem::TeacherStudent(spec.build()?)),
+            ProblemFile::TwoLayer(spec) => Ok(Problem::TwoLayer(spec.build()?)),
         }
     }
 
@@ -181,6 +196,8 @@ impl Problem {
             },
             Problem::DeepLinear(m) => ProblemFile::DeepLinear(m.to_spec()),
             Problem::TanhRegression(m) => ProblemFile::TanhRegression(m.to_spec()),
+            Problem::TeacherStudent(m) => ProblemFile::TeacherStudent(m.to_spec()),
+            Problem::TwoLayer(m) => ProblemFile::TwoLayer(m.to_spec()),
         }
     }
 
@@ -192,6 +209,8 @@ impl Problem {
             Problem::GaussianScale(m) => m,
             Problem::DeepLinear(m) => m,
             Problem::TanhRegression(m) => m,
+            Problem::TeacherStudent(m) => m,
+            Problem::TwoLayer(m) => m,
         }
     }
 
@@ -201,7 +220,11 @@ impl Problem {
         match self {
             Problem::LinearRegression(m) => Some(m),
             Problem::GaussianMean(m) => Some(m),
-            Problem::GaussianScale(_) | Problem::DeepLinear(_) | Problem::TanhRegression(_) => None,
+            Problem::TeacherStudent(m) => Some(m),
+            Problem::GaussianScale(_)
+            | Problem::DeepLinear(_)
+            | Problem::TanhRegression(_)
+            | Problem::TwoLayer(_) => None,
         }
     }
 
@@ -217,7 +240,8 @@ impl Problem {
 
     /// Where `sgbayes sample` starts a chain on a model without a Gaussian posterior: the model's
     /// documented initialisation (deep linear: aligned and balanced with every mode at 1e-3; tanh
-    /// regression: its minimum w*; Gaussian scale: the maximum-likelihood σ) (quadratic models start at their stationary or posterior mean,
+    /// regression: its minimum w*; Gaussian scale: the maximum-likelihood σ; teacher–student: the
+    /// random initial matrix W₀ of seed 0; two-layer: a prior draw of seed 0) (quadratic models start at their stationary or posterior mean,
     /// computed by the caller from the closed forms).
     pub fn initial_parameter(&self) -> DVector<f64> {
         match self {
@@ -239,6 +263,10 @@ impl Problem {
                 m.minimise(&TanhRegression::DEFAULT_START)
                     .unwrap_or_else(|_| TanhRegression::DEFAULT_START.to_vec()),
             ),
+            // Training from a random matrix: W₀ with i.i.d. N(0, σ₀²/m) entries (seed 0).
+            Problem::TeacherStudent(m) => DVector::from_vec(m.initial_weights(0)),
+            // A draw from the prior (seed 0).
+            Problem::TwoLayer(m) => DVector::from_vec(m.prior_draw(0)),
             _ => DVector::zeros(self.model().dimension()),
         }
     }
@@ -251,6 +279,8 @@ impl Problem {
             Problem::GaussianScale(_) => "gaussian_scale",
             Problem::DeepLinear(_) => "deep_linear",
             Problem::TanhRegression(_) => "tanh_regression",
+            Problem::TeacherStudent(_) => "teacher_student",
+            Problem::TwoLayer(_) => "two_layer",
         }
     }
 }

@@ -67,7 +67,78 @@ fn print_problem(problem: Problem) -> CommandResult {
 }
 
 fn problem(kind: ProblemKind) -> CommandResult {
+    use sgbayes::models::{Activation, Scaling, Teacher};
     match kind {
+        ProblemKind::TeacherStudent {
+            outputs,
+            inputs,
+            rank,
+            signal,
+            signal_ratio,
+            label_noise,
+            data,
+            noise_variance,
+            prior_precision,
+            init_scale,
+            no_whiten,
+            seed,
+        } => {
+            let params = sgbayes::models::TeacherStudentParams {
+                outputs,
+                inputs,
+                rank,
+                signal,
+                signal_ratio,
+                label_noise,
+                data_size: data,
+                noise_variance,
+                prior_precision,
+                init_scale,
+                whiten: !no_whiten,
+            };
+            let model = sgbayes::models::generate_teacher_student(&params, seed)
+                .map_err(|e| e.to_string())?;
+            print_problem(Problem::TeacherStudent(model))
+        }
+        ProblemKind::TwoLayer {
+            input_dim,
+            data,
+            width,
+            scaling,
+            activation,
+            readout_scale,
+            weight_scale,
+            temperature,
+            teacher,
+            label_noise,
+            seed,
+        } => {
+            let params = sgbayes::models::TwoLayerParams {
+                input_dimension: input_dim,
+                data_size: data,
+                width,
+                scaling: match scaling {
+                    super::ScalingName::Standard => Scaling::Standard,
+                    super::ScalingName::MeanField => Scaling::MeanField,
+                },
+                activation: match activation {
+                    super::ActivationName::Erf => Activation::Erf,
+                    super::ActivationName::Relu => Activation::Relu,
+                    super::ActivationName::Linear => Activation::Linear,
+                },
+                readout_scale,
+                weight_scale,
+                temperature,
+                teacher: match teacher {
+                    super::TeacherName::Linear => Teacher::Linear,
+                    super::TeacherName::SingleIndexErf => Teacher::SingleIndexErf,
+                },
+                label_noise,
+            };
+            let model =
+                sgbayes::models::generate_two_layer(&params, seed).map_err(|e| e.to_string())?;
+            print_problem(Problem::TwoLayer(model))
+        }
         ProblemKind::DeepLinear {
             depth,
             hidden_width,
@@ -178,6 +249,12 @@ fn model_theory(problem: &Problem, args: &SamplerArgs) -> CommandResult {
         Problem::TanhRegression(m) => serde_json::to_value(
             sgbayes::theory::nonequilibrium::report(m, &config).map_err(|e| e.to_string())?,
         ),
+        Problem::TwoLayer(m) => serde_json::to_value(
+            sgbayes::theory::mean_field::report(m, &config).map_err(|e| e.to_string())?,
+        ),
+        Problem::TeacherStudent(m) => serde_json::to_value(
+            sgbayes::theory::bbp::report(m, &config).map_err(|e| e.to_string())?,
+        ),
         other => {
             return Err(format!(
                 "no closed form yet: the model '{}' has no exact stationary law or model-specific closed forms (sampling works)",
@@ -203,13 +280,16 @@ fn model_theory(problem: &Problem, args: &SamplerArgs) -> CommandResult {
 
 fn theory(args: &SamplerArgs) -> CommandResult {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
-    if problem.quadratic().is_none() {
+    // Teacher–student beyond the exact solver's state dimension: its BBP closed forms only.
+    let beyond_exact = matches!(&problem, Problem::TeacherStudent(m)
+        if sgbayes::models::Model::dimension(m) > sgbayes::theory::MAX_STATE_DIMENSION);
+    if problem.quadratic().is_none() || beyond_exact {
         return model_theory(&problem, args);
     }
     let (problem, report) = load(args)?;
     let config = args.config()?;
     let model = problem.model();
-    print_json(&json!({
+    let mut document = json!({
         "sampler": config.kind.name(),
         "sampler_parameters": serde_json::to_value(config.kind).map_err(|e| e.to_string())?,
         "eps": config.step_size,
@@ -246,7 +326,15 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },
-    }));
+    });
+    // Teacher–student: its BBP closed forms beside the exact law.
+    if let Problem::TeacherStudent(m) = &problem {
+        document["closed_forms"] = match sgbayes::theory::bbp::report(m, &config) {
+            Ok(report) => serde_json::to_value(report).map_err(|e| e.to_string())?,
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+    }
+    print_json(&document);
     Ok(0)
 }
 
@@ -314,6 +402,10 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
         }
     }
     let (start, config) = match problem.quadratic() {
+        // Teacher–student trains from its random initial matrix (the BBP setting).
+        Some(_) if matches!(problem, Problem::TeacherStudent(_)) => {
+            (problem.initial_parameter(), config)
+        }
         Some(quadratic) => (
             quadratic_start(quadratic, &config)?,
             // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.

@@ -80,8 +80,106 @@ enum ParametrisationName {
     LogScale,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum ActivationName {
+    Erf,
+    Relu,
+    Linear,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum ScalingName {
+    /// γ = ½ (NNGP).
+    Standard,
+    /// γ = 1.
+    MeanField,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum TeacherName {
+    Linear,
+    SingleIndexErf,
+}
+
 #[derive(Subcommand, Debug)]
 enum ProblemKind {
+    /// Linear teacher–student (Park et al. setting): W ∈ R^{n×m} learned from a rank-r teacher with
+    /// whitened Gaussian inputs and label noise; quadratic, with BBP closed forms.
+    TeacherStudent {
+        /// Outputs n (rows of W).
+        #[arg(long, default_value_t = 40)]
+        outputs: usize,
+        /// Inputs m (columns of W).
+        #[arg(long, default_value_t = 80)]
+        inputs: usize,
+        /// Teacher rank r.
+        #[arg(long, default_value_t = 2)]
+        rank: usize,
+        /// Largest teacher singular value θ*.
+        #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+        signal: f64,
+        /// Ratio of consecutive teacher singular values.
+        #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+        signal_ratio: f64,
+        /// Label-noise standard deviation σ_ε.
+        #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+        label_noise: f64,
+        /// Number of examples N.
+        #[arg(long, default_value_t = 1000)]
+        data: usize,
+        /// Likelihood variance σ².
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        noise_variance: f64,
+        /// Prior precision λ.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        prior_precision: f64,
+        /// σ₀ of the initial matrix W₀ (entries N(0, σ₀²/m)).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        init_scale: f64,
+        /// Keep the raw Gaussian inputs instead of whitening the sample exactly.
+        #[arg(long)]
+        no_whiten: bool,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Two-layer network f(x) = N^{−γ} Σ a_i φ(w_i·x) with Gaussian priors at temperature T
+    /// (Göring et al. mean-field SGLD setting), on teacher data.
+    TwoLayer {
+        /// Input dimension d.
+        #[arg(long, default_value_t = 5)]
+        input_dim: usize,
+        /// Training set size P.
+        #[arg(long, default_value_t = 20)]
+        data: usize,
+        /// Hidden width N.
+        #[arg(long, default_value_t = 256)]
+        width: usize,
+        /// Output scaling.
+        #[arg(long, value_enum, default_value_t = ScalingName::Standard)]
+        scaling: ScalingName,
+        /// Activation φ.
+        #[arg(long, value_enum, default_value_t = ActivationName::Erf)]
+        activation: ActivationName,
+        /// σ_a of the readout prior.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        readout_scale: f64,
+        /// σ_w of the first-layer prior (w_i ~ N(0, σ_w² I/d)).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        weight_scale: f64,
+        /// Temperature T (likelihood noise variance).
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        temperature: f64,
+        /// Target function.
+        #[arg(long, value_enum, default_value_t = TeacherName::SingleIndexErf)]
+        teacher: TeacherName,
+        /// Label-noise standard deviation.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        label_noise: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Deep linear network on teacher–student data with exactly whitened inputs (Corlouer et al.):
     /// widths d_0 → hidden… → d_L, teacher singular values, optional label noise.
     DeepLinear {

@@ -20,7 +20,8 @@ mod summary;
 mod tuning;
 
 pub use affine_map::{
-    AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
+    spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION,
+    RESIDUAL_TOLERANCE,
 };
 pub use averaging::{window_mean_covariance, MAX_WINDOW};
 pub use gaussian::{kl_divergence, GaussianLaw};

@@ -194,12 +194,7 @@ pub(crate) fn enumerated_reshuffled_law(
         )
     };
     let not_contracting = |matrix: &DMatrix<f64>| Error::NotContracting {
-        spectral_radius: matrix
-            .clone()
-            .complex_eigenvalues()
-            .iter()
-            .map(|z| z.norm())
-            .fold(0.0, f64::max),
+        spectral_radius: super::affine_map::spectral_radius(matrix),
     };
     let first = run(None);
     let (p_bar, q_bar) = average_mean_map(first.last().expect("epoch ≥ 1"));
