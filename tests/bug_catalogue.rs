@@ -432,7 +432,7 @@ fn momentum_entries(out: &mut Vec<Entry>) {
     out.push(Entry {
         name: "momentum-old-velocity",
         bug: "momentum SGD θ ← θ + v_old (θ updated before v; the gradient lags one step)",
-        effect: "lagged map, determinant ρ + ηh instead of ρ: θ variance ×(large) as ηh → μ",
+        effect: "lagged map with determinant ρ + ηh instead of ρ (unstable once ηh > μ): covariance ×≈1.9 at ηh_max ≈ 0.14",
         model: Box::new(model.clone()),
         config: fast,
         steps: 400_000,
@@ -735,45 +735,64 @@ fn probed_law(
     model: &dyn Model,
     batch_size: usize,
 ) -> (DVector<f64>, DMatrix<f64>) {
-    let (n, d, n_data) = (
-        sampler.state_dimension(),
-        model.dimension(),
-        model.data_size(),
-    );
-    let zero_noise = vec![0.0; sampler.noise_dimension()];
-    let mut step = |state: &[f64], batch: &[usize], noise: &[f64]| {
-        let mut x = state.to_vec();
-        sampler.step(model, &mut x, batch, noise);
-        DVector::from_vec(x)
-    };
-    let origin = vec![0.0; n];
-    let offsets: Vec<DVector<f64>> = (0..n_data)
-        .map(|i| step(&origin, &vec![i; batch_size], &zero_noise))
-        .collect();
-    let mean_offset = offsets.iter().sum::<DVector<f64>>() / n_data as f64;
-    let offset_covariance = offsets
-        .iter()
-        .map(|o| (o - &mean_offset) * (o - &mean_offset).transpose())
-        .sum::<DMatrix<f64>>()
-        / (n_data * batch_size) as f64;
-    let reference_batch = vec![0; batch_size];
-    let mean_map = DMatrix::from_fn(n, n, |row, col| {
-        let mut basis = vec![0.0; n];
-        basis[col] = 1.0;
-        (step(&basis, &reference_batch, &zero_noise) - &offsets[0])[row]
-    });
-    let loading = DMatrix::from_fn(n, zero_noise.len(), |row, col| {
-        let mut noise = zero_noise.clone();
-        noise[col] = 1.0;
-        (step(&origin, &reference_batch, &noise) - &offsets[0])[row]
-    });
-    let mean = (DMatrix::identity(n, n) - &mean_map).try_inverse().unwrap() * mean_offset;
-    let q = offset_covariance + &loading * loading.transpose();
-    let covariance = theory::solve_discrete_lyapunov(&mean_map, &q).unwrap();
+    let map = ProbedMap::of(sampler, model, batch_size);
+    let n = map.mean_map.nrows();
+    let d = model.dimension();
+    let mean = (DMatrix::identity(n, n) - &map.mean_map)
+        .try_inverse()
+        .unwrap()
+        * &map.mean_offset;
+    let covariance = theory::solve_discrete_lyapunov(&map.mean_map, &map.noise_covariance).unwrap();
     (
         mean.rows(0, d).into_owned(),
         covariance.view((0, 0), (d, d)).into_owned(),
     )
+}
+
+/// The affine random map s' = M s + ō + w, Cov w = C_o/B + L Lᵀ, of a sampler, probed as
+/// described at [`probed_law`].
+struct ProbedMap {
+    mean_map: DMatrix<f64>,
+    mean_offset: DVector<f64>,
+    noise_covariance: DMatrix<f64>,
+}
+
+impl ProbedMap {
+    fn of(sampler: &mut dyn Sampler, model: &dyn Model, batch_size: usize) -> Self {
+        let (n, n_data) = (sampler.state_dimension(), model.data_size());
+        let zero_noise = vec![0.0; sampler.noise_dimension()];
+        let mut step = |state: &[f64], batch: &[usize], noise: &[f64]| {
+            let mut x = state.to_vec();
+            sampler.step(model, &mut x, batch, noise);
+            DVector::from_vec(x)
+        };
+        let origin = vec![0.0; n];
+        let offsets: Vec<DVector<f64>> = (0..n_data)
+            .map(|i| step(&origin, &vec![i; batch_size], &zero_noise))
+            .collect();
+        let mean_offset = offsets.iter().sum::<DVector<f64>>() / n_data as f64;
+        let offset_covariance = offsets
+            .iter()
+            .map(|o| (o - &mean_offset) * (o - &mean_offset).transpose())
+            .sum::<DMatrix<f64>>()
+            / (n_data * batch_size) as f64;
+        let reference_batch = vec![0; batch_size];
+        let mean_map = DMatrix::from_fn(n, n, |row, col| {
+            let mut basis = vec![0.0; n];
+            basis[col] = 1.0;
+            (step(&basis, &reference_batch, &zero_noise) - &offsets[0])[row]
+        });
+        let loading = DMatrix::from_fn(n, zero_noise.len(), |row, col| {
+            let mut noise = zero_noise.clone();
+            noise[col] = 1.0;
+            (step(&origin, &reference_batch, &noise) - &offsets[0])[row]
+        });
+        Self {
+            mean_map,
+            mean_offset,
+            noise_covariance: offset_covariance + &loading * loading.transpose(),
+        }
+    }
 }
 
 /// E‖z‖²/d for draws of law N(m_f, Σ_f) whitened by the reference N(m, Σ):
@@ -1123,4 +1142,30 @@ fn probed_law_of_the_correct_samplers_equals_the_closed_form() {
             entry.name
         );
     }
+}
+
+/// Why the catalogue halves SGHMC's friction instead of flipping its sign: with retention 1 + α the
+/// probed (θ, v) map of the entry's configuration has spectral radius > 1 (its determinant is
+/// (1 + α)^d), so the flipped sampler has no stationary law to test; the check would see a
+/// diverging chain. Deterministic: ρ(M) ≥ (1 + α)^{1/2} = 1.095 per mode pair, far from 1.
+#[test]
+fn sghmc_with_friction_sign_flipped_is_unstable() {
+    let entry = catalogue()
+        .into_iter()
+        .find(|e| e.name == "sghmc-friction-halved")
+        .unwrap();
+    let SamplerKind::Sghmc { friction, .. } = entry.config.kind else {
+        panic!("not an SGHMC entry");
+    };
+    let model = entry.model.as_ref();
+    let mut flipped = HeavyBall::boxed(
+        1.0 + friction,
+        entry.config.step_size,
+        0.0,
+        MomentumOrder::Persistent,
+        model.dimension(),
+    );
+    let map = ProbedMap::of(flipped.as_mut(), model, entry.config.batch_size);
+    let radius = spectral_radius(&map.mean_map);
+    assert!(radius > 1.09, "spectral radius {radius}");
 }
