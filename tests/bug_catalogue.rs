@@ -1050,11 +1050,12 @@ fn non_symmetric_preconditioner_is_refused() {
     }
 }
 
-/// The linear-regression problem of the other power tests is not used here: the Gaussian-mean
-/// chains are Gaussian (additive minibatch noise), so the fourth moments the covariance
-/// functionals need exist at every step size in the catalogue. This keeps the regression helper
-/// in use for one sanity check that the wrong-sampler re-implementations equal the real steps
-/// when the mistake is undone.
+/// The test-local re-implementations, with the mistake undone, equal the real steps
+/// (`samplers::build`) for SGLD, SGD, momentum SGD, SGHMC and pSGLD over three steps with fixed
+/// batches (repeated indices included) and noise, on a linear regression (state-dependent
+/// per-example gradients, unlike the catalogue's Gaussian-mean problems). So each catalogue entry
+/// differs from the real sampler by its one deliberate mistake only. Tolerance 1e-12 relative:
+/// the same arithmetic up to summation order.
 #[test]
 fn reimplemented_steps_equal_the_real_ones_when_correct() {
     let model = random_linear_regression(2, 10, fixed_seed_of("catalogue-reimplementation"));
@@ -1107,7 +1108,6 @@ fn reimplemented_steps_equal_the_real_ones_when_correct() {
             real.step(&model, &mut a, &batch, &noise[..real.noise_dimension()]);
             mine.step(&model, &mut b, &batch, &noise[..mine.noise_dimension()]);
         }
-        // Same arithmetic up to summation order: 1e-12 relative.
         for (x, y) in a.iter().zip(&b) {
             assert!(
                 (x - y).abs() <= 1e-12 * x.abs().max(1.0),
