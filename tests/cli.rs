@@ -737,3 +737,101 @@ fn sampling_works_above_the_exact_solver_limit() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"draws\": 100"), "{out}");
 }
+
+/// The issue-7 models and the Gaussian-scale model through the CLI: `problem` writes a file that
+/// reads back, `theory` prints its closed forms (or a clean "no closed form"), `sample` runs, and
+/// `check` refuses a model without an exact law with a one-line exit 2.
+#[test]
+fn non_gaussian_models_work_through_problem_theory_and_sample() {
+    let cases: [(&str, &[&str], &str, &[&str]); 5] = [
+        (
+            "deep-linear",
+            &["--data", "100", "--label-noise", "0.1"],
+            "sgd",
+            &["--eps", "0.01", "--batch", "4"],
+        ),
+        (
+            "teacher-student",
+            &["--outputs", "2", "--inputs", "3", "--data", "40"],
+            "sgd",
+            &["--eps", "0.3", "--batch", "4"],
+        ),
+        (
+            "two-layer",
+            &["--width", "16", "--data", "10"],
+            "sgld",
+            &["--eps", "0.0005", "--batch", "5"],
+        ),
+        (
+            "tanh-regression",
+            &[],
+            "sgd",
+            &["--eps", "0.0002", "--batch", "10"],
+        ),
+        (
+            "gaussian-scale",
+            &["--data", "5", "--parametrisation", "scale"],
+            "stochastic-ngd",
+            &[
+                "--eps",
+                "0.01",
+                "--batch",
+                "5",
+                "--batching",
+                "without-replacement",
+            ],
+        ),
+    ];
+    for (kind, problem_args, sampler, sampler_args) in cases {
+        let mut args = vec!["problem", kind];
+        args.extend_from_slice(problem_args);
+        let (code, out, err) = sgbayes(&args);
+        assert_eq!(code, 0, "{kind}: {err}");
+        let path = temp(&format!("{kind}.json"));
+        std::fs::write(&path, &out).unwrap();
+        let path = path.display().to_string();
+        let base = |command: &'static str| {
+            let mut a = vec![command, "--problem", path.as_str(), "--sampler", sampler];
+            a.extend_from_slice(sampler_args);
+            a
+        };
+        let (code, out, err) = sgbayes(&base("theory"));
+        if kind == "gaussian-scale" {
+            assert_eq!(code, 2, "{kind}: {out}");
+            assert!(err.contains("no closed form"), "{kind}: {err}");
+        } else {
+            assert_eq!(code, 0, "{kind}: {err}");
+            let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert!(json["closed_forms"].is_object(), "{kind}: {out}");
+        }
+        let draws = temp(&format!("{kind}.npy")).display().to_string();
+        let mut sample = base("sample");
+        sample.extend_from_slice(&["--steps", "2000", "--thin", "10", "--out", draws.as_str()]);
+        let (code, out, err) = sgbayes(&sample);
+        assert_eq!(code, 0, "{kind}: {err}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["non_finite_draws"], 0, "{kind}: {out}");
+        if kind != "teacher-student" {
+            let mut check = base("check");
+            check.extend_from_slice(&["--draws", draws.as_str()]);
+            assert_clean_error(sgbayes(&check), kind);
+        }
+    }
+    // Bad generator input: one-line exit 2.
+    assert_clean_error(
+        sgbayes(&["problem", "deep-linear", "--depth", "1"]),
+        "depth 1",
+    );
+    assert_clean_error(
+        sgbayes(&["problem", "two-layer", "--temperature", "-1"]),
+        "negative temperature",
+    );
+    assert_clean_error(
+        sgbayes(&["problem", "teacher-student", "--rank", "0"]),
+        "rank 0",
+    );
+    assert_clean_error(
+        sgbayes(&["problem", "gaussian-scale", "--data", "0"]),
+        "no data",
+    );
+}
