@@ -931,30 +931,10 @@ fn corlouer2025_quick_report() {
     });
 }
 
-/// Counts heap allocations of the thread that sets [`COUNTING`] (the other test threads allocate
-/// freely).
-struct CountingAllocator;
-
-static ALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-}
+use common::allocation_counter::{ALLOCATIONS, COUNTING};
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: common::allocation_counter::Counting = common::allocation_counter::Counting;
 
 /// SGD and SGLD steps on deep linear networks allocate nothing (the per-example gradient keeps its
 /// activations on the stack), for every scratch size class (4 → 4 → 3 fits 64 values, a wider

@@ -539,46 +539,14 @@ fn reproduction_quick_snapshot() {
     });
 }
 
-/// A counting allocator, active only on threads that switch it on (the harness's other test
-/// threads allocate freely).
-mod allocation_counter {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    pub struct Counting;
-    pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        pub static COUNTING: Cell<bool> = const { Cell::new(false) };
-    }
-    fn count() {
-        if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            count();
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            count();
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: allocation_counter::Counting = allocation_counter::Counting;
+static GLOBAL: common::allocation_counter::Counting = common::allocation_counter::Counting;
 
 /// The gradient and SGLD steps on the two-layer network allocate nothing (after warm-up), for
 /// every activation; power: the counter sees a deliberate allocation.
 #[test]
 fn gradients_and_steps_do_not_allocate() {
-    use allocation_counter::{ALLOCATIONS, COUNTING};
+    use common::allocation_counter::{ALLOCATIONS, COUNTING};
     use std::sync::atomic::Ordering;
     for activation in [Activation::Erf, Activation::Relu, Activation::Linear] {
         let model = generate_two_layer(

@@ -3,43 +3,16 @@
 //! Each sampler's chain is built and warmed up (first-touch buffers), then the allocation counter
 //! is reset and 10 000 steps are taken; the count must stay 0.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::sync::atomic::Ordering;
 
 use sgbayes::batching::Batching;
 use sgbayes::chain::Chain;
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Only the measuring thread counts (the test harness's own threads allocate too).
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::allocation_counter::{Counting, ALLOCATIONS, COUNTING};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

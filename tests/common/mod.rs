@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: seeded random problems and brute-force oracles.
 #![allow(dead_code)]
 
+pub mod allocation_counter;
+
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
