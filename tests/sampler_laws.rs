@@ -274,6 +274,19 @@ proptest! {
         correct_sampler_is_accepted(SamplerKind::Ngd, batching, d, n, b, f, seed, reg)?;
     }
 
+    /// Stochastic NGD on quadratic models (constant Fisher, Γ = 0): minibatch NGD plus injected
+    /// noise at temperature T_inj = T − εNγ/(2B); T is drawn large enough that T_inj > 0 at any
+    /// admissible ε (εN/(2B) ≤ N/B ≤ 200 here).
+    #[test]
+    fn stochastic_ngd_draws_match_exact_law(
+        (d, n, b, f, seed, reg) in problem_strategy(),
+        temperature in 250.0f64..1000.0,
+        with_replacement in any::<bool>(),
+    ) {
+        let batching = if with_replacement { Batching::WithReplacement } else { Batching::WithoutReplacement };
+        correct_sampler_is_accepted(SamplerKind::StochasticNgd { temperature }, batching, d, n, b, f, seed, reg)?;
+    }
+
     #[test]
     fn sghmc_draws_match_exact_law(
         (d, n, b, f, seed, reg) in problem_strategy(),
