@@ -5,6 +5,9 @@
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
 use common::seed_of;
 use nalgebra::DVector;
 use proptest::prelude::*;
@@ -18,6 +21,91 @@ use sgbayes::models::{
 use sgbayes::reproductions::mandt2017::LinearisedLaws;
 use sgbayes::reproductions::simulate::{pool, run_chains, run_seed, ChainJob};
 use sgbayes::stats::budget::ALPHA_ASSERTION;
+
+/// Counts allocations of the threads that opted in (so the other tests of this binary, run on
+/// their own threads, neither count nor are disturbed).
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|a| a.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(|a| a.get())
+}
+
+/// The hot loop allocates nothing: per-example gradients, the potential, and 10 000 warm `sgd` and
+/// `sgld` chain steps on the logistic model (power: the counter sees a Vec).
+#[test]
+fn gradients_and_steps_do_not_allocate() {
+    assert!(
+        allocations_during(|| {
+            std::hint::black_box(vec![1u8; 16]);
+        }) >= 1
+    );
+    let model = small(4, 300, 5);
+    let theta = [0.3, -0.2, 0.1, 0.5];
+    let mut out = [0.0; 4];
+    assert_eq!(
+        allocations_during(|| {
+            for i in 0..model.data_size() {
+                model.add_example_gradient(i, &theta, 0.7, &mut out);
+            }
+            model.full_gradient(&theta, &mut out);
+            std::hint::black_box(model.potential(&theta));
+        }),
+        0
+    );
+    for kind in [SamplerKind::Sgd, SamplerKind::Sgld] {
+        let config = SamplerConfig {
+            kind,
+            step_size: 1e-3,
+            batch_size: 10,
+            batching: Batching::WithReplacement,
+        };
+        let mut chain = sgbayes::chain::Chain::new(&model, &config, &theta, 1).unwrap();
+        for _ in 0..10 {
+            chain.step();
+        }
+        assert_eq!(
+            allocations_during(|| {
+                for _ in 0..10_000 {
+                    chain.step();
+                }
+            }),
+            0,
+            "{kind:?}"
+        );
+    }
+}
 
 fn small(dimension: usize, data_size: usize, seed: u64) -> LogisticRegression {
     generate_logistic_regression(
