@@ -84,7 +84,11 @@ fn gradients_and_steps_do_not_allocate() {
         }),
         0
     );
-    for kind in [SamplerKind::Sgd, SamplerKind::Sgld] {
+    for kind in [
+        SamplerKind::Sgd,
+        SamplerKind::Sgld,
+        SamplerKind::StochasticNgd { temperature: 1.0 },
+    ] {
         let config = SamplerConfig {
             kind,
             step_size: 1e-3,
@@ -216,6 +220,71 @@ proptest! {
         let c = second / n as f64 - &mean * mean.transpose();
         let reference = model.gradient_noise_covariance(&map);
         prop_assert!((c - &reference).amax() <= 1e-10 * (1.0 + reference.amax()));
+    }
+}
+
+/// [derived] Deterministic: the Fisher metric F(θ) = (1/N)Σ σ(1 − σ)x xᵀ equals the Hessian of the
+/// likelihood part divided by N (1e-12), and the Jeffreys correction Γ_i = (1/√det F) Σ_j
+/// ∂_j(√det F [F⁻¹]_ij) matches central differences (h = 1e-5; truncation O(h²) ≈ 1e-10 relative
+/// on these O(1) quantities, round-off ≈ 1e-16/h = 1e-11: tolerance 1e-6 relative to 1 + |Γ|_∞
+/// and the scale of the summed terms). Power: a Γ with the ½ factor dropped fails the same check.
+#[test]
+fn fisher_metric_and_jeffreys_correction_match_finite_differences() {
+    use sgbayes::models::FisherMetric;
+    for seed in 0..6u64 {
+        let model = small(3, 40, seed);
+        let theta = [0.4, -0.3, 0.2];
+        let d = 3;
+        let (mut f, mut gamma) = (vec![0.0; 9], vec![0.0; 3]);
+        assert_eq!(
+            model.fisher_metric(&theta, &mut f, &mut gamma),
+            FisherMetric::StateDependent
+        );
+        let theta_v = DVector::from_column_slice(&theta);
+        let likelihood_hessian = (model.hessian(&theta_v)
+            - nalgebra::DMatrix::identity(d, d) * model.prior_precision_scalar())
+            / 40.0;
+        for j in 0..d {
+            for k in 0..d {
+                assert!((f[j * d + k] - likelihood_hessian[(j, k)]).abs() <= 1e-12);
+            }
+        }
+        let weighted_inverse = |t: &[f64]| {
+            let (mut f, mut g) = (vec![0.0; 9], vec![0.0; 3]);
+            model.fisher_metric(t, &mut f, &mut g);
+            let f = nalgebra::DMatrix::from_row_slice(d, d, &f);
+            let root_det = f.determinant().sqrt();
+            (f.try_inverse().unwrap() * root_det, root_det)
+        };
+        let h = 1e-5;
+        let (_, root_det) = weighted_inverse(&theta);
+        let mut numeric = [0.0; 3];
+        let mut scale = 0.0f64;
+        for j in 0..d {
+            let (mut plus, mut minus) = (theta, theta);
+            plus[j] += h;
+            minus[j] -= h;
+            let derivative = (weighted_inverse(&plus).0 - weighted_inverse(&minus).0) / (2.0 * h);
+            for i in 0..d {
+                numeric[i] += derivative[(i, j)] / root_det;
+                scale = scale.max((derivative[(i, j)] / root_det).abs());
+            }
+        }
+        let tolerance = 1e-6 * (1.0 + scale);
+        for i in 0..d {
+            assert!(
+                (gamma[i] - numeric[i]).abs() <= tolerance,
+                "seed {seed}, Γ_{i}: {} vs finite differences {}",
+                gamma[i],
+                numeric[i]
+            );
+        }
+        // Power: dropping the ½ (Γ twice as large) is caught on every data set.
+        let worst = (0..d).fold(0.0f64, |m, i| m.max((2.0 * gamma[i] - numeric[i]).abs()));
+        assert!(
+            seed > 0 || worst > tolerance,
+            "½-factor variant not detected: {worst}"
+        );
     }
 }
 

@@ -9,7 +9,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use super::linear_regression::dot;
-use super::Model;
+use super::{FisherMetric, Model};
 use crate::error::{ensure_finite, Error, Result};
 
 /// softplus(z) = log(1 + e^z), evaluated as max(z, 0) + log1p(e^{−|z|}) (no overflow, and no
@@ -27,6 +27,55 @@ fn logistic(z: f64) -> f64 {
     } else {
         let e = z.exp();
         e / (1.0 + e)
+    }
+}
+
+thread_local! {
+    /// Per-thread scratch of [`LogisticRegression`]'s `fisher_metric` (Cholesky factor of F and
+    /// one solve): allocated on a thread's first call, reused afterwards, so the sampler's step
+    /// loop does not allocate.
+    static METRIC_SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// In-place lower Cholesky factor of the row-major d×d matrix in `a` (only entries with column ≤
+/// row are read and written); false if not positive definite.
+fn cholesky_in_place(a: &mut [f64], d: usize) -> bool {
+    for j in 0..d {
+        let mut diagonal = a[j * d + j];
+        for k in 0..j {
+            diagonal -= a[j * d + k] * a[j * d + k];
+        }
+        if !(diagonal > 0.0 && diagonal.is_finite()) {
+            return false;
+        }
+        let root = diagonal.sqrt();
+        a[j * d + j] = root;
+        for i in j + 1..d {
+            let mut value = a[i * d + j];
+            for k in 0..j {
+                value -= a[i * d + k] * a[j * d + k];
+            }
+            a[i * d + j] = value / root;
+        }
+    }
+    true
+}
+
+/// Solves (L Lᵀ) u = x in place (u overwrites x) with the lower factor L of [`cholesky_in_place`].
+fn cholesky_solve_in_place(l: &[f64], d: usize, x: &mut [f64]) {
+    for i in 0..d {
+        let mut value = x[i];
+        for k in 0..i {
+            value -= l[i * d + k] * x[k];
+        }
+        x[i] = value / l[i * d + i];
+    }
+    for i in (0..d).rev() {
+        let mut value = x[i];
+        for k in i + 1..d {
+            value -= l[k * d + i] * x[k];
+        }
+        x[i] = value / l[i * d + i];
     }
 }
 
@@ -415,6 +464,62 @@ impl Model for LogisticRegression {
         for (o, xi) in out.iter_mut().zip(x) {
             *o += factor * xi;
         }
+    }
+    /// The per-example Fisher information F(θ) = (1/N) Σ_i w_i x_i x_iᵀ, w_i = σ_i(1 − σ_i),
+    /// σ_i = σ(x_i·θ) (the expected per-example Hessian; state-dependent), and the Jeffreys drift
+    /// correction
+    ///   Γ(θ) = −(1/(2N)) Σ_i w_i' (x_iᵀF⁻¹x_i) F⁻¹x_i,  w_i' = σ_i(1 − σ_i)(1 − 2σ_i).
+    ///
+    /// [derived] From Γ_i = Σ_j ∂_j[F⁻¹]_ij + ½ Σ_j [F⁻¹]_ij tr(F⁻¹∂_jF) with
+    /// ∂_jF = (1/N)Σ_n w_n' x_nj x_n x_nᵀ and ∂_jF⁻¹ = −F⁻¹(∂_jF)F⁻¹: with u_n = F⁻¹x_n and
+    /// q_n = x_n·u_n the first sum is −(1/N)Σ_n w_n' q_n u_n and the second +(1/(2N))Σ_n w_n' q_n u_n.
+    /// Checked against central differences of √det F·F⁻¹ in tests/logistic_regression.rs.
+    /// A singular F (features not spanning ℝ^d, or saturated σ) gives a NaN correction.
+    fn fisher_metric(
+        &self,
+        theta: &[f64],
+        fisher: &mut [f64],
+        correction: &mut [f64],
+    ) -> FisherMetric {
+        let (d, n) = (self.dimension, self.labels.len());
+        fisher.fill(0.0);
+        for i in 0..n {
+            let x = self.feature(i);
+            let p = logistic(dot(x, theta));
+            let w = p * (1.0 - p) / n as f64;
+            for j in 0..d {
+                for k in 0..=j {
+                    fisher[j * d + k] += w * x[j] * x[k];
+                }
+            }
+        }
+        for j in 0..d {
+            for k in 0..j {
+                fisher[k * d + j] = fisher[j * d + k];
+            }
+        }
+        METRIC_SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            scratch.resize(d * d + d, 0.0);
+            let (factor, u) = scratch.split_at_mut(d * d);
+            factor.copy_from_slice(fisher);
+            if !cholesky_in_place(factor, d) {
+                correction.fill(f64::NAN);
+                return;
+            }
+            correction.fill(0.0);
+            for i in 0..n {
+                let x = self.feature(i);
+                let p = logistic(dot(x, theta));
+                u.copy_from_slice(x);
+                cholesky_solve_in_place(factor, d, u);
+                let coefficient = -p * (1.0 - p) * (1.0 - 2.0 * p) * dot(x, u) / (2.0 * n as f64);
+                for (c, v) in correction.iter_mut().zip(u.iter()) {
+                    *c += coefficient * v;
+                }
+            }
+        });
+        FisherMetric::StateDependent
     }
     fn potential(&self, theta: &[f64]) -> f64 {
         let prior = 0.5 * self.prior_precision * theta.iter().map(|t| t * t).sum::<f64>();
