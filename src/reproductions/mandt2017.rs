@@ -1026,7 +1026,7 @@ fn logistic_section(
     })?;
     rows.push(
         Row::new(
-            "logistic: ε* = 2DB/(N tr C(θ̂)) (Theorem 1, C at the MAP)",
+            "logistic: ε* — paper: 2DB/(N tr C(θ̂)) (Theorem 1, C at the MAP); ours: argmin of KL_OU",
             Provenance::Paper,
         )
         .paper(eps_star)
