@@ -139,6 +139,34 @@ fn mandt2017_quick() {
         .find(|s| s.sampler == "sgld")
         .unwrap();
     assert_rejects("SGLD KL vs OU", sgld.kl_simulated, sgld.kl_continuous);
+    // Logistic regression: the simulated tr(HΣ)/d agrees with the law linearised at the MAP up
+    // to t·MCSE plus the stated linearisation budget (relative, first order in the spread), and
+    // the same check rejects the prediction with B replaced by 2B (Σ halved).
+    for sim in &record.logistic.simulations {
+        let (p, budget) = (&sim.point, sim.nonlinearity_budget);
+        let t = p.temperature_simulated.critical_value(ALPHA_ASSERTION);
+        let allowed = t * p.temperature_simulated.mcse + budget * p.temperature_exact;
+        let diff = (p.temperature_simulated.value - p.temperature_exact).abs();
+        assert!(
+            diff <= allowed,
+            "logistic {} tr(HΣ)/d: {} vs linearised {} (budget {budget})",
+            p.sampler,
+            p.temperature_simulated.display(),
+            p.temperature_exact
+        );
+    }
+    let sgd = &record.logistic.simulations[0];
+    assert_eq!(sgd.point.sampler, "sgd");
+    assert!(sgd.nonlinearity_budget < 0.25);
+    assert!(
+        (sgd.point.temperature_simulated.value - sgd.point.temperature_exact / 2.0).abs()
+            > sgd
+                .point
+                .temperature_simulated
+                .critical_value(ALPHA_ASSERTION)
+                * sgd.point.temperature_simulated.mcse
+                + sgd.nonlinearity_budget * sgd.point.temperature_exact / 2.0
+    );
     insta::with_settings!({info => &config, omit_expression => true}, {
         insta::assert_yaml_snapshot!("mandt2017", record);
     });

@@ -15,6 +15,7 @@ mod deep_linear;
 mod gaussian_mean;
 mod gaussian_scale;
 mod linear_regression;
+mod logistic_regression;
 mod tanh_regression;
 mod teacher_student;
 mod two_layer;
@@ -23,6 +24,10 @@ pub use deep_linear::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams,
 pub use gaussian_mean::GaussianMean;
 pub use gaussian_scale::{GaussianScale, ScaleParametrisation};
 pub use linear_regression::LinearRegression;
+pub use logistic_regression::{
+    generate as generate_logistic_regression, LogisticRegression, LogisticRegressionParams,
+    LogisticRegressionSpec,
+};
 pub use tanh_regression::{
     generate as generate_tanh_regression, TanhParameters, TanhRegression, TanhRegressionParams,
     TanhRegressionSpec, TANH_PARAMETERS,
