@@ -10,6 +10,8 @@
 //! * `{"model": "deep_linear", ...}` ([`DeepLinearSpec`]) and `{"model": "tanh_regression", ...}`
 //!   ([`TanhRegressionSpec`]), `{"model": "two_layer", ...}` ([`TwoLayerSpec`]): non-quadratic;
 //!   `theory` reports their model-specific closed forms;
+//! * `{"model": "logistic_regression", ...}` ([`LogisticRegressionSpec`]): non-quadratic, sampling
+//!   only (its linearised laws are in the mandt2017 reproduction);
 //! * `{"model": "teacher_student", ...}` ([`TeacherStudentSpec`]): quadratic (exact laws for
 //!   n·m ≤ 64) with BBP closed forms.
 //!
@@ -26,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::models::{
     DeepLinearNetwork, DeepLinearSpec, GaussianMean, GaussianScale, LinearRegression,
-    LinearTeacherStudent, Model, QuadraticModel, ScaleParametrisation, TanhRegression,
-    TanhRegressionSpec, TeacherStudentSpec, TwoLayerNetwork, TwoLayerSpec,
+    LinearTeacherStudent, LogisticRegression, LogisticRegressionSpec, Model, QuadraticModel,
+    ScaleParametrisation, TanhRegression, TanhRegressionSpec, TeacherStudentSpec, TwoLayerNetwork,
+    TwoLayerSpec,
 };
 
 /// The serialised form of a problem file.
@@ -61,6 +64,8 @@ pub enum ProblemFile {
     /// The 7-parameter tanh regression of Adhikari et al. 2023 (non-quadratic): see
     /// [`TanhRegressionSpec`].
     TanhRegression(TanhRegressionSpec),
+    /// Bayesian logistic regression (non-quadratic): see [`LogisticRegressionSpec`].
+    LogisticRegression(LogisticRegressionSpec),
     /// Linear teacher–student (quadratic, matrix-valued parameter): see [`TeacherStudentSpec`].
     TeacherStudent(TeacherStudentSpec),
     /// Two-layer network with Gaussian priors at temperature T (non-quadratic): see
@@ -88,6 +93,8 @@ pub enum Problem {
     DeepLinear(DeepLinearNetwork),
     /// Tanh regression.
     TanhRegression(TanhRegression),
+    /// Bayesian logistic regression.
+    LogisticRegression(LogisticRegression),
     /// Linear teacher–student.
     TeacherStudent(LinearTeacherStudent),
     /// Two-layer network.
@@ -151,6 +158,7 @@ impl Problem {
             ProblemFile::DeepLinear(spec) => Ok(Problem::DeepLinear(spec.build()?)),
             ProblemFile::TanhRegression(spec) => Ok(Problem::TanhRegression(spec.build()?)),
             ProblemFile::TeacherStudent(spec) => Ok(Problem::TeacherStudent(spec.build()?)),
+            ProblemFile::LogisticRegression(spec) => Ok(Problem::LogisticRegression(spec.build()?)),
             ProblemFile::TwoLayer(spec) => Ok(Problem::TwoLayer(spec.build()?)),
         }
     }
@@ -197,6 +205,7 @@ impl Problem {
             Problem::DeepLinear(m) => ProblemFile::DeepLinear(m.to_spec()),
             Problem::TanhRegression(m) => ProblemFile::TanhRegression(m.to_spec()),
             Problem::TeacherStudent(m) => ProblemFile::TeacherStudent(m.to_spec()),
+            Problem::LogisticRegression(m) => ProblemFile::LogisticRegression(m.to_spec()),
             Problem::TwoLayer(m) => ProblemFile::TwoLayer(m.to_spec()),
         }
     }
@@ -211,6 +220,7 @@ impl Problem {
             Problem::TanhRegression(m) => m,
             Problem::TeacherStudent(m) => m,
             Problem::TwoLayer(m) => m,
+            Problem::LogisticRegression(m) => m,
         }
     }
 
@@ -224,7 +234,8 @@ impl Problem {
             Problem::GaussianScale(_)
             | Problem::DeepLinear(_)
             | Problem::TanhRegression(_)
-            | Problem::TwoLayer(_) => None,
+            | Problem::TwoLayer(_)
+            | Problem::LogisticRegression(_) => None,
         }
     }
 
@@ -241,7 +252,7 @@ impl Problem {
     /// Where `sgbayes sample` starts a chain on a model without a Gaussian posterior: the model's
     /// documented initialisation (deep linear: aligned and balanced with every mode at 1e-3; tanh
     /// regression: its minimum w*; Gaussian scale: the maximum-likelihood σ; teacher–student: the
-    /// random initial matrix W₀ of seed 0; two-layer: a prior draw of seed 0) (quadratic models start at their stationary or posterior mean,
+    /// random initial matrix W₀ of seed 0; two-layer: a prior draw of seed 0; logistic regression: the MAP) (quadratic models start at their stationary or posterior mean,
     /// computed by the caller from the closed forms).
     pub fn initial_parameter(&self) -> DVector<f64> {
         match self {
@@ -267,6 +278,10 @@ impl Problem {
             Problem::TeacherStudent(m) => DVector::from_vec(m.initial_weights(0)),
             // A draw from the prior (seed 0).
             Problem::TwoLayer(m) => DVector::from_vec(m.prior_draw(0)),
+            // The MAP (Newton), else the origin.
+            Problem::LogisticRegression(m) => m
+                .map_estimate()
+                .unwrap_or_else(|_| DVector::zeros(m.dimension())),
             _ => DVector::zeros(self.model().dimension()),
         }
     }
@@ -281,6 +296,7 @@ impl Problem {
             Problem::TanhRegression(_) => "tanh_regression",
             Problem::TeacherStudent(_) => "teacher_student",
             Problem::TwoLayer(_) => "two_layer",
+            Problem::LogisticRegression(_) => "logistic_regression",
         }
     }
 }

@@ -69,6 +69,25 @@ fn print_problem(problem: Problem) -> CommandResult {
 fn problem(kind: ProblemKind) -> CommandResult {
     use sgbayes::models::{Activation, Scaling, Teacher};
     match kind {
+        ProblemKind::LogisticRegression {
+            dim,
+            data,
+            prior_precision,
+            feature_scale,
+            feature_correlation,
+            seed,
+        } => {
+            let params = sgbayes::models::LogisticRegressionParams {
+                dimension: dim,
+                data_size: data,
+                prior_precision,
+                feature_scale,
+                feature_correlation,
+            };
+            let model = sgbayes::models::generate_logistic_regression(&params, seed)
+                .map_err(|e| e.to_string())?;
+            print_problem(Problem::LogisticRegression(model))
+        }
         ProblemKind::TeacherStudent {
             outputs,
             inputs,

@@ -103,6 +103,28 @@ enum TeacherName {
 
 #[derive(Subcommand, Debug)]
 enum ProblemKind {
+    /// Bayesian logistic regression: correlated Gaussian features (Cov = s² ρ^|j−k|), labels drawn
+    /// from the model at a prior draw θ₀ (Mandt et al.'s experiment, synthetic).
+    LogisticRegression {
+        /// Dimension D.
+        #[arg(long, default_value_t = 3)]
+        dim: usize,
+        /// Number of data points N.
+        #[arg(long, default_value_t = 1000)]
+        data: usize,
+        /// Prior precision λ.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        prior_precision: f64,
+        /// Feature scale s.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        feature_scale: f64,
+        /// Correlation ρ of neighbouring features.
+        #[arg(long, default_value_t = 0.6, allow_negative_numbers = true)]
+        feature_correlation: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Linear teacher–student (Park et al. setting): W ∈ R^{n×m} learned from a rank-r teacher with
     /// whitened Gaussian inputs and label noise; quadratic, with BBP closed forms.
     TeacherStudent {
