@@ -841,3 +841,49 @@ fn non_gaussian_models_work_through_problem_theory_and_sample() {
         "no data",
     );
 }
+
+/// Near the mean-square limit the stationary law exists but may lack fourth moments (heavy tails
+/// from multiplicative minibatch noise): `theory` answers, `check` refuses with exit 2 instead of a
+/// false verdict (linear regression, d = 2, N = 40, B = 1: the law exists up to ε ≈ 0.035).
+#[test]
+fn check_refuses_laws_without_fourth_moments() {
+    let path = problem_file("heavy-tails.json");
+    let draws = temp("heavy-tails.npy").display().to_string();
+    let (code, _, err) = sgbayes(&[
+        "sample",
+        "--problem",
+        &path,
+        "--sampler",
+        "sgld",
+        "--eps",
+        "0.001",
+        "--batch",
+        "1",
+        "--steps",
+        "2000",
+        "--out",
+        &draws,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let args = |eps: &'static str| {
+        vec![
+            "--problem",
+            path.as_str(),
+            "--sampler",
+            "sgld",
+            "--eps",
+            eps,
+            "--batch",
+            "1",
+        ]
+    };
+    let mut theory = vec!["theory"];
+    theory.extend(args("0.03"));
+    assert_eq!(sgbayes(&theory).0, 0);
+    let mut check = vec!["check"];
+    check.extend(args("0.03"));
+    check.extend(["--draws", draws.as_str()]);
+    let (code, _, err) = sgbayes(&check);
+    assert_eq!(code, 2);
+    assert!(err.contains("fourth moments"), "{err}");
+}

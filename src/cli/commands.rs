@@ -529,6 +529,19 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
     if let SamplerKind::PsgldRmsprop { .. } = args.config()?.kind {
         return Err("psgld-rmsprop has no exact stationary law to check draws against (its adaptive preconditioner carries memory); `sgbayes theory` reports its self-consistent fixed-G reference law, and `check --sampler psgld --preconditioner G_FILE` checks a fixed-G pSGLD exactly".into());
     }
+    // The covariance functionals need finite fourth moments of the stationary law.
+    let config = args.config()?;
+    if config.batching != sgbayes::batching::Batching::Reshuffle {
+        if let Some(quadratic) = problem.quadratic() {
+            let resolved = sgbayes::theory::resolve_preconditioner(&config, quadratic)
+                .map_err(|e| e.to_string())?;
+            let map =
+                sgbayes::theory::affine_map(&resolved, quadratic).map_err(|e| e.to_string())?;
+            if !map.fourth_moments_screen() {
+                return Err("the stationary law may lack finite fourth moments (multiplicative minibatch noise gives power-law tails), which the covariance test needs: use a smaller --eps or a larger --batch".into());
+            }
+        }
+    }
     let (draws, dimension) = read_draws(draws_path).map_err(|e| e.to_string())?;
     let d = problem.model().dimension();
     if dimension != d {
