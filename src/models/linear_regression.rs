@@ -3,7 +3,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::{Model, QuadraticModel};
-use crate::error::{ensure_finite, Error, Result};
+use crate::error::{ensure_finite, Result};
 
 /// Bayesian linear regression: y_i = x_i·θ + noise, noise ~ N(0, σ²), prior θ ~ N(0, λ⁻¹ I).
 ///
@@ -40,51 +40,12 @@ impl LinearRegression {
         noise_variance: f64,
         prior_precision: f64,
     ) -> Result<Self> {
-        let data_size = features.len();
-        if data_size == 0 {
-            return Err(Error::Invalid {
-                what: "features".into(),
-                why: "no data points".into(),
-            });
-        }
-        let dimension = features[0].len();
-        if dimension == 0 {
-            return Err(Error::Invalid {
-                what: "features".into(),
-                why: "zero-dimensional rows".into(),
-            });
-        }
-        if targets.len() != data_size {
-            return Err(Error::DimensionMismatch {
-                what: "targets".into(),
-                expected: data_size,
-                found: targets.len(),
-            });
-        }
-        let mut flat = Vec::with_capacity(data_size * dimension);
-        for row in &features {
-            if row.len() != dimension {
-                return Err(Error::DimensionMismatch {
-                    what: "feature row".into(),
-                    expected: dimension,
-                    found: row.len(),
-                });
-            }
-            flat.extend_from_slice(row);
-        }
-        ensure_finite("features", &flat)?;
+        let (flat, dimension) = super::validated_rows("features", &features, "targets", &targets)?;
         ensure_finite("targets", &targets)?;
-        for (what, value) in [
+        super::ensure_positive(&[
             ("noise_variance", noise_variance),
             ("prior_precision", prior_precision),
-        ] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(Error::Invalid {
-                    what: what.into(),
-                    why: format!("must be positive and finite, got {value}"),
-                });
-            }
-        }
+        ])?;
         let model = Self {
             dimension,
             features: flat,

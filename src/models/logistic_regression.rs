@@ -251,39 +251,7 @@ impl LogisticRegression {
     /// Errors on empty data, ragged rows, a label count ≠ N, non-finite features, labels other
     /// than 0 or 1, or λ not positive and finite.
     pub fn new(features: Vec<Vec<f64>>, labels: Vec<f64>, prior_precision: f64) -> Result<Self> {
-        let data_size = features.len();
-        if data_size == 0 {
-            return Err(Error::Invalid {
-                what: "features".into(),
-                why: "no data points".into(),
-            });
-        }
-        let dimension = features[0].len();
-        if dimension == 0 {
-            return Err(Error::Invalid {
-                what: "features".into(),
-                why: "zero-dimensional rows".into(),
-            });
-        }
-        if labels.len() != data_size {
-            return Err(Error::DimensionMismatch {
-                what: "labels".into(),
-                expected: data_size,
-                found: labels.len(),
-            });
-        }
-        let mut flat = Vec::with_capacity(data_size * dimension);
-        for row in &features {
-            if row.len() != dimension {
-                return Err(Error::DimensionMismatch {
-                    what: "feature row".into(),
-                    expected: dimension,
-                    found: row.len(),
-                });
-            }
-            flat.extend_from_slice(row);
-        }
-        ensure_finite("features", &flat)?;
+        let (flat, dimension) = super::validated_rows("features", &features, "labels", &labels)?;
         if let Some(bad) = labels.iter().find(|&&y| y != 0.0 && y != 1.0) {
             return Err(Error::Invalid {
                 what: "labels".into(),

@@ -43,6 +43,8 @@ pub use two_layer::{
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::error::{Error, Result};
+
 /// A Bayesian model with a differentiable potential U(θ) = R(θ) + Σ_{i<N} ℓ_i(θ), where R = −log prior.
 pub trait Model: Send + Sync {
     /// Dimension d of the parameter θ.
@@ -76,6 +78,63 @@ pub trait Model: Send + Sync {
             self.add_example_gradient(i, theta, 1.0, out);
         }
     }
+}
+
+/// Validated data rows (at least one, all of the first row's positive length, finite values),
+/// flattened row-major, with the row length; `responses` must have one entry per row (their values
+/// are the caller's to check). The shared validation of the regression-type models.
+pub(crate) fn validated_rows(
+    name: &str,
+    rows: &[Vec<f64>],
+    responses_name: &str,
+    responses: &[f64],
+) -> Result<(Vec<f64>, usize)> {
+    let Some(first) = rows.first() else {
+        return Err(Error::Invalid {
+            what: name.into(),
+            why: "no data points".into(),
+        });
+    };
+    let width = first.len();
+    if width == 0 {
+        return Err(Error::Invalid {
+            what: name.into(),
+            why: "zero-dimensional rows".into(),
+        });
+    }
+    if responses.len() != rows.len() {
+        return Err(Error::DimensionMismatch {
+            what: responses_name.into(),
+            expected: rows.len(),
+            found: responses.len(),
+        });
+    }
+    let mut flat = Vec::with_capacity(rows.len() * width);
+    for row in rows {
+        if row.len() != width {
+            return Err(Error::DimensionMismatch {
+                what: format!("{name} row"),
+                expected: width,
+                found: row.len(),
+            });
+        }
+        flat.extend_from_slice(row);
+    }
+    crate::error::ensure_finite(name, &flat)?;
+    Ok((flat, width))
+}
+
+/// Checks that every named value is positive and finite.
+pub(crate) fn ensure_positive(values: &[(&str, f64)]) -> Result<()> {
+    for &(what, value) in values {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(Error::Invalid {
+                what: what.into(),
+                why: format!("must be positive and finite, got {value}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What [`Model::fisher_metric`] provided.

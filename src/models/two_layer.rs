@@ -155,58 +155,20 @@ impl TwoLayerNetwork {
         activation: Activation,
         prior: TwoLayerPrior,
     ) -> Result<Self> {
-        let data_size = inputs.len();
-        if data_size == 0 {
-            return Err(Error::Invalid {
-                what: "inputs".into(),
-                why: "no data points".into(),
-            });
-        }
-        let input_dimension = inputs[0].len();
-        if input_dimension == 0 {
-            return Err(Error::Invalid {
-                what: "inputs".into(),
-                why: "zero-dimensional rows".into(),
-            });
-        }
-        if targets.len() != data_size {
-            return Err(Error::DimensionMismatch {
-                what: "targets".into(),
-                expected: data_size,
-                found: targets.len(),
-            });
-        }
+        let (flat, input_dimension) =
+            super::validated_rows("inputs", &inputs, "targets", &targets)?;
         if width == 0 {
             return Err(Error::Invalid {
                 what: "width".into(),
                 why: "must be at least 1".into(),
             });
         }
-        let mut flat = Vec::with_capacity(data_size * input_dimension);
-        for row in &inputs {
-            if row.len() != input_dimension {
-                return Err(Error::DimensionMismatch {
-                    what: "input row".into(),
-                    expected: input_dimension,
-                    found: row.len(),
-                });
-            }
-            flat.extend_from_slice(row);
-        }
-        ensure_finite("inputs", &flat)?;
         ensure_finite("targets", &targets)?;
-        for (what, value) in [
+        super::ensure_positive(&[
             ("readout_variance", prior.readout_variance),
             ("weight_variance", prior.weight_variance),
             ("temperature", prior.temperature),
-        ] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(Error::Invalid {
-                    what: what.into(),
-                    why: format!("must be positive and finite, got {value}"),
-                });
-            }
-        }
+        ])?;
         Ok(Self {
             input_dimension,
             width,
