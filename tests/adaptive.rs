@@ -534,3 +534,21 @@ fn online_sgfs_chain_matches_its_reference_law_and_a_biased_fisher_is_rejected()
         "a Fisher estimate biased by (B-1)/B passes: {gaps:?}"
     );
 }
+
+/// The adaptive samplers' state is θ alone (their running estimates live inside the sampler) and
+/// they draw one normal per coordinate.
+#[test]
+fn adaptive_samplers_have_state_theta_and_one_normal_per_coordinate() {
+    for kind in [
+        SamplerKind::PsgldRmsprop {
+            decay: 0.9,
+            regularizer: 1e-5,
+        },
+        SamplerKind::SgfsOnline { scale: 1.0 },
+    ] {
+        let config = SamplerConfig::new(kind, 1e-3, 4, Batching::WithReplacement);
+        let sampler = sgbayes::samplers::build(&config, 3, 40).unwrap();
+        assert_eq!(sampler.state_dimension(), 3, "{kind:?}");
+        assert_eq!(sampler.noise_dimension(), 3, "{kind:?}");
+    }
+}

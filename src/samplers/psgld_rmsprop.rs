@@ -57,11 +57,6 @@ impl PsgldRmsprop {
             likelihood_gradient: vec![0.0; dimension],
         }
     }
-
-    /// The current running average V (for diagnostics and tests).
-    pub fn squared_gradient_average(&self) -> &[f64] {
-        &self.squared_gradient_average
-    }
 }
 
 impl Sampler for PsgldRmsprop {
