@@ -173,7 +173,5 @@ pub fn minibatch_gradient<M: Model + ?Sized>(
 ) {
     model.prior_gradient(theta, out);
     let scale = model.data_size() as f64 / batch.len() as f64;
-    for &i in batch {
-        model.add_example_gradient(i, theta, scale, out);
-    }
+    model.add_batch_gradient(batch, theta, scale, out);
 }

@@ -55,6 +55,16 @@ pub trait Model: Send + Sync {
     fn prior_gradient(&self, theta: &[f64], out: &mut [f64]);
     /// Adds `scale · ∇ℓ_i(θ)` to `out` (accumulates; no allocation).
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]);
+    /// Adds `scale · Σ_{i∈batch} ∇ℓ_i(θ)` to `out`, example by example in batch order.
+    ///
+    /// The default calls [`Model::add_example_gradient`] once per index; a model may override it
+    /// to avoid one dynamic call per example in the step loop, but must then give the same bits
+    /// (the same arithmetic in the same order), which tests/determinism.rs pins.
+    fn add_batch_gradient(&self, batch: &[usize], theta: &[f64], scale: f64, out: &mut [f64]) {
+        for &i in batch {
+            self.add_example_gradient(i, theta, scale, out);
+        }
+    }
     /// The potential U(θ) = −log p(θ) − Σ log p(y_i | θ) up to an additive constant.
     fn potential(&self, theta: &[f64]) -> f64;
 
