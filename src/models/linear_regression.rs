@@ -2,6 +2,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use super::linear_kernel::add_rows_gradient;
 use super::{Model, QuadraticModel};
 use crate::error::{ensure_finite, Result};
 
@@ -91,85 +92,6 @@ impl LinearRegression {
     }
 }
 
-/// x·y with eight independent accumulators, so that the compiler can vectorise the reduction
-/// (a single running sum is a serial dependency chain under IEEE semantics).
-///
-/// Below eight entries every lane is +0.0 and the lane sum is exactly +0.0, so the result is
-/// `tail + 0.0` (which also turns a −0.0 tail into +0.0, as the full expression does): the
-/// short path gives the same bits without the seven additions of zeros.
-#[inline(always)]
-pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
-    debug_assert_eq!(x.len(), y.len());
-    let n = x.len().min(y.len());
-    let (x, y) = (&x[..n], &y[..n]);
-    if n < 8 {
-        let mut tail = 0.0;
-        for (a, b) in x.iter().zip(y) {
-            tail += a * b;
-        }
-        return tail + 0.0;
-    }
-    let mut lanes = [0.0f64; 8];
-    let (mut x_chunks, mut y_chunks) = (x.chunks_exact(8), y.chunks_exact(8));
-    for (xs, ys) in (&mut x_chunks).zip(&mut y_chunks) {
-        for k in 0..8 {
-            lanes[k] += xs[k] * ys[k];
-        }
-    }
-    let mut tail = 0.0;
-    for (a, b) in x_chunks.remainder().iter().zip(y_chunks.remainder()) {
-        tail += a * b;
-    }
-    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
-        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
-        + tail
-}
-
-impl LinearRegression {
-    /// out += scale · x_i (x_i·θ − y_i)/σ².
-    #[inline(always)]
-    fn add_row_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
-        let x = self.feature(index);
-        let residual = dot(x, theta) - self.targets[index];
-        let factor = scale * residual / self.noise_variance;
-        for (o, xi) in out.iter_mut().zip(x) {
-            *o += factor * xi;
-        }
-    }
-
-    /// [`Self::add_row_gradient`] over a batch with d = `D` < 8 known at compile time: the dot
-    /// product is [`dot`]'s short path (a running sum, then + 0.0) and the update the same
-    /// per-coordinate sum, so the bits equal the generic path's.
-    #[inline(always)]
-    fn add_batch_gradient_fixed<const D: usize>(
-        &self,
-        batch: &[usize],
-        theta: &[f64],
-        scale: f64,
-        out: &mut [f64],
-    ) {
-        if theta.len() != D || out.len() != D {
-            // Slices of another length than d: the generic loop's (zip) semantics.
-            for &i in batch {
-                self.add_row_gradient(i, theta, scale, out);
-            }
-            return;
-        }
-        for &i in batch {
-            let x = &self.features[i * D..(i + 1) * D];
-            let mut tail = 0.0;
-            for k in 0..D {
-                tail += x[k] * theta[k];
-            }
-            let residual = (tail + 0.0) - self.targets[i];
-            let factor = scale * residual / self.noise_variance;
-            for k in 0..D {
-                out[k] += factor * x[k];
-            }
-        }
-    }
-}
-
 impl Model for LinearRegression {
     fn dimension(&self) -> usize {
         self.dimension
@@ -184,26 +106,21 @@ impl Model for LinearRegression {
         }
     }
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
-        self.add_row_gradient(index, theta, scale, out);
+        self.add_batch_gradient(&[index], theta, scale, out);
     }
-    /// The same arithmetic as [`Model::add_example_gradient`], inlined into one loop over the
-    /// batch (no dynamic call per example; same bits), with the dimension a compile-time constant
-    /// for d < 8, where loop overhead would otherwise dominate a step.
+    /// ∇ℓ_i(θ) = x_i (x_i·θ − y_i)/σ² summed over the batch by [`add_rows_gradient`] (one
+    /// dynamic call per minibatch; the same bits as one call per example).
     fn add_batch_gradient(&self, batch: &[usize], theta: &[f64], scale: f64, out: &mut [f64]) {
-        match self.dimension {
-            1 => self.add_batch_gradient_fixed::<1>(batch, theta, scale, out),
-            2 => self.add_batch_gradient_fixed::<2>(batch, theta, scale, out),
-            3 => self.add_batch_gradient_fixed::<3>(batch, theta, scale, out),
-            4 => self.add_batch_gradient_fixed::<4>(batch, theta, scale, out),
-            5 => self.add_batch_gradient_fixed::<5>(batch, theta, scale, out),
-            6 => self.add_batch_gradient_fixed::<6>(batch, theta, scale, out),
-            7 => self.add_batch_gradient_fixed::<7>(batch, theta, scale, out),
-            _ => {
-                for &i in batch {
-                    self.add_row_gradient(i, theta, scale, out);
-                }
-            }
-        }
+        add_rows_gradient(
+            &self.features,
+            &self.targets,
+            self.dimension,
+            self.noise_variance,
+            batch,
+            theta,
+            scale,
+            out,
+        );
     }
     /// F = (1/N) Σ_i H_i, constant; Γ = 0 (built when first asked, outside the step loop).
     fn fisher_metric(

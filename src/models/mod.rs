@@ -14,6 +14,7 @@
 mod deep_linear;
 mod gaussian_mean;
 mod gaussian_scale;
+mod linear_kernel;
 mod linear_regression;
 mod logistic_regression;
 mod tanh_regression;

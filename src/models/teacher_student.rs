@@ -456,7 +456,7 @@ impl LinearTeacherStudent {
         for i in 0..self.data_size() {
             let (x, y) = (self.input(i), self.target(i));
             for a in 0..n {
-                let r = super::linear_regression::dot(&teacher[a * m..(a + 1) * m], x) - y[a];
+                let r = super::linear_kernel::dot(&teacher[a * m..(a + 1) * m], x) - y[a];
                 total += r * r;
             }
         }
@@ -577,8 +577,7 @@ impl Model for LinearTeacherStudent {
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
         let (x, y, m) = (self.input(index), self.target(index), self.inputs);
         for (a, (row, out_row)) in theta.chunks(m).zip(out.chunks_mut(m)).enumerate() {
-            let factor =
-                scale * (super::linear_regression::dot(row, x) - y[a]) / self.noise_variance;
+            let factor = scale * (super::linear_kernel::dot(row, x) - y[a]) / self.noise_variance;
             for (o, xj) in out_row.iter_mut().zip(x) {
                 *o += factor * xj;
             }
@@ -591,7 +590,7 @@ impl Model for LinearTeacherStudent {
         for i in 0..self.data_size() {
             let (x, y) = (self.input(i), self.target(i));
             for (a, row) in theta.chunks(m).enumerate() {
-                let r = super::linear_regression::dot(row, x) - y[a];
+                let r = super::linear_kernel::dot(row, x) - y[a];
                 likelihood += r * r;
             }
         }

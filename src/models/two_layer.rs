@@ -24,7 +24,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use super::linear_regression::dot;
+use super::linear_kernel::dot;
 use super::Model;
 use crate::error::{ensure_finite, Error, Result};
 
