@@ -60,9 +60,9 @@ fn dots<const R: usize>(rows: [&[f64]; R], y: &[f64]) -> [f64; R] {
         for (a, b) in x[whole..].iter().zip(&y[whole..]) {
             *tail += a * b;
         }
-        *tail = ((lane[0] + lane[4]) + (lane[1] + lane[5]))
-            + ((lane[2] + lane[6]) + (lane[3] + lane[7]))
-            + *tail;
+        // lane sum + tail (IEEE addition is commutative, so `+=` gives the same bits).
+        *tail += ((lane[0] + lane[4]) + (lane[1] + lane[5]))
+            + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
     }
     tails
 }
