@@ -156,11 +156,53 @@ fn exact_law(c: &mut Criterion) {
     group.finish();
 }
 
+/// The statistical checks on 10⁶ draws of an AR(1) chain (φ = 0.9, τ = 19): the effective sample
+/// size of one coordinate (Geyer's initial-sequence estimator, O(n log n) autocorrelations), and the
+/// full moment test of `sgbayes check` on 10⁶ draws in d = 2 and d = 10 (whitening, the d + d(d+1)/2
+/// + 1 functionals, batch means).
+fn statistical_checks(c: &mut Criterion) {
+    use nalgebra::{DMatrix, DVector};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::StandardNormal;
+    use sgbayes::stats::{effective_sample_size, gaussian_moment_test};
+
+    let n = 1_000_000;
+    let ar1 = |d: usize| -> Vec<f64> {
+        let (phi, mut rng) = (0.9_f64, ChaCha8Rng::seed_from_u64(11));
+        let mut x = vec![0.0; d];
+        let mut draws = Vec::with_capacity(n * d);
+        for _ in 0..n {
+            for xi in x.iter_mut() {
+                let e: f64 = rng.sample(StandardNormal);
+                *xi = phi * *xi + (1.0 - phi * phi).sqrt() * e;
+            }
+            draws.extend_from_slice(&x);
+        }
+        draws
+    };
+    let mut group = c.benchmark_group("statistical_checks_1e6_draws");
+    group.sample_size(10);
+    let series = ar1(1);
+    group.bench_function("ess_one_coordinate", |bench| {
+        bench.iter(|| effective_sample_size(&series).unwrap())
+    });
+    for d in [2usize, 10] {
+        let draws = ar1(d);
+        let (mean, covariance) = (DVector::zeros(d), DMatrix::identity(d, d));
+        group.bench_with_input(BenchmarkId::new("moment_test", d), &d, |bench, _| {
+            bench.iter(|| gaussian_moment_test(&draws, &mean, &covariance, 1e-6).unwrap())
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     sgld_steps,
     every_sampler,
     parallel_chains,
-    exact_law
+    exact_law,
+    statistical_checks
 );
 criterion_main!(benches);
