@@ -10,7 +10,8 @@
 # Usage: scripts/bug-catalogue.sh            (committed seeds)
 #        SGBAYES_SEED_OFFSET=k scripts/bug-catalogue.sh   (the k-th fresh seed set)
 # Exit status: non-zero if either file fails (a visible bug is missed, an entry below resolution
-# or a correct sampler is rejected). About 30-40 s of wall time on 2 cores after the build.
+# or a correct sampler is rejected). About 40-70 s of wall time on the shared 2-core machine after the build
+# (both files single-threaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)

@@ -872,7 +872,7 @@ fn judge(
                     Err(error) => {
                         let gap = series.iter().sum::<f64>() / series.len() as f64;
                         return refused(
-                            format!("gap{k} = {:+.0} % (point estimate)", 100.0 * gap),
+                            format!("gap{k} = {:+.1e} % (point estimate)", 100.0 * gap),
                             error,
                         );
                     }
@@ -885,7 +885,7 @@ fn judge(
                     100.0 * e.standard_error
                 ));
                 if excess > worst.0 {
-                    worst = (excess, format!("(|gap{k}| − 1 %)/s.e. = {excess:.1}"));
+                    worst = (excess, format!("(\\|gap{k}\\| − 1 %)/s.e. = {excess:.1}"));
                 }
             }
             Verdict {
@@ -967,7 +967,7 @@ fn judge(
                 if excess > worst.0 {
                     worst = (
                         excess,
-                        format!("(|{name} − target| − 0.002)/s.e. = {excess:.1}"),
+                        format!("(\\|{name} − target\\| − 0.002)/s.e. = {excess:.1}"),
                     );
                 }
             }
