@@ -32,22 +32,9 @@ use sgbayes::theory::{
 };
 
 /// Linear regression, d = 2, N = 40, with features of different scales so that G is far from a
-/// multiple of the identity.
+/// multiple of the identity (`common::adaptive_regression`).
 fn problem() -> LinearRegression {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed_of("rmsprop-problem"));
-    let features: Vec<Vec<f64>> = (0..40)
-        .map(|_| {
-            vec![
-                rng.sample::<f64, _>(StandardNormal),
-                3.0 * rng.sample::<f64, _>(StandardNormal),
-            ]
-        })
-        .collect();
-    let targets = features
-        .iter()
-        .map(|x| 0.5 * x[0] - 0.2 * x[1] + rng.sample::<f64, _>(StandardNormal))
-        .collect();
-    LinearRegression::new(features, targets, 1.0, 1.0).unwrap()
+    common::adaptive_regression(seed_of("rmsprop-problem"))
 }
 
 fn rmsprop(decay: f64, step_size: f64) -> SamplerConfig {

@@ -44,11 +44,8 @@
 
 mod common;
 
-use common::{fixed_seed_of, random_linear_regression, seed_of};
+use common::{fixed_seed_of, log_scale_moments, random_linear_regression, seed_of};
 use nalgebra::{DMatrix, DVector};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha20Rng;
-use rand_distr::StandardNormal;
 use sgbayes::batching::{minibatch_gradient, Batching};
 use sgbayes::chain::{Chain, ChainSettings};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
@@ -436,20 +433,7 @@ impl Sampler for SngdStep {
 /// The linear regression of tests/adaptive.rs (d = 2, N = 40, feature scales 1 and 3) at its
 /// committed seed.
 fn adaptive_problem() -> LinearRegression {
-    let mut rng = ChaCha20Rng::seed_from_u64(fixed_seed_of("rmsprop-problem"));
-    let features: Vec<Vec<f64>> = (0..40)
-        .map(|_| {
-            vec![
-                rng.sample::<f64, _>(StandardNormal),
-                3.0 * rng.sample::<f64, _>(StandardNormal),
-            ]
-        })
-        .collect();
-    let targets = features
-        .iter()
-        .map(|x| 0.5 * x[0] - 0.2 * x[1] + rng.sample::<f64, _>(StandardNormal))
-        .collect();
-    LinearRegression::new(features, targets, 1.0, 1.0).unwrap()
+    common::adaptive_regression(fixed_seed_of("rmsprop-problem"))
 }
 
 fn rmsprop_config(model: &LinearRegression) -> SamplerConfig {
@@ -676,28 +660,6 @@ fn predicted_sgfs_law(
         fisher = next;
     }
     None
-}
-
-/// E[log σ] and E[(log σ)²] under p(σ) ∝ σ^{−1−power}·exp(−C(σ)/T), by quadrature in s = log σ
-/// (as tests/stochastic_ngd.rs: power 0 is the target √F e^{−C/T}).
-fn log_scale_moments(observations: &[f64], temperature: f64, power: f64) -> (f64, f64) {
-    let n = observations.len() as f64;
-    let sum_squares: f64 = observations.iter().map(|x| x * x).sum();
-    let log_density =
-        |s: f64| -power * s - (n * s + sum_squares * (-2.0 * s).exp() / 2.0) / temperature;
-    let mode = 0.5 * (sum_squares / n).ln();
-    let (lo, hi, steps) = (mode - 8.0, mode + 8.0, 200_000);
-    let h = (hi - lo) / steps as f64;
-    let peak = log_density(mode);
-    let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
-    for k in 0..=steps {
-        let s = lo + k as f64 * h;
-        let w = if k == 0 || k == steps { 0.5 } else { 1.0 } * (log_density(s) - peak).exp();
-        z += w;
-        m1 += w * s;
-        m2 += w * s * s;
-    }
-    (m1 / z, m2 / z)
 }
 
 /// The power of σ^{−1−power} in the stationary density of stochastic NGD on the σ parametrisation

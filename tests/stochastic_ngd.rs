@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{random_linear_regression, seed_of};
+use common::{log_scale_moments, random_linear_regression, seed_of};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
 use sgbayes::config::{SamplerConfig, SamplerKind};
@@ -83,30 +83,6 @@ fn jeffreys_correction_matches_finite_differences() {
     let (mut f, mut g) = ([0.0], [0.0]);
     log_model.fisher_metric(&[0.7], &mut f, &mut g);
     assert_eq!((f[0], g[0]), (2.0, 0.0));
-}
-
-/// E[log σ] and E[(log σ)²] under p(σ) ∝ σ^{−1−power}·exp(−C(σ)/T) by quadrature in s = log σ
-/// (power 0: the Jeffreys-tempered target √F e^{−C/T}; power 1: plain NGD's law in the σ
-/// parametrisation).
-fn log_scale_moments(observations: &[f64], temperature: f64, power: f64) -> (f64, f64) {
-    let n = observations.len() as f64;
-    let sum_squares: f64 = observations.iter().map(|x| x * x).sum();
-    // In s: density ∝ e^{−power·s} exp(−(N s + S e^{−2s}/2)/T) (the 1/σ and dσ = σ ds cancel).
-    let log_density =
-        |s: f64| -power * s - (n * s + sum_squares * (-2.0 * s).exp() / 2.0) / temperature;
-    let mode = 0.5 * (sum_squares / n).ln();
-    let (lo, hi, steps) = (mode - 8.0, mode + 8.0, 200_000);
-    let h = (hi - lo) / steps as f64;
-    let peak = log_density(mode);
-    let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
-    for k in 0..=steps {
-        let s = lo + k as f64 * h;
-        let w = if k == 0 || k == steps { 0.5 } else { 1.0 } * (log_density(s) - peak).exp();
-        z += w;
-        m1 += w * s;
-        m2 += w * s * s;
-    }
-    (m1 / z, m2 / z)
 }
 
 /// Batch-means z-scores of log σ and (log σ)² from a chain on `model`.

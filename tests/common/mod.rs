@@ -150,3 +150,50 @@ pub fn brute_force_law(
 pub fn relative_error(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     (a - b).amax() / b.amax().max(1e-3)
 }
+
+/// The linear regression of the adaptive-sampler tests (tests/adaptive.rs and the adaptive bug
+/// catalogue): d = 2, N = 40, features of scales 1 and 3 (so that the RMSprop preconditioner is
+/// far from a multiple of the identity), y = 0.5 x₁ − 0.2 x₂ + N(0, 1), σ² = λ = 1.
+pub fn adaptive_regression(seed: u64) -> LinearRegression {
+    use rand::Rng;
+    use rand_distr::StandardNormal;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let features: Vec<Vec<f64>> = (0..40)
+        .map(|_| {
+            vec![
+                rng.sample::<f64, _>(StandardNormal),
+                3.0 * rng.sample::<f64, _>(StandardNormal),
+            ]
+        })
+        .collect();
+    let targets = features
+        .iter()
+        .map(|x| 0.5 * x[0] - 0.2 * x[1] + rng.sample::<f64, _>(StandardNormal))
+        .collect();
+    LinearRegression::new(features, targets, 1.0, 1.0).unwrap()
+}
+
+/// E[log σ] and E[(log σ)²] under p(σ) ∝ σ^{−1−power}·exp(−C(σ)/T), C(σ) = N log σ + S/(2σ²) the
+/// Gaussian-scale potential of `observations` (S = Σ y²), by the trapezoidal rule in s = log σ
+/// over the mode ± 8 with 2·10⁵ steps (power 0: the Jeffreys-tempered target √F e^{−C/T};
+/// power 1: plain NGD's law in the σ parametrisation).
+pub fn log_scale_moments(observations: &[f64], temperature: f64, power: f64) -> (f64, f64) {
+    let n = observations.len() as f64;
+    let sum_squares: f64 = observations.iter().map(|x| x * x).sum();
+    // In s: density ∝ e^{−power·s} exp(−(N s + S e^{−2s}/2)/T) (the 1/σ and dσ = σ ds cancel).
+    let log_density =
+        |s: f64| -power * s - (n * s + sum_squares * (-2.0 * s).exp() / 2.0) / temperature;
+    let mode = 0.5 * (sum_squares / n).ln();
+    let (lo, hi, steps) = (mode - 8.0, mode + 8.0, 200_000);
+    let h = (hi - lo) / steps as f64;
+    let peak = log_density(mode);
+    let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
+    for k in 0..=steps {
+        let s = lo + k as f64 * h;
+        let w = if k == 0 || k == steps { 0.5 } else { 1.0 } * (log_density(s) - peak).exp();
+        z += w;
+        m1 += w * s;
+        m2 += w * s * s;
+    }
+    (m1 / z, m2 / z)
+}
