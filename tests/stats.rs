@@ -587,9 +587,14 @@ fn batch_means_rejects_bad_input() {
         univariate_batch_means(&[2.5; 100], 5),
         Err(StatsError::ZeroVariance { .. })
     ));
+    // 99 values are not whole rows of 2: the error names the next whole length, 100.
     assert!(matches!(
         multivariate_batch_means(&x[..99], 2, 2),
-        Err(StatsError::DimensionMismatch { .. })
+        Err(StatsError::DimensionMismatch {
+            expected: 100,
+            found: 99,
+            ..
+        })
     ));
     assert!(matches!(
         multivariate_batch_means(&x, 0, 2),

@@ -78,12 +78,11 @@ impl Ngd {
                 self.fisher[k * d + j] = self.column[k] - self.base[k];
             }
         }
-        // Symmetrise, then factor F = L Lᵀ in place (lower triangle).
+        // Symmetrise into the lower triangle (the only part the in-place factorisation reads),
+        // then factor F = L Lᵀ in place.
         for j in 0..d {
             for k in 0..j {
-                let mean = 0.5 * (self.fisher[j * d + k] + self.fisher[k * d + j]);
-                self.fisher[j * d + k] = mean;
-                self.fisher[k * d + j] = mean;
+                self.fisher[j * d + k] = 0.5 * (self.fisher[j * d + k] + self.fisher[k * d + j]);
             }
         }
         let positive = factor_in_place(&mut self.fisher, d);
