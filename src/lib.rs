@@ -30,6 +30,7 @@
 pub mod batching;
 pub mod chain;
 pub mod config;
+mod dense_cholesky;
 pub mod error;
 pub mod models;
 pub mod problem;

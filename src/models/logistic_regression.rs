@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::linear_kernel::dot;
 use super::{FisherMetric, Model};
+use crate::dense_cholesky::{factor_in_place, solve_in_place};
 use crate::error::{ensure_finite, Error, Result};
 
 /// softplus(z) = log(1 + e^z), evaluated as max(z, 0) + log1p(e^{−|z|}) (no overflow, and no
@@ -35,48 +36,6 @@ thread_local! {
     /// one solve): allocated on a thread's first call, reused afterwards, so the sampler's step
     /// loop does not allocate.
     static METRIC_SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// In-place lower Cholesky factor of the row-major d×d matrix in `a` (only entries with column ≤
-/// row are read and written); false if not positive definite.
-fn cholesky_in_place(a: &mut [f64], d: usize) -> bool {
-    for j in 0..d {
-        let mut diagonal = a[j * d + j];
-        for k in 0..j {
-            diagonal -= a[j * d + k] * a[j * d + k];
-        }
-        if !(diagonal > 0.0 && diagonal.is_finite()) {
-            return false;
-        }
-        let root = diagonal.sqrt();
-        a[j * d + j] = root;
-        for i in j + 1..d {
-            let mut value = a[i * d + j];
-            for k in 0..j {
-                value -= a[i * d + k] * a[j * d + k];
-            }
-            a[i * d + j] = value / root;
-        }
-    }
-    true
-}
-
-/// Solves (L Lᵀ) u = x in place (u overwrites x) with the lower factor L of [`cholesky_in_place`].
-fn cholesky_solve_in_place(l: &[f64], d: usize, x: &mut [f64]) {
-    for i in 0..d {
-        let mut value = x[i];
-        for k in 0..i {
-            value -= l[i * d + k] * x[k];
-        }
-        x[i] = value / l[i * d + i];
-    }
-    for i in (0..d).rev() {
-        let mut value = x[i];
-        for k in i + 1..d {
-            value -= l[k * d + i] * x[k];
-        }
-        x[i] = value / l[i * d + i];
-    }
 }
 
 /// Bayesian logistic regression: labels y_i ∈ {0, 1} with p(y_i = 1 | θ) = σ(x_i·θ), prior
@@ -471,7 +430,7 @@ impl Model for LogisticRegression {
             scratch.resize(d * d + d, 0.0);
             let (factor, u) = scratch.split_at_mut(d * d);
             factor.copy_from_slice(fisher);
-            if !cholesky_in_place(factor, d) {
+            if !factor_in_place(factor, d) {
                 correction.fill(f64::NAN);
                 return;
             }
@@ -480,7 +439,7 @@ impl Model for LogisticRegression {
                 let x = self.feature(i);
                 let p = logistic(dot(x, theta));
                 u.copy_from_slice(x);
-                cholesky_solve_in_place(factor, d, u);
+                solve_in_place(factor, d, u);
                 let coefficient = -p * (1.0 - p) * (1.0 - 2.0 * p) * dot(x, u) / (2.0 * n as f64);
                 for (c, v) in correction.iter_mut().zip(u.iter()) {
                     *c += coefficient * v;

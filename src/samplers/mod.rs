@@ -7,7 +7,6 @@
 //! `samplers/` never imports `theory/`; both read [`crate::config::SamplerConfig`].
 
 mod asgs;
-mod dense_cholesky;
 mod gradient_step;
 mod momentum_step;
 mod ngd;

@@ -1,7 +1,7 @@
 //! Minibatch natural gradient descent (Smith, Kindermans, Ying & Le 2018).
 
-use super::dense_cholesky::{factor_in_place, solve_in_place};
 use super::{PreconditionedStep, Sampler};
+use crate::dense_cholesky::{factor_in_place, solve_in_place};
 use crate::models::Model;
 
 /// Minibatch NGD with the per-example Fisher information F of a quadratic model.

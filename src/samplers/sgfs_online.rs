@@ -1,8 +1,8 @@
 //! Stochastic gradient Fisher scoring with the online Fisher estimate (Ahn, Korattikara &
 //! Welling 2012).
 
-use super::dense_cholesky::{factor_in_place, solve_in_place};
 use super::Sampler;
+use crate::dense_cholesky::{factor_in_place, solve_in_place};
 use crate::models::Model;
 
 /// SGFS as published: the Fisher estimate Î is a running average of minibatch score covariances.

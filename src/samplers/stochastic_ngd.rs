@@ -1,8 +1,8 @@
 //! Stochastic natural gradient descent (Smith, Duckworth, Rezchikov, Le & Sohl-Dickstein 2018).
 
-use super::dense_cholesky::{factor_in_place, solve_in_place, solve_transposed_in_place};
 use super::Sampler;
 use crate::batching::minibatch_gradient;
+use crate::dense_cholesky::{factor_in_place, solve_in_place, solve_transposed_in_place};
 use crate::models::{FisherMetric, Model};
 
 /// Minibatch NGD with the state-dependent Fisher metric, the Jeffreys correction and injected

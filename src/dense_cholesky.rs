@@ -1,10 +1,10 @@
 //! In-place Cholesky factorisation and triangular solves on row-major d×d buffers: the
 //! allocation-free linear algebra of the samplers that precondition with an inverse (NGD once,
-//! online SGFS every step).
+//! online SGFS and stochastic NGD every step) and of the logistic-regression Jeffreys correction.
 
 /// Factors the symmetric matrix `a` (row-major d×d; only the lower triangle is read) as L Lᵀ,
 /// writing L into the lower triangle. Returns false (leaving `a` partly overwritten) when a pivot
-/// is not positive, i.e. the matrix is not numerically positive definite.
+/// is not positive and finite, i.e. the matrix is not numerically positive definite.
 ///
 /// ```ignore
 /// let mut a = vec![4.0, 2.0, 2.0, 3.0];
@@ -17,7 +17,7 @@ pub(crate) fn factor_in_place(a: &mut [f64], d: usize) -> bool {
         for k in 0..j {
             pivot -= a[j * d + k] * a[j * d + k];
         }
-        if !(pivot > 0.0) {
+        if !(pivot > 0.0 && pivot.is_finite()) {
             return false;
         }
         let pivot = pivot.sqrt();
