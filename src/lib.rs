@@ -34,6 +34,7 @@ mod dense_cholesky;
 pub mod error;
 pub mod models;
 pub mod problem;
+#[cfg(feature = "reports")]
 pub mod reproductions;
 pub mod samplers;
 pub mod stats;
