@@ -15,7 +15,7 @@ use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::datasets::{BuiltinDataset, Dataset};
-use sgbayes::models::{LinearRegression, Model, QuadraticModel};
+use sgbayes::models::{LinearRegression, QuadraticModel};
 use sgbayes::problem::Problem;
 use sgbayes::stats::{gaussian_moment_test, ALPHA_ASSERTION};
 use sgbayes::theory::{exact_posterior, optimal_learning_rate, stability_limit, TheoryReport};
