@@ -991,6 +991,16 @@ fn single_mode_stationary_variance_keeps_the_multiplicative_noise() {
         data_size: 1000,
         ..Default::default()
     };
+    // Typed errors: mean-square instability (k = 1.8, κ = 2) and a negative fourth-moment excess.
+    let unstable = ModeSde::new(2, 0.9, 1.0, 1.0, 1.0).unwrap();
+    assert!(matches!(
+        unstable.linearised_stationary_variance(2.0),
+        Err(Error::MeanSquareUnstable)
+    ));
+    assert!(matches!(
+        unstable.linearised_stationary_variance(-1.0),
+        Err(Error::Invalid { .. })
+    ));
     let model = generate_deep_linear(&params, seed_of("single_mode_variance")).unwrap();
     let kappa = deep_linear::input_fourth_moment_excess(&model, 0);
     let sign = model.output_direction(0)[0] * model.input_direction(0)[0];

@@ -312,9 +312,7 @@ impl ModeSde {
         let k = self.linear_rate();
         let contraction = (1.0 - k).powi(2) + k * k * self.batch_factor * fourth_moment_excess;
         if contraction >= 1.0 {
-            return Err(Error::NotContracting {
-                spectral_radius: contraction.sqrt(),
-            });
+            return Err(Error::MeanSquareUnstable);
         }
         Ok(k * self.batch_factor * self.label_variance
             / (2.0 - k - k * self.batch_factor * fourth_moment_excess))
