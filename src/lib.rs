@@ -30,6 +30,7 @@
 pub mod batching;
 pub mod chain;
 pub mod config;
+pub mod datasets;
 mod dense_cholesky;
 pub mod error;
 pub mod models;

@@ -70,12 +70,24 @@ fn problem(kind: ProblemKind) -> CommandResult {
     use sgbayes::models::{Activation, Scaling, Teacher};
     match kind {
         ProblemKind::LogisticRegression {
+            real_data,
+            prior_precision,
+            ..
+        } if real_data.is_given() => {
+            let model = real_data
+                .load(false)?
+                .logistic_regression(prior_precision)
+                .map_err(|e| e.to_string())?;
+            print_problem(Problem::LogisticRegression(model))
+        }
+        ProblemKind::LogisticRegression {
             dim,
             data,
             prior_precision,
             feature_scale,
             feature_correlation,
             seed,
+            ..
         } => {
             let params = sgbayes::models::LogisticRegressionParams {
                 dimension: dim,
@@ -221,15 +233,55 @@ fn problem(kind: ProblemKind) -> CommandResult {
         ProblemKind::LinearRegression {
             dim,
             data,
+            real_data,
             seed,
             noise_variance,
             prior_precision,
         } => {
-            let model =
-                generate_linear_regression(dim, data, seed, noise_variance, prior_precision)
-                    .map_err(|e| e.to_string())?;
+            let model = match (real_data.is_given(), dim, data) {
+                (true, _, _) => real_data
+                    .load(true)?
+                    .linear_regression(noise_variance, prior_precision),
+                (false, Some(dim), Some(data)) => {
+                    generate_linear_regression(dim, data, seed, noise_variance, prior_precision)
+                }
+                _ => {
+                    return Err(
+                        "--dim and --data are required without --data-file or --dataset".into(),
+                    )
+                }
+            }
+            .map_err(|e| e.to_string())?;
             print_problem(Problem::LinearRegression(model))
         }
+    }
+}
+
+impl super::RealDataArgs {
+    fn is_given(&self) -> bool {
+        self.data_file.is_some() || self.dataset.is_some()
+    }
+
+    /// The data table with the requested transformations (`--standardise` also standardises the
+    /// target when `regression`).
+    fn load(&self, regression: bool) -> Result<sgbayes::datasets::Dataset, String> {
+        use sgbayes::datasets::{BuiltinDataset, Dataset};
+        let mut data = match (&self.data_file, &self.dataset) {
+            (Some(path), _) => Dataset::read_csv(path),
+            (None, Some(name)) => BuiltinDataset::from_name(name).and_then(BuiltinDataset::load),
+            (None, None) => return Err("give --data-file or --dataset".into()),
+        }
+        .map_err(|e| e.to_string())?;
+        if self.standardise {
+            data = data.standardised_features();
+            if regression {
+                data = data.standardised_targets();
+            }
+        }
+        if self.intercept {
+            data = data.with_intercept();
+        }
+        Ok(data)
     }
 }
 

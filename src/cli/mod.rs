@@ -124,6 +124,8 @@ enum ProblemKind {
         /// Seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        real_data: RealDataArgs,
     },
     /// Linear teacher–student (Park et al. setting): W ∈ R^{n×m} learned from a rank-r teacher with
     /// whitened Gaussian inputs and label noise; quadratic, with BBP closed forms.
@@ -270,12 +272,14 @@ enum ProblemKind {
     },
     /// Bayesian linear regression with Gaussian features and a prior draw as the true parameter.
     LinearRegression {
-        /// Dimension D.
-        #[arg(long)]
-        dim: usize,
-        /// Number of data points N.
-        #[arg(long)]
-        data: usize,
+        /// Dimension D (synthetic data).
+        #[arg(long, required_unless_present_any = ["data_file", "dataset"])]
+        dim: Option<usize>,
+        /// Number of data points N (synthetic data).
+        #[arg(long, required_unless_present_any = ["data_file", "dataset"])]
+        data: Option<usize>,
+        #[command(flatten)]
+        real_data: RealDataArgs,
         /// Seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -286,6 +290,24 @@ enum ProblemKind {
         #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         prior_precision: f64,
     },
+}
+
+/// Real data instead of the synthetic generator (`docs/datasets.md`): a CSV file whose last column
+/// is the target, or a shipped data set.
+#[derive(Args, Debug, Clone)]
+struct RealDataArgs {
+    /// CSV data file (header line; last column = target; 0/1 targets for logistic regression).
+    #[arg(long, conflicts_with = "dataset")]
+    data_file: Option<PathBuf>,
+    /// Shipped data set: diabetes (regression) or breast-cancer (classification).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Centre and scale the features to unit variance (and the target, for linear regression).
+    #[arg(long)]
+    standardise: bool,
+    /// Append a constant feature 1 (an intercept).
+    #[arg(long)]
+    intercept: bool,
 }
 
 /// The sampler configuration flags shared by theory, sample and check.

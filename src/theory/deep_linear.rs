@@ -31,7 +31,11 @@
 //!   which exists iff q ≤ 2S²/(p(p + 2)).
 //! * Stationary law \[derived\]: σ_α = 0 gives δ(s − S). Otherwise the linearised discrete map
 //!   δs' = (1 − k)δs − kζ, k = ηL S^{2−2/L}, Var ζ = γσ_α²/B, gives
-//!   Var s = kγσ_α²/(B(2 − k)); its leading order is the digest's T_eff = ηL S^{2−2/L}σ_ε²/(2B). The
+//!   Var s = kγσ_α²/(B(2 − k)); its leading order is the digest's T_eff = ηL S^{2−2/L}σ_ε²/(2B).
+//!   That map drops the multiplicative part of the noise (the fluctuation of x_α² inside V(s)):
+//!   the exact linearisation δs' = (1 − k m)δs + k n gives
+//!   Var s = kγσ_α²/(B(2 − k − kγκ_α/B)), κ_α = E x_α⁴ − 1
+//!   ([`ModeSde::linearised_stationary_variance`]). The
 //!   zero-flux density p(s) ∝ D(s)⁻¹exp(∫μ/D) of the SDE is evaluated numerically on a window of
 //!   ±12√T_eff around S (it is a quasi-stationary law: the saddle s = 0 is absorbing for the SDE).
 //! * Full weight matrices \[derived\]: the off-mode entries of W − W* fluctuate too and feed
@@ -264,6 +268,56 @@ impl ModeSde {
         Ok(k * self.batch_factor * self.label_variance / (2.0 - k))
     }
 
+    /// Var s of the linearised discrete map **with its multiplicative noise**, the exact
+    /// stationary variance of the one-mode linearisation of SGD \[derived\]:
+    /// kγσ_α²/(B(2 − k − kγκ_α/B)), with κ_α = E[x_α⁴] − 1 the excess fourth moment of the
+    /// inputs along the mode (2 for Gaussian inputs; [`input_fourth_moment_excess`] on data).
+    ///
+    /// # Formula
+    /// At a = S^{1/L} + δa, a minibatch moves every layer by −η(s/a)g with the minibatch
+    /// gradient g = m δs − n, m = (1/B)Σ_{i∈batch} x_{α,i}², n = (1/B)Σ_{i∈batch} ε_{α,i}x_{α,i}
+    /// (whitened inputs: E m = 1, E n = 0). To first order in δs, ε:
+    /// δs' = (1 − k m)δs + k n, with (m, n) fresh each step and independent of δs. So
+    /// E δs = 0 and v = E δs² obeys v' = E[(1 − k m)²]v + k²E n², with
+    /// E(1 − km)² = (1 − k)² + k²Var m, Var m = γκ_α/B, E n² = γσ_α²/B; its fixed point is
+    /// v = k²γσ_α²/B / (1 − (1 − k)² − k²γκ_α/B) = kγσ_α²/(B(2 − k − kγκ_α/B)).
+    /// [`Self::stationary_variance`] keeps only the additive part n (κ_α → 0); the ratio of the
+    /// two is (2 − k)/(2 − k − kγκ_α/B) = 1 + kγκ_α/(2B) + O(k²): 1.2% at k = 0.012 and 14.6% at
+    /// k = 0.12 for Gaussian inputs and B = 1. The law itself is that of a random-coefficient
+    /// AR(1) (Kesten) recursion, heavier-tailed than a Gaussian.
+    ///
+    /// Errors when the second-moment recursion does not contract, (1 − k)² + k²γκ_α/B ≥ 1, or
+    /// when κ_α is negative or not finite.
+    ///
+    /// ```
+    /// use sgbayes::theory::deep_linear::ModeSde;
+    /// // L = 2, η = 0.06, S = 1: k = 0.12; B = 1 with replacement, σ_α² = 1, Gaussian inputs.
+    /// let mode = ModeSde::new(2, 0.06, 1.0, 1.0, 1.0).unwrap();
+    /// let exact = mode.linearised_stationary_variance(2.0).unwrap();
+    /// assert!((exact - 0.12 / 1.64).abs() < 1e-15);
+    /// assert!((exact / mode.stationary_variance().unwrap() - 1.88 / 1.64).abs() < 1e-12);
+    /// ```
+    pub fn linearised_stationary_variance(&self, fourth_moment_excess: f64) -> Result<f64> {
+        if !fourth_moment_excess.is_finite() {
+            return Err(Error::NonFinite {
+                what: "input fourth-moment excess".into(),
+            });
+        }
+        if fourth_moment_excess < 0.0 {
+            return Err(invalid(
+                "input fourth-moment excess",
+                format!("must be >= 0 (it is a variance), got {fourth_moment_excess}"),
+            ));
+        }
+        let k = self.linear_rate();
+        let contraction = (1.0 - k).powi(2) + k * k * self.batch_factor * fourth_moment_excess;
+        if contraction >= 1.0 {
+            return Err(Error::MeanSquareUnstable);
+        }
+        Ok(k * self.batch_factor * self.label_variance
+            / (2.0 - k - k * self.batch_factor * fourth_moment_excess))
+    }
+
     /// The digest's effective temperature T_eff = ηL S^{2−2/L}σ_α²γ/(2B), the leading order of
     /// [`Self::stationary_variance`] as η → 0.
     pub fn effective_temperature(&self) -> f64 {
@@ -476,6 +530,51 @@ pub fn label_variance(model: &DeepLinearNetwork, mode: usize) -> f64 {
         })
         .sum::<f64>()
         / model.data_size() as f64
+}
+
+/// The excess fourth moment of the inputs along mode α, κ_α = (1/N)Σ_i (v_αᵀx_i)⁴ − 1: the
+/// variance of x_α² over the data for whitened inputs (2 in the Gaussian population, by Isserlis).
+/// It sets the multiplicative part of the mode's minibatch noise
+/// ([`ModeSde::linearised_stationary_variance`]).
+pub fn input_fourth_moment_excess(model: &DeepLinearNetwork, mode: usize) -> f64 {
+    let v = model.input_direction(mode);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    (0..model.data_size())
+        .map(|i| dot(v, model.input(i)).powi(4))
+        .sum::<f64>()
+        / model.data_size() as f64
+        - 1.0
+}
+
+/// Var s_α in the full weight matrices with the mode's own multiplicative noise kept exactly and
+/// the off-mode couplings to first order in η \[derived\]:
+/// kγσ_off²/(B(2 − k − kγκ_α/B)), σ_off² = σ_α² + (γ/2B)Σ_{β≠α} r_{αβ}σ_{αβ}² (the off-mode part
+/// of [`coupled_noise_variance`]).
+///
+/// # Formula
+/// [`coupled_noise_variance`] adds (γ/2B)·2kσ_α² for the mode's own fluctuation δW_{αα}: that is
+/// the first-order expansion in k of the multiplicative term, which
+/// [`ModeSde::linearised_stationary_variance`] keeps exactly (with the empirical κ_α in place of
+/// the Gaussian 2). The off-mode entries δW_{αβ} enter mode α's gradient as the additive noise
+/// δW_{αβ}x_βx_α and keep their first-order form.
+pub fn full_matrix_variance(
+    model: &DeepLinearNetwork,
+    learning_rate: f64,
+    batch_factor: f64,
+    mode: usize,
+) -> Result<f64> {
+    let depth = model.depth();
+    let teacher = model.teacher_strengths()[mode];
+    let own = label_variance(model, mode);
+    let dynamics = ModeSde::new(depth, learning_rate, teacher, own, batch_factor)?;
+    let k = dynamics.linear_rate();
+    let off_mode = coupled_noise_variance(model, learning_rate, batch_factor, mode)
+        - own * (1.0 + batch_factor * k);
+    ModeSde {
+        label_variance: own + off_mode.max(0.0),
+        ..dynamics
+    }
+    .linearised_stationary_variance(input_fourth_moment_excess(model, mode))
 }
 
 /// The per-mode closed forms for SGD (`config.kind = sgd`, batches with or without replacement)

@@ -16,8 +16,10 @@ pub mod nonequilibrium;
 mod posterior;
 mod preconditioners;
 mod sampler_maps;
+pub mod sgfs_error;
 mod summary;
 mod tuning;
+pub mod variational_em;
 
 pub use affine_map::{
     spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION,
