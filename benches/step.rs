@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{run_chains, Chain, ChainSettings};
+use sgbayes::chain::{run_chains, Chain, ChainSettings, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
@@ -107,11 +107,10 @@ fn parallel_chains(c: &mut Criterion) {
     let model = generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
     let config = SamplerConfig::new(SamplerKind::Sgld, 1e-4, 32, Batching::WithReplacement);
     let seeds: Vec<u64> = (0..chains as u64).collect();
-    let settings = ChainSettings {
-        steps,
+    let length = RunLength {
         burn_in: 0,
+        steps,
         thin: steps,
-        seed: 0,
     };
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -124,7 +123,7 @@ fn parallel_chains(c: &mut Criterion) {
             |bench, _| {
                 bench.iter(|| {
                     pool.install(|| {
-                        run_chains(&model, &config, &vec![0.0; d], &seeds, &settings).unwrap()
+                        run_chains(&model, &config, &vec![0.0; d], &seeds, &length).unwrap()
                     })
                 });
             },

@@ -887,3 +887,82 @@ fn check_refuses_laws_without_fourth_moments() {
     assert_eq!(code, 2);
     assert!(err.contains("fourth moments"), "{err}");
 }
+
+/// Ctrl-C during `sample`: the draws so far are written as a valid .npy, the JSON summary says
+/// `interrupted`, one line on stderr says so, and the exit code is 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_sample_writes_the_draws_so_far() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    let p = problem_file("interrupt.json");
+    let draws = temp("interrupted.npy");
+    // 2·10⁹ steps would take hours: the run can only end by the interrupt.
+    let args = [
+        "sample",
+        "--problem",
+        &p,
+        "--sampler",
+        "sgld",
+        "--eps",
+        "0.001",
+        "--batch",
+        "4",
+        "--steps",
+        "2000000000",
+        "--thin",
+        "1000",
+        "--seed",
+        "3",
+        "--out",
+    ];
+    // The handler is installed when `sample` starts; a signal that comes earlier ends the process
+    // by SIGINT itself, so retry with a longer wait (start-up is slow on a loaded machine).
+    for wait in [1u64, 3, 9, 27] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sgbayes"))
+            .args(args)
+            .arg(&draws)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(wait));
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("sample did not stop within 120 s of SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        if out.status.signal() == Some(2) {
+            continue; // interrupted before the handler was installed
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "stderr: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+        assert!(stderr.contains("interrupted"), "stderr: {stderr}");
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["interrupted"], true);
+        let kept = summary["draws"].as_u64().unwrap() as usize;
+        assert!(kept < 2_000_000, "{kept} draws");
+        // A valid .npy with the draws so far: `check`'s reader accepts it.
+        let bytes = std::fs::read(&draws).unwrap();
+        assert!(bytes.starts_with(b"\x93NUMPY"));
+        let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        let header = String::from_utf8_lossy(&bytes[10..10 + header_len]);
+        assert!(
+            header.contains(&format!("'shape': ({kept}, 2)")),
+            "{header}"
+        );
+        assert_eq!(bytes.len(), 10 + header_len + kept * 2 * 8);
+        return;
+    }
+    panic!("every SIGINT arrived before sample had installed its handler");
+}

@@ -1,16 +1,24 @@
-//! Hot loops allocate nothing: a counting global allocator around `Chain::step`.
+//! Hot loops allocate nothing: a counting global allocator around `Chain::step` and the executor
+//! `Chain::execute` with the provided observers.
 //!
 //! Each sampler's chain is built and warmed up (first-touch buffers), then the allocation counter
-//! is reset and 10 000 steps are taken; the count must stay 0.
+//! is reset and 10 000 steps are taken; the count must stay 0. Then a run of the executor with a
+//! tuple of observers (draw recorder, streaming moments, stop flag, consecutive pairs, step,
+//! epoch-end and draw closures reading the adaptive state) must allocate nothing either, for the
+//! chain's own draws (states, or window means for ASGS) and for epoch-end draws.
 
 mod common;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sgbayes::batching::Batching;
-use sgbayes::chain::Chain;
+use sgbayes::chain::{
+    each_draw, each_epoch_end, each_step, Chain, DrawRecorder, Draws, Flow, RunLength, StopFlag,
+    Transitions,
+};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
+use sgbayes::stats::StreamingMoments;
 
 use common::allocation_counter::{Counting, ALLOCATIONS, COUNTING};
 
@@ -76,6 +84,58 @@ fn sampler_steps_do_not_allocate() {
                 count, 0,
                 "{kind:?} with {batching:?}: {count} allocations in 10 000 steps"
             );
+            for epoch_ends in [false, true] {
+                if epoch_ends {
+                    chain.set_draws(Draws::EpochEnds);
+                }
+                let length = RunLength {
+                    burn_in: 100,
+                    steps: 10_000,
+                    thin: 2,
+                };
+                let mut recorder = DrawRecorder::new(5, chain.draw_capacity(&length));
+                let mut moments = StreamingMoments::new(5);
+                let stop = AtomicBool::new(false);
+                let mut path = 0.0;
+                let mut pairs = Transitions::new(chain.theta(), |a: &[f64], b: &[f64], _| {
+                    path += (a[0] - b[0]).abs();
+                    Flow::Continue
+                });
+                let mut adaptive = 0.0;
+                let mut steps = each_step(|step| {
+                    adaptive += step.auxiliary_state().first().copied().unwrap_or(0.0);
+                    Flow::Continue
+                });
+                let (mut epochs, mut draws) = (0, 0);
+                let mut epoch_ends_seen = each_epoch_end(|_, _| {
+                    epochs += 1;
+                    Flow::Continue
+                });
+                let mut draws_seen = each_draw(|_, _| {
+                    draws += 1;
+                    Flow::Continue
+                });
+                ALLOCATIONS.store(0, Ordering::SeqCst);
+                let run = chain.execute(
+                    &length,
+                    &mut (
+                        &mut recorder,
+                        &mut moments,
+                        StopFlag(&stop),
+                        &mut pairs,
+                        (&mut steps, &mut epoch_ends_seen, &mut draws_seen),
+                    ),
+                );
+                let count = ALLOCATIONS.load(Ordering::SeqCst);
+                assert_eq!(
+                    count, 0,
+                    "{kind:?} with {batching:?} (epoch ends: {epoch_ends}): {count} allocations in the executor"
+                );
+                assert!(run.draws > 0 && !run.stopped);
+                drop((pairs, steps, epoch_ends_seen, draws_seen));
+                assert!(epochs > 0 && draws == run.draws && path > 0.0 && adaptive.is_finite());
+                assert_eq!(recorder.draws.len(), 5 * run.draws);
+            }
         }
     }
 }

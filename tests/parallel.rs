@@ -4,22 +4,22 @@ mod common;
 
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{run_chains, Chain, ChainOutput, ChainSettings};
+use sgbayes::chain::{run_chains, Chain, ChainOutput, ChainSettings, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
+
+const LENGTH: RunLength = RunLength {
+    burn_in: 100,
+    steps: 5_000,
+    thin: 7,
+};
 
 fn run_on(threads: usize, config: &SamplerConfig, seeds: &[u64]) -> Vec<ChainOutput> {
     let model = random_linear_regression(3, 50, 11);
-    let settings = ChainSettings {
-        steps: 5_000,
-        burn_in: 100,
-        thin: 7,
-        seed: 0,
-    };
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| run_chains(&model, config, &[0.1, -0.2, 0.3], seeds, &settings).unwrap())
+        .install(|| run_chains(&model, config, &[0.1, -0.2, 0.3], seeds, &LENGTH).unwrap())
 }
 
 #[test]
@@ -59,6 +59,16 @@ fn parallel_chains_are_bit_identical_at_one_and_two_threads_and_to_serial_runs()
                 bits(&serial),
                 "chain {k} differs from its serial run"
             );
+            // The executor keeps exactly the states a hand-written step loop keeps.
+            let mut chain = Chain::new(&model, &config, &[0.1, -0.2, 0.3], seeds[k]).unwrap();
+            let mut by_hand = Vec::new();
+            for t in 0..LENGTH.burn_in + LENGTH.steps {
+                chain.step();
+                if t >= LENGTH.burn_in && (t - LENGTH.burn_in + 1).is_multiple_of(LENGTH.thin) {
+                    by_hand.extend(chain.state()[..3].iter().map(|x| x.to_bits()));
+                }
+            }
+            assert_eq!(bits(a), by_hand, "chain {k} differs from a step loop");
         }
         // Different seeds give different chains (the test would pass vacuously otherwise).
         assert_ne!(one[0].draws, one[1].draws);
@@ -69,11 +79,10 @@ fn parallel_chains_are_bit_identical_at_one_and_two_threads_and_to_serial_runs()
 fn a_bad_configuration_is_an_error_not_a_panic() {
     let model = random_linear_regression(3, 50, 11);
     let config = SamplerConfig::new(SamplerKind::Sgld, 1e-3, 0, Batching::WithReplacement);
-    let settings = ChainSettings {
-        steps: 10,
+    let length = RunLength {
         burn_in: 0,
+        steps: 10,
         thin: 1,
-        seed: 0,
     };
-    assert!(run_chains(&model, &config, &[0.0; 3], &[1, 2], &settings).is_err());
+    assert!(run_chains(&model, &config, &[0.0; 3], &[1, 2], &length).is_err());
 }

@@ -1,5 +1,6 @@
 //! The subcommands. Each returns an exit code or a one-line error message (exit 2).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use nalgebra::DVector;
@@ -7,10 +8,10 @@ use serde_json::json;
 
 use super::json::{law, matrix, number, vector};
 use super::{Command, ProblemKind, SamplerArgs};
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, DrawRecorder, Draws, Flow, Observer, RunLength, StepView, StopFlag};
 use sgbayes::config::SamplerKind;
 use sgbayes::problem::{generate_linear_regression, read_draws, write_draws, Problem};
-use sgbayes::stats::{gaussian_moment_test, StreamingMoments};
+use sgbayes::stats::gaussian_moment_test;
 use sgbayes::theory::TheoryReport;
 
 type CommandResult = Result<i32, String>;
@@ -28,12 +29,12 @@ pub fn run(command: Command) -> CommandResult {
             out,
         } => sample(
             &sampler,
-            ChainSettings {
-                steps,
+            RunLength {
                 burn_in,
+                steps,
                 thin,
-                seed,
             },
+            seed,
             &out,
         ),
         Command::Check {
@@ -443,32 +444,105 @@ fn args_dimension_hint(args: &SamplerArgs) -> usize {
         .unwrap_or(1)
 }
 
-fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) -> CommandResult {
-    if settings.thin == 0 {
+/// Set by the Ctrl-C handler: `sample` stops stepping and writes the draws so far.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// On the first Ctrl-C, asks the running chain to stop; on a second one, exits at once.
+fn stop_on_ctrl_c() {
+    // A handler that cannot be installed leaves Ctrl-C's default (the process ends).
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    });
+}
+
+/// The progress bar of `sample` (drawn on a terminal only), advanced every [`ProgressTicks::TICK`]
+/// steps.
+struct ProgressTicks(indicatif::ProgressBar);
+
+impl ProgressTicks {
+    const TICK: usize = 1 << 14;
+
+    fn new(total_steps: usize) -> Self {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Self(indicatif::ProgressBar::hidden());
+        }
+        let bar = indicatif::ProgressBar::new(total_steps as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "sampling [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self(bar)
+    }
+}
+
+impl Observer for ProgressTicks {
+    fn on_step(&mut self, step: &StepView<'_>) -> Flow {
+        if step.run_step.is_multiple_of(Self::TICK) {
+            self.0.inc(Self::TICK as u64);
+        }
+        Flow::Continue
+    }
+}
+
+/// Writes the draws atomically: to a temporary file beside `out`, then a rename, so that an
+/// interrupted or failed write never leaves a truncated file at `out`.
+fn write_draws_atomically(
+    out: &std::path::Path,
+    draws: &[f64],
+    dimension: usize,
+) -> Result<(), String> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = out.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    write_draws(&temp, draws, dimension).map_err(|e| e.to_string())?;
+    std::fs::rename(&temp, out).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        format!("cannot write {}: {e}", out.display())
+    })
+}
+
+fn sample(
+    args: &SamplerArgs,
+    length: RunLength,
+    seed: u64,
+    out: &std::path::Path,
+) -> CommandResult {
+    stop_on_ctrl_c();
+    if length.thin == 0 {
         return Err("--thin must be at least 1".into());
     }
-    if settings.steps / settings.thin == 0 {
+    if length.steps / length.thin == 0 {
         return Err("--steps / --thin leaves no draws to write".into());
     }
-    if (settings.steps / settings.thin).saturating_mul(args_dimension_hint(args)) > MAX_DRAW_VALUES
-    {
+    if (length.steps / length.thin).saturating_mul(args_dimension_hint(args)) > MAX_DRAW_VALUES {
         return Err(format!("--steps / --thin would keep more than {MAX_DRAW_VALUES} values; thin more or run fewer steps"));
     }
     let config = args.config()?;
     let draw_at = args.draw_at(&config)?;
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let model = problem.model();
-    // Epoch-end draws: burn-in rounded up to whole epochs, and one draw every `thin` epochs.
-    let mut settings = settings;
-    if draw_at == sgbayes::theory::DrawAt::EpochEnd {
+    // Epoch-end draws: burn-in rounded up to whole epochs, and one draw every `thin` epochs
+    // (reported as a thinning of `thin` × epoch steps).
+    let mut length = length;
+    let mut reported_thin = length.thin;
+    let epoch_end = draw_at == sgbayes::theory::DrawAt::EpochEnd;
+    if epoch_end {
         let epoch = model.data_size() / config.batch_size.max(1);
-        settings.burn_in = settings.burn_in.div_ceil(epoch) * epoch;
-        settings.thin *= epoch;
-        if settings.steps / settings.thin == 0 {
+        length.burn_in = length.burn_in.div_ceil(epoch) * epoch;
+        reported_thin *= epoch;
+        if length.steps / reported_thin == 0 {
             return Err(format!(
                 "--steps {} is shorter than --thin {} epochs of {epoch} steps: no draws",
-                settings.steps,
-                settings.thin / epoch
+                length.steps, length.thin
             ));
         }
     }
@@ -487,86 +561,59 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
     };
     let timer = Instant::now();
     let mut chain =
-        Chain::new(model, &config, start.as_slice(), settings.seed).map_err(|e| e.to_string())?;
-    if let SamplerKind::Asgs { window } = config.kind {
-        return sample_window_means(&mut chain, window, config.batch_size, settings, out, timer);
-    }
-    let output = chain.run(&settings, |_| {});
-    let seconds = timer.elapsed().as_secs_f64();
-    write_draws(out, &output.draws, output.dimension).map_err(|e| e.to_string())?;
-    print_json(&json!({
-        "draws": output.len(),
-        "dimension": output.dimension,
-        "out": out.display().to_string(),
-        "seed": settings.seed,
-        "steps": settings.steps,
-        "burn_in": settings.burn_in,
-        "thin": settings.thin,
-        "gradient_evaluations": output.gradient_evaluations,
-        "non_finite_draws": output.non_finite_draws,
-        "mean": vector(&output.moments.mean()),
-        "covariance": matrix(&output.moments.covariance()),
-        "seconds": seconds,
-    }));
-    Ok(0)
-}
-
-/// ASGS: after burn-in, the means of consecutive windows of `window` SGD iterates are the draws;
-/// `--thin k` keeps every k-th window mean.
-fn sample_window_means(
-    chain: &mut Chain,
-    window: usize,
-    batch_size: usize,
-    settings: ChainSettings,
-    out: &std::path::Path,
-    timer: Instant,
-) -> CommandResult {
-    let d = chain.state().len();
-    for _ in 0..settings.burn_in {
-        chain.step();
-    }
-    let mut sum = vec![0.0; d];
-    let mut draws = Vec::new();
-    let mut moments = StreamingMoments::new(d);
-    let mut non_finite_draws = 0;
-    let mut windows = 0usize;
-    for k in 0..settings.steps {
-        chain.step();
-        for (s, x) in sum.iter_mut().zip(chain.state()) {
-            *s += x;
+        Chain::new(model, &config, start.as_slice(), seed).map_err(|e| e.to_string())?;
+    let window = match chain.draws() {
+        Draws::WindowMeans { window } => Some(window),
+        _ => None,
+    };
+    if epoch_end {
+        if window.is_some() {
+            return Err("--draw-at epoch-end keeps the states at epoch ends, but asgs draws window means: drop one of them".into());
         }
-        if (k + 1) % window == 0 {
-            windows += 1;
-            if windows.is_multiple_of(settings.thin) {
-                let mean: Vec<f64> = sum.iter().map(|s| s / window as f64).collect();
-                if moments.push(&mean).is_err() {
-                    non_finite_draws += 1;
-                }
-                draws.extend_from_slice(&mean);
-            }
-            sum.fill(0.0);
-        }
+        chain.set_draws(Draws::EpochEnds);
     }
-    if draws.is_empty() {
+    if chain.draw_capacity(&length) == 0 {
         return Err("--steps is shorter than --window × --thin: no window mean to write".into());
     }
+    let d = model.dimension();
+    let mut recorder = DrawRecorder::new(d, chain.draw_capacity(&length));
+    let mut progress = ProgressTicks::new(length.burn_in + length.steps);
+    let run = chain.execute(
+        &length,
+        &mut (&mut recorder, &mut progress, StopFlag(&INTERRUPTED)),
+    );
+    progress.0.finish_and_clear();
     let seconds = timer.elapsed().as_secs_f64();
-    write_draws(out, &draws, d).map_err(|e| e.to_string())?;
-    print_json(&json!({
-        "draws": draws.len() / d,
+    write_draws_atomically(out, &recorder.draws, d)?;
+    let mut summary = json!({
+        "draws": run.draws,
         "dimension": d,
         "out": out.display().to_string(),
-        "seed": settings.seed,
-        "steps": settings.steps,
-        "burn_in": settings.burn_in,
-        "thin": settings.thin,
-        "window": window,
-        "gradient_evaluations": (settings.burn_in + settings.steps) as u64 * batch_size as u64,
-        "non_finite_draws": non_finite_draws,
-        "mean": vector(&moments.mean()),
-        "covariance": matrix(&moments.covariance()),
+        "seed": seed,
+        "steps": length.steps,
+        "burn_in": length.burn_in,
+        "thin": reported_thin,
+        "gradient_evaluations": run.gradient_evaluations,
+        "non_finite_draws": recorder.non_finite_draws,
+        "mean": vector(&recorder.moments.mean()),
+        "covariance": matrix(&recorder.moments.covariance()),
         "seconds": seconds,
-    }));
+        "interrupted": run.stopped,
+    });
+    if let Some(window) = window {
+        summary["window"] = json!(window);
+    }
+    print_json(&summary);
+    if run.stopped {
+        eprintln!(
+            "interrupted after {} of {} steps: wrote the {} draws so far to {}",
+            run.steps,
+            length.burn_in + length.steps,
+            run.draws,
+            out.display()
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
     Ok(0)
 }
 

@@ -40,7 +40,7 @@ enum Command {
         /// Keep every M-th state.
         #[arg(long, default_value_t = 1)]
         thin: usize,
-        /// Seed of the ChaCha20 streams.
+        /// Seed of the two ChaCha8 streams (minibatches and noise).
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Output .npy path.

@@ -22,7 +22,7 @@ mod sghmc;
 mod sgld;
 mod stochastic_ngd;
 
-pub use asgs::window_means;
+pub use asgs::{averaging_window, window_means, IterateAverage};
 pub use gradient_step::GradientStep;
 pub use momentum_step::MomentumStep;
 pub use ngd::Ngd;
@@ -43,6 +43,16 @@ use crate::error::{Error, Result};
 use crate::models::Model;
 
 /// A Markov-chain update driven by minibatch gradients and Gaussian noise.
+///
+/// Besides the chain state (θ and auxiliary variables such as a momentum, owned by the chain), an
+/// adaptive sampler carries state of its own between steps; [`Sampler::auxiliary_state`] exposes
+/// it read-only, in the layout its type documents:
+///
+/// | sampler | auxiliary state |
+/// |---|---|
+/// | [`PsgldRmsprop`] | the running average V of squared mean gradients (d entries) |
+/// | [`SgfsOnline`] | the online Fisher estimate Î_t, row-major d×d (symmetric) |
+/// | all others | empty |
 pub trait Sampler: Send {
     /// Dimension of the chain state: θ first (the model's dimension), then any auxiliary variables.
     fn state_dimension(&self) -> usize;
@@ -54,6 +64,16 @@ pub trait Sampler: Send {
     }
     /// Advances `state` by one step with minibatch `batch` and standard-normal `noise`.
     fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]);
+    /// The adaptive state the sampler carries between steps (see the table above); empty when
+    /// every step depends on the chain state alone.
+    fn auxiliary_state(&self) -> &[f64] {
+        &[]
+    }
+    /// True when a step reads the model's Fisher metric ([`Model::fisher_metric`]): the chain
+    /// refuses a model without one at construction instead of producing NaN draws.
+    fn needs_fisher_metric(&self) -> bool {
+        false
+    }
 }
 
 /// Builds the sampler a configuration names, for a model of the given dimension and data size.

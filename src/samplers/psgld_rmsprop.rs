@@ -31,6 +31,7 @@ use crate::models::Model;
 /// // ḡ = 1, V = 0.25, G = 1/(1e-5 + 0.5); ĝ = 1 (prior) + 1 = 2: θ = 1 − 0.02·G·2
 /// let g = 1.0 / (1e-5 + 0.5);
 /// assert!((theta[0] - (1.0 - 0.04 * g)).abs() < 1e-12);
+/// assert_eq!(sampler.auxiliary_state(), &[0.25]); // V, inspectable
 /// ```
 #[derive(Debug, Clone)]
 pub struct PsgldRmsprop {
@@ -65,6 +66,11 @@ impl Sampler for PsgldRmsprop {
     }
     fn noise_dimension(&self) -> usize {
         self.gradient.len()
+    }
+    /// The running average V of squared mean per-example gradients (d entries; 0 before the
+    /// first step).
+    fn auxiliary_state(&self) -> &[f64] {
+        &self.squared_gradient_average
     }
     fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
         model.prior_gradient(state, &mut self.gradient);

@@ -32,6 +32,7 @@ use crate::models::Model;
 /// let mut theta = vec![0.0];
 /// sgfs.step(&model, &mut theta, &[0, 1], &[0.0]);
 /// assert!((theta[0] - 4.0 / 7.0).abs() < 1e-12);
+/// assert_eq!(sgfs.auxiliary_state(), &[0.5]); // Î_1, inspectable
 /// ```
 #[derive(Debug, Clone)]
 pub struct SgfsOnline {
@@ -86,6 +87,10 @@ impl Sampler for SgfsOnline {
     }
     fn noise_dimension(&self) -> usize {
         self.gradient.len()
+    }
+    /// The online Fisher estimate Î_t, row-major d×d (symmetric; zero before the first step).
+    fn auxiliary_state(&self) -> &[f64] {
+        &self.fisher
     }
     fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
         let d = state.len();

@@ -105,6 +105,9 @@ impl Sampler for StochasticNgd {
     fn noise_dimension(&self) -> usize {
         self.gradient.len()
     }
+    fn needs_fisher_metric(&self) -> bool {
+        true
+    }
     fn step(&mut self, model: &dyn Model, state: &mut [f64], batch: &[usize], noise: &[f64]) {
         debug_assert_eq!(model.data_size(), self.data_size);
         let d = state.len();
