@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use sgbayes::batching::Batching;
 use sgbayes::chain::Chain;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 
 use common::allocation_counter::{Counting, ALLOCATIONS, COUNTING};
@@ -56,6 +56,14 @@ fn sampler_steps_do_not_allocate() {
             scale: 1.0,
         },
     ];
+    // Every sampler of the crate's list: a new one fails here until it joins `kinds`.
+    for id in SamplerId::ALL {
+        assert!(
+            kinds.iter().any(|kind| kind.id() == *id),
+            "sampler {} is not checked for allocations",
+            id.name()
+        );
+    }
     for kind in kinds {
         for batching in [
             Batching::WithReplacement,
