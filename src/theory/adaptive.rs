@@ -140,7 +140,7 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     })
 }
 
-/// The stationary expectation Î_∞ = E[V] of online SGFS's minibatch score covariance
+/// The stationary expectation Î_∞ = E\[V\] of online SGFS's minibatch score covariance
 /// V = (1/(B − 1)) Σ_{i∈S} (g_i − ḡ_S)(g_i − ḡ_S)ᵀ when θ ~ N(m, Σ) independently of the batch.
 ///
 /// # Formula (ours)
@@ -192,7 +192,7 @@ pub fn online_fisher_average<M: QuadraticModel + ?Sized>(
     ))
 }
 
-/// The self-consistent Fisher estimate Î_∞ of online SGFS: Î_∞ = E[V] under the exact law of
+/// The self-consistent Fisher estimate Î_∞ of online SGFS: Î_∞ = E\[V\] under the exact law of
 /// fixed-Fisher SGFS with Î = Î_∞ (our construction; the chain's Î_t = mean of all V so far
 /// converges to it, so fixed-Fisher SGFS at Î_∞ is online SGFS's reference law).
 ///
