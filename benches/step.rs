@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{run_chains, Chain, ChainSettings, RunLength};
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
 
@@ -51,32 +51,35 @@ fn every_sampler(c: &mut Criterion) {
         .map(|i| (0..d).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
         .collect();
     let matrix = Preconditioner::from_rows(&identity).unwrap();
-    let kinds = [
-        SamplerKind::Sgld,
-        SamplerKind::Sgd,
-        SamplerKind::SgdMomentum { damping: 0.3 },
-        SamplerKind::Sghmc {
+    // Every sampler of the crate's list (exhaustive: a new sampler does not compile here until it
+    // has a configuration).
+    let kinds = SamplerId::ALL.iter().map(|id| match id {
+        SamplerId::Sgld => SamplerKind::Sgld,
+        SamplerId::Sgd => SamplerKind::Sgd,
+        SamplerId::SgdMomentum => SamplerKind::SgdMomentum { damping: 0.3 },
+        SamplerId::Sghmc => SamplerKind::Sghmc {
             friction: 0.3,
             noise_estimate: 0.0,
         },
-        SamplerKind::SgdPreconditioned {
+        SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
             preconditioner: matrix,
         },
-        SamplerKind::Psgld {
+        SamplerId::Psgld => SamplerKind::Psgld {
             preconditioner: matrix,
         },
-        SamplerKind::PsgldRmsprop {
+        SamplerId::PsgldRmsprop => SamplerKind::PsgldRmsprop {
             decay: 0.99,
             regularizer: 1e-5,
         },
-        SamplerKind::Ngd,
-        SamplerKind::StochasticNgd { temperature: 1.0 },
-        SamplerKind::Sgfs {
+        SamplerId::Ngd => SamplerKind::Ngd,
+        SamplerId::StochasticNgd => SamplerKind::StochasticNgd { temperature: 1.0 },
+        SamplerId::Asgs => SamplerKind::Asgs { window: 10 },
+        SamplerId::Sgfs => SamplerKind::Sgfs {
             fisher: matrix,
             scale: 1.0,
         },
-        SamplerKind::SgfsOnline { scale: 1.0 },
-    ];
+        SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
+    });
     for kind in kinds {
         let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);
         group.bench_function(kind.name(), |bench| {

@@ -1,4 +1,4 @@
-//! Minibatch schedules and the one function that applies the N/B scaling.
+//! Minibatch schedules and the N/B-scaled minibatch gradient estimate.
 //!
 //! Three schemes, used by every sampler:
 //! * [`Batching::WithReplacement`] — B i.i.d. uniform indices;
@@ -28,6 +28,13 @@ pub enum Batching {
 }
 
 impl Batching {
+    /// Every scheme, in the order the command line lists them.
+    pub const ALL: [Batching; 3] = [
+        Batching::WithReplacement,
+        Batching::WithoutReplacement,
+        Batching::Reshuffle,
+    ];
+
     /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
@@ -37,17 +44,21 @@ impl Batching {
         }
     }
 
-    /// Parses a command-line name.
+    /// Parses a command-line name ([`Batching::name`]).
+    ///
+    /// ```
+    /// use sgbayes::batching::Batching;
+    /// assert!(Batching::ALL.iter().all(|b| Batching::parse(b.name()).unwrap() == *b));
+    /// assert!(Batching::parse("with replacement").is_err());
+    /// ```
     pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "with-replacement" => Ok(Batching::WithReplacement),
-            "without-replacement" => Ok(Batching::WithoutReplacement),
-            "reshuffle" => Ok(Batching::Reshuffle),
-            other => Err(Error::Invalid {
+        Batching::ALL
+            .into_iter()
+            .find(|b| b.name() == name)
+            .ok_or_else(|| Error::Invalid {
                 what: "batching".into(),
-                why: format!("unknown batching '{other}' (expected with-replacement, without-replacement or reshuffle)"),
-            }),
-        }
+                why: format!("unknown batching '{name}' (expected with-replacement, without-replacement or reshuffle)"),
+            })
     }
 
     /// The finite-population factor γ of the minibatch-mean covariance:
@@ -164,7 +175,9 @@ fn partial_shuffle<R: Rng + ?Sized>(values: &mut [usize], count: usize, rng: &mu
 ///
 /// # Formula
 /// ĝ(θ) = ∇R(θ) + (N/B) Σ_{i∈S} ∇ℓ_i(θ), with R = −log prior (Welling & Teh 2011, eq. 4).
-/// This is the only place in the crate where the N/B scaling is applied.
+/// Every sampler's step uses it, except the two that need the per-example gradients themselves
+/// (`psgld-rmsprop`'s squared mean gradient, `sgfs-online`'s score covariance), which apply the
+/// same N/B scaling in their own loops.
 pub fn minibatch_gradient<M: Model + ?Sized>(
     model: &M,
     theta: &[f64],

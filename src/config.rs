@@ -79,9 +79,6 @@ pub enum SamplerKind {
         /// The target temperature T > 0 (1: the Jeffreys-biased posterior).
         temperature: f64,
     },
-    /// The Averaged Stochastic Gradient Sampler (Mandt, Hoffman & Blei 2017, §5): constant SGD,
-    /// θ ← θ − (ε/N) ĝ(θ), whose draws are the means of consecutive non-overlapping windows of
-    /// `window` iterates (Polyak–Ruppert averaging within each window).
     /// Stochastic gradient Fisher scoring with a fixed Fisher estimate Î (Ahn, Korattikara &
     /// Welling 2012, eq. 11 with Î held fixed; B_p = `scale`·I):
     /// θ ← θ − H ĝ(θ) + H η, η ~ N(0, (4β/ε) I), H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B.
@@ -103,6 +100,9 @@ pub enum SamplerKind {
         #[doc(alias = "B")]
         scale: f64,
     },
+    /// The Averaged Stochastic Gradient Sampler (Mandt, Hoffman & Blei 2017, §5): constant SGD,
+    /// θ ← θ − (ε/N) ĝ(θ), whose draws are the means of consecutive non-overlapping windows of
+    /// `window` iterates (Polyak–Ruppert averaging within each window).
     Asgs {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
@@ -225,47 +225,103 @@ impl Preconditioner {
     }
 }
 
-impl SamplerKind {
-    /// The command-line name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SamplerKind::Sgld => "sgld",
-            SamplerKind::Sgd => "sgd",
-            SamplerKind::SgdMomentum { .. } => "sgd-momentum",
-            SamplerKind::Sghmc { .. } => "sghmc",
-            SamplerKind::SgdPreconditioned { .. } => "sgd-preconditioned",
-            SamplerKind::Psgld { .. } => "psgld",
-            SamplerKind::PsgldRmsprop { .. } => "psgld-rmsprop",
-            SamplerKind::Ngd => "ngd",
-            SamplerKind::StochasticNgd { .. } => "stochastic-ngd",
-            SamplerKind::Asgs { .. } => "asgs",
-            SamplerKind::Sgfs { .. } => "sgfs",
-            SamplerKind::SgfsOnline { .. } => "sgfs-online",
+/// Declares [`SamplerId`], [`SamplerId::ALL`] and the name and summary tables from one list, so
+/// that a sampler cannot be listed in one and missing from another.
+macro_rules! sampler_ids {
+    ($($id:ident => $name:literal, $summary:literal;)*) => {
+        /// A sampler without its parameters: the one list of samplers, which the command line,
+        /// the reports, the tests and the benches iterate ([`SamplerId::ALL`]).
+        ///
+        /// ```
+        /// use sgbayes::config::{SamplerId, SamplerKind};
+        /// assert_eq!(SamplerId::parse("sghmc").unwrap(), SamplerId::Sghmc);
+        /// assert_eq!(SamplerKind::Sgld.id().name(), "sgld");
+        /// assert!(SamplerId::ALL.iter().all(|id| SamplerId::parse(id.name()).unwrap() == *id));
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum SamplerId {
+            $(#[doc = $summary] $id,)*
         }
-    }
 
-    /// Parses the command-line name of a sampler without parameters (`sgd`, `sgld`); samplers with
-    /// parameters are built as enum variants directly.
+        impl SamplerId {
+            /// Every sampler, in the order the command line lists them.
+            pub const ALL: &'static [SamplerId] = &[$(SamplerId::$id),*];
+
+            /// The command-line name (also the `serde` spelling of [`SamplerKind`]).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(SamplerId::$id => $name,)*
+                }
+            }
+
+            /// A one-line description with the sampler's paper.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(SamplerId::$id => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+sampler_ids! {
+    Sgd => "sgd", "Constant-step SGD on L = U/N (Mandt, Hoffman & Blei 2017).";
+    Sgld => "sgld", "Stochastic gradient Langevin dynamics (Welling & Teh 2011).";
+    SgdMomentum => "sgd-momentum", "Heavy-ball SGD as a sampler (Mandt, Hoffman & Blei 2017, §4).";
+    Sghmc => "sghmc", "Stochastic gradient Hamiltonian Monte Carlo (Chen, Fox & Guestrin 2014).";
+    SgdPreconditioned => "sgd-preconditioned", "Preconditioned constant SGD (Mandt, Hoffman & Blei 2017, Theorem 2).";
+    Psgld => "psgld", "Preconditioned SGLD with a fixed preconditioner (Li, Chen, Carlson & Carin 2016).";
+    PsgldRmsprop => "psgld-rmsprop", "pSGLD with the RMSprop-adaptive diagonal preconditioner (Li et al. 2016, Algorithm 1).";
+    Ngd => "ngd", "Minibatch natural gradient descent (Smith, Kindermans, Ying & Le 2018).";
+    StochasticNgd => "stochastic-ngd", "Stochastic NGD with the Jeffreys correction and injected noise (Smith et al. 2018).";
+    Asgs => "asgs", "The Averaged Stochastic Gradient Sampler: window means of constant SGD (Mandt et al. 2017, §5).";
+    Sgfs => "sgfs", "Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn, Korattikara & Welling 2012).";
+    SgfsOnline => "sgfs-online", "SGFS with the paper's online Fisher estimate (Ahn, Korattikara & Welling 2012).";
+}
+
+impl SamplerId {
+    /// The sampler of a command-line name.
     pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "sgld" => Ok(SamplerKind::Sgld),
-            "sgd" => Ok(SamplerKind::Sgd),
-            "ngd" => Ok(SamplerKind::Ngd),
-            other => Err(Error::Invalid {
+        SamplerId::ALL
+            .iter()
+            .copied()
+            .find(|id| id.name() == name)
+            .ok_or_else(|| Error::Invalid {
                 what: "sampler".into(),
                 why: format!(
-                    "unknown parameter-free sampler '{other}' (expected sgd, sgld or ngd)"
+                    "unknown sampler '{name}' (expected one of {})",
+                    SamplerId::ALL
+                        .iter()
+                        .map(|id| id.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            }),
+            })
+    }
+}
+
+impl SamplerKind {
+    /// Which sampler this is, without its parameters.
+    pub fn id(&self) -> SamplerId {
+        match self {
+            SamplerKind::Sgld => SamplerId::Sgld,
+            SamplerKind::Sgd => SamplerId::Sgd,
+            SamplerKind::SgdMomentum { .. } => SamplerId::SgdMomentum,
+            SamplerKind::Sghmc { .. } => SamplerId::Sghmc,
+            SamplerKind::SgdPreconditioned { .. } => SamplerId::SgdPreconditioned,
+            SamplerKind::Psgld { .. } => SamplerId::Psgld,
+            SamplerKind::PsgldRmsprop { .. } => SamplerId::PsgldRmsprop,
+            SamplerKind::Ngd => SamplerId::Ngd,
+            SamplerKind::StochasticNgd { .. } => SamplerId::StochasticNgd,
+            SamplerKind::Asgs { .. } => SamplerId::Asgs,
+            SamplerKind::Sgfs { .. } => SamplerId::Sgfs,
+            SamplerKind::SgfsOnline { .. } => SamplerId::SgfsOnline,
         }
     }
 
-    /// True for the samplers whose chain state is (θ, v) of dimension 2d.
-    pub fn has_momentum(&self) -> bool {
-        matches!(
-            self,
-            SamplerKind::SgdMomentum { .. } | SamplerKind::Sghmc { .. }
-        )
+    /// The command-line name ([`SamplerId::name`]).
+    pub fn name(&self) -> &'static str {
+        self.id().name()
     }
 
     /// Checks the sampler's own parameters: μ ∈ (0, 1]; α ∈ (0, 1] and 0 ≤ β̂ ≤ α; pSGLD takes a

@@ -9,7 +9,7 @@ mod common;
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
-use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 
 /// FNV-1a over the bit patterns of the draws.
 fn fingerprint(values: &[f64]) -> u64 {
@@ -88,6 +88,77 @@ const COMMITTED: [(&str, u64); 5] = [
     ("sghmc", 0xc35ece05c7e74058),
     ("psgld-rmsprop", 0x5e58e0328b0bc19b),
     ("stochastic-ngd", 0x26606ffe050e8656),
+];
+
+/// One configuration of every sampler of the crate's list on the 3-dimensional model of
+/// [`draws`] (the match is exhaustive: a new sampler does not compile here until it has one).
+fn example_kind(id: SamplerId) -> SamplerKind {
+    let rows: Vec<Vec<f64>> = (0..3)
+        .map(|i| (0..3).map(|j| if i == j { 1.5 } else { 0.2 }).collect())
+        .collect();
+    let matrix = Preconditioner::from_rows(&rows).unwrap();
+    match id {
+        SamplerId::Sgd => SamplerKind::Sgd,
+        SamplerId::Sgld => SamplerKind::Sgld,
+        SamplerId::SgdMomentum => SamplerKind::SgdMomentum { damping: 0.3 },
+        SamplerId::Sghmc => SamplerKind::Sghmc {
+            friction: 0.3,
+            noise_estimate: 0.1,
+        },
+        SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
+            preconditioner: matrix,
+        },
+        SamplerId::Psgld => SamplerKind::Psgld {
+            preconditioner: matrix,
+        },
+        SamplerId::PsgldRmsprop => SamplerKind::PsgldRmsprop {
+            decay: 0.9,
+            regularizer: 1e-3,
+        },
+        SamplerId::Ngd => SamplerKind::Ngd,
+        SamplerId::StochasticNgd => SamplerKind::StochasticNgd { temperature: 2.0 },
+        SamplerId::Asgs => SamplerKind::Asgs { window: 5 },
+        SamplerId::Sgfs => SamplerKind::Sgfs {
+            fisher: matrix,
+            scale: 1.0,
+        },
+        SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
+    }
+}
+
+/// Every sampler of the crate's list hashes to committed bits: a new sampler fails here until its
+/// fingerprint is committed.
+#[test]
+fn every_sampler_hashes_to_the_committed_bits() {
+    let mut report = Vec::new();
+    for id in SamplerId::ALL {
+        let values = draws(example_kind(*id), Batching::WithoutReplacement);
+        assert!(
+            values.iter().all(|v| v.is_finite()),
+            "{} diverged",
+            id.name()
+        );
+        report.push((id.name(), fingerprint(&values)));
+    }
+    eprintln!("{report:x?}");
+    assert_eq!(report, EVERY_SAMPLER.to_vec(), "the bits changed");
+}
+
+/// Without replacement; `sgd` equals the committed `sgd` above and `asgs`, whose chain is constant
+/// SGD (its window means are formed outside the chain), equals `sgd`.
+const EVERY_SAMPLER: [(&str, u64); 12] = [
+    ("sgd", 0xe058976e8c550c63),
+    ("sgld", 0x9fc2320631b4e5a3),
+    ("sgd-momentum", 0x445fa0ed4df4b7b0),
+    ("sghmc", 0x0dc7f59fb25c1dff),
+    ("sgd-preconditioned", 0x3df34298a23ec5a7),
+    ("psgld", 0x39cb2b75e276c216),
+    ("psgld-rmsprop", 0x5747657f9711f927),
+    ("ngd", 0xca3dab71ade64def),
+    ("stochastic-ngd", 0x78a8003cff430313),
+    ("asgs", 0xe058976e8c550c63),
+    ("sgfs", 0x10b86a8d06ae284a),
+    ("sgfs-online", 0xc2a9bbf6ea0dd22f),
 ];
 
 /// The step kernel has a path per small dimension (d < 8, compile-time d) and a generic path

@@ -16,7 +16,7 @@ use sgbayes::chain::{
     each_draw, each_epoch_end, each_step, Chain, DrawRecorder, Draws, Flow, RunLength, StopFlag,
     Transitions,
 };
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::stats::StreamingMoments;
 
@@ -64,6 +64,14 @@ fn sampler_steps_do_not_allocate() {
             scale: 1.0,
         },
     ];
+    // Every sampler of the crate's list: a new one fails here until it joins `kinds`.
+    for id in SamplerId::ALL {
+        assert!(
+            kinds.iter().any(|kind| kind.id() == *id),
+            "sampler {} is not checked for allocations",
+            id.name()
+        );
+    }
     for kind in kinds {
         for batching in [
             Batching::WithReplacement,

@@ -15,7 +15,7 @@ use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
 use sgbayes::theory;
@@ -244,6 +244,38 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
         _ => SamplerKind::Asgs {
             window: 1 + (10.0 * p) as usize,
         },
+    }
+}
+
+/// Every sampler of the crate's list is probed, except the adaptive samplers, whose theory is a
+/// reference law (their running estimate carries memory; tests/adaptive.rs and the adaptive bug
+/// catalogue test them against it). A new sampler fails here until it joins [`kind_from`].
+#[test]
+fn every_sampler_with_an_exact_law_is_probed() {
+    let reference_only = [
+        SamplerKind::PsgldRmsprop {
+            decay: 0.99,
+            regularizer: 1e-5,
+        },
+        SamplerKind::SgfsOnline { scale: 1.0 },
+    ];
+    for kind in &reference_only {
+        assert!(
+            theory::reference_law_only(kind).is_some(),
+            "{} has an exact law: probe it",
+            kind.name()
+        );
+    }
+    let probed = all_kinds(2);
+    for kind in &probed {
+        assert!(theory::reference_law_only(kind).is_none(), "{kind:?}");
+    }
+    for id in SamplerId::ALL {
+        assert!(
+            probed.iter().chain(&reference_only).any(|k| k.id() == *id),
+            "sampler {} is not probed against its closed form",
+            id.name()
+        );
     }
 }
 

@@ -9,7 +9,6 @@ use serde_json::json;
 use super::json::{law, matrix, number, vector};
 use super::{Command, ProblemKind, SamplerArgs};
 use sgbayes::chain::{Chain, DrawRecorder, Draws, Flow, Observer, RunLength, StepView, StopFlag};
-use sgbayes::config::SamplerKind;
 use sgbayes::problem::{generate_linear_regression, read_draws, write_draws, Problem};
 use sgbayes::stats::gaussian_moment_test;
 use sgbayes::theory::TheoryReport;
@@ -622,11 +621,9 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
         return Err(format!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let (problem, report) = load(args)?;
-    if let SamplerKind::SgfsOnline { .. } = args.config()?.kind {
-        return Err("sgfs-online has no exact stationary law to check draws against (its running Fisher estimate carries memory); `sgbayes theory` reports its self-consistent fixed-Fisher reference law, and `check --sampler sgfs --fisher I_FILE` checks fixed-Fisher SGFS exactly".into());
-    }
-    if let SamplerKind::PsgldRmsprop { .. } = args.config()?.kind {
-        return Err("psgld-rmsprop has no exact stationary law to check draws against (its adaptive preconditioner carries memory); `sgbayes theory` reports its self-consistent fixed-G reference law, and `check --sampler psgld --preconditioner G_FILE` checks a fixed-G pSGLD exactly".into());
+    let kind = args.config()?.kind;
+    if let Some(reason) = sgbayes::theory::reference_law_only(&kind) {
+        return Err(format!("{} has no exact stationary law to check draws against ({reason}); `sgbayes theory` reports that reference law, and the same sampler with the matrix held fixed (psgld --preconditioner G_FILE, sgfs --fisher I_FILE) is checked exactly", kind.name()));
     }
     // The covariance functionals need finite fourth moments of the stationary law.
     let config = args.config()?;

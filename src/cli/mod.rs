@@ -3,11 +3,12 @@
 mod commands;
 mod json;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -317,8 +318,8 @@ struct SamplerArgs {
     #[arg(long)]
     problem: PathBuf,
     /// Sampler.
-    #[arg(long, value_enum)]
-    sampler: SamplerName,
+    #[arg(long, value_parser = sampler_choices())]
+    sampler: SamplerChoice,
     /// Step size ε in the sampler's convention (see README).
     #[arg(long, allow_negative_numbers = true)]
     eps: f64,
@@ -326,8 +327,8 @@ struct SamplerArgs {
     #[arg(long)]
     batch: usize,
     /// Minibatch scheme.
-    #[arg(long, value_enum, default_value_t = BatchingName::WithReplacement)]
-    batching: BatchingName,
+    #[arg(long, value_parser = batching_choices(), default_value = Batching::WithReplacement.name())]
+    batching: Batching,
     /// Damping μ ∈ (0, 1] of sgd-momentum (v ← (1 − μ)v − (ε/N)ĝ; θ ← θ + v).
     #[arg(long, allow_negative_numbers = true)]
     damping: Option<f64>,
@@ -373,37 +374,83 @@ enum DrawAtName {
     EpochEnd,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum SamplerName {
-    Sgd,
-    Sgld,
+/// `--sampler`: a sampler of the library's list ([`SamplerId::ALL`]), or a command-line spelling
+/// of one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SamplerChoice {
+    Sampler(SamplerId),
     /// SGLD with reshuffled batches (SGWORLD, Adhikari et al. 2023): `sgld --batching reshuffle`.
     Sgworld,
-    SgdMomentum,
-    Sghmc,
-    SgdPreconditioned,
-    Psgld,
-    /// pSGLD with the RMSprop-adaptive diagonal preconditioner (Li et al. 2016, Algorithm 1).
-    PsgldRmsprop,
-    Ngd,
-    /// Stochastic NGD: NGD with the state-dependent Fisher, the Jeffreys correction and injected
-    /// noise up to --temperature (Smith et al. 2018; needs a model with a Fisher metric).
-    StochasticNgd,
-    Asgs,
     /// Polyak–Ruppert averages of constant-SGD iterates over windows of `--window n` steps: the
     /// same chain and law as `asgs` (Mandt et al. 2017, §5: Cov → A⁻¹CA⁻¹/(Bn), independent of ε).
     IterateAverage,
-    /// Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn et al. 2012).
-    Sgfs,
-    /// SGFS with the paper's online Fisher estimate (= `sgfs --fisher online`; B ≥ 2).
-    SgfsOnline,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum BatchingName {
-    WithReplacement,
-    WithoutReplacement,
-    Reshuffle,
+impl SamplerChoice {
+    /// The spellings of the command line that are not the library's names, each after the
+    /// sampler it spells.
+    const SPELLINGS: [(SamplerChoice, &'static str, &'static str); 2] = [
+        (
+            SamplerChoice::Sgworld,
+            "sgworld",
+            "SGLD with reshuffled batches (SGWORLD, Adhikari et al. 2023): sgld --batching reshuffle.",
+        ),
+        (
+            SamplerChoice::IterateAverage,
+            "iterate-average",
+            "Polyak–Ruppert window averages of constant SGD: the same chain and law as asgs.",
+        ),
+    ];
+
+    /// The sampler it runs.
+    fn id(self) -> SamplerId {
+        match self {
+            SamplerChoice::Sampler(id) => id,
+            SamplerChoice::Sgworld => SamplerId::Sgld,
+            SamplerChoice::IterateAverage => SamplerId::Asgs,
+        }
+    }
+
+    /// The spelling on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            SamplerChoice::Sampler(id) => id.name(),
+            other => Self::SPELLINGS
+                .iter()
+                .find(|(choice, _, _)| *choice == other)
+                .map_or("", |(_, name, _)| name),
+        }
+    }
+
+    /// The choice a spelling names (`None` for an unknown one, which clap has already refused).
+    fn parse(name: &str) -> Option<Self> {
+        Self::SPELLINGS
+            .iter()
+            .find(|(_, spelling, _)| *spelling == name)
+            .map(|(choice, _, _)| *choice)
+            .or_else(|| SamplerId::parse(name).ok().map(SamplerChoice::Sampler))
+    }
+}
+
+/// The `--sampler` values: the library's samplers with their summaries, each followed by its
+/// command-line spellings.
+fn sampler_choices() -> impl TypedValueParser<Value = SamplerChoice> {
+    let values = SamplerId::ALL.iter().flat_map(|&id| {
+        std::iter::once(PossibleValue::new(id.name()).help(id.summary())).chain(
+            SamplerChoice::SPELLINGS
+                .iter()
+                .filter(move |(choice, _, _)| choice.id() == id)
+                .map(|(_, name, help)| PossibleValue::new(*name).help(*help)),
+        )
+    });
+    PossibleValuesParser::new(values)
+        .map(|name| SamplerChoice::parse(&name).expect("clap accepts the listed spellings only"))
+}
+
+/// The `--batching` values: the library's names ([`Batching::name`]).
+fn batching_choices() -> impl TypedValueParser<Value = Batching> {
+    PossibleValuesParser::new(Batching::ALL.map(Batching::name))
+        .map(|name| Batching::parse(&name).expect("clap accepts the listed names only"))
 }
 
 impl SamplerArgs {
@@ -423,38 +470,30 @@ impl SamplerArgs {
         let required = |flag: &str, value: Option<f64>| -> Result<f64, String> {
             value.ok_or_else(|| format!("--sampler {} needs --{flag}", self.sampler_name()))
         };
-        let momentum = matches!(self.sampler, SamplerName::SgdMomentum);
-        let sghmc = matches!(self.sampler, SamplerName::Sghmc);
-        if !momentum {
+        let id = self.sampler.id();
+        if id != SamplerId::SgdMomentum {
             unused("damping", self.damping.is_some())?;
         }
-        if !sghmc {
+        if id != SamplerId::Sghmc {
             unused("friction", self.friction.is_some())?;
             unused("noise-estimate", self.noise_estimate.is_some())?;
         }
-        let preconditioned = matches!(
-            self.sampler,
-            SamplerName::SgdPreconditioned | SamplerName::Psgld
-        );
-        if !preconditioned {
+        if !matches!(id, SamplerId::SgdPreconditioned | SamplerId::Psgld) {
             unused("preconditioner", self.preconditioner.is_some())?;
         }
-        if !matches!(
-            self.sampler,
-            SamplerName::Asgs | SamplerName::IterateAverage
-        ) {
+        if id != SamplerId::Asgs {
             unused("window", self.window.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::Sgfs | SamplerName::SgfsOnline) {
+        if !matches!(id, SamplerId::Sgfs | SamplerId::SgfsOnline) {
             unused("sgfs-scale", self.sgfs_scale.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::Sgfs) {
+        if id != SamplerId::Sgfs {
             unused("fisher", self.fisher.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::StochasticNgd) {
+        if id != SamplerId::StochasticNgd {
             unused("temperature", self.temperature.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
+        if id != SamplerId::PsgldRmsprop {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
         }
@@ -485,39 +524,39 @@ impl SamplerArgs {
                 }
             }
         };
-        let kind = match self.sampler {
-            SamplerName::Sgd => SamplerKind::Sgd,
-            SamplerName::Sgld | SamplerName::Sgworld => SamplerKind::Sgld,
-            SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
+        let kind = match id {
+            SamplerId::Sgd => SamplerKind::Sgd,
+            SamplerId::Sgld => SamplerKind::Sgld,
+            SamplerId::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },
-            SamplerName::Sghmc => SamplerKind::Sghmc {
+            SamplerId::Sghmc => SamplerKind::Sghmc {
                 friction: required("friction", self.friction)?,
                 noise_estimate: self.noise_estimate.unwrap_or(0.0),
             },
-            SamplerName::SgdPreconditioned => SamplerKind::SgdPreconditioned {
+            SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },
-            SamplerName::Psgld => SamplerKind::Psgld {
+            SamplerId::Psgld => SamplerKind::Psgld {
                 preconditioner: preconditioner()?,
             },
-            SamplerName::PsgldRmsprop => SamplerKind::PsgldRmsprop {
+            SamplerId::PsgldRmsprop => SamplerKind::PsgldRmsprop {
                 decay: self.rmsprop_decay.unwrap_or(0.99),
                 regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
             },
-            SamplerName::Ngd => SamplerKind::Ngd,
-            SamplerName::StochasticNgd => SamplerKind::StochasticNgd {
+            SamplerId::Ngd => SamplerKind::Ngd,
+            SamplerId::StochasticNgd => SamplerKind::StochasticNgd {
                 temperature: self.temperature.unwrap_or(1.0),
             },
-            SamplerName::Sgfs if self.fisher.as_deref() == Some("online") => {
+            SamplerId::Sgfs if self.fisher.as_deref() == Some("online") => {
                 SamplerKind::SgfsOnline {
                     scale: self.sgfs_scale.unwrap_or(1.0),
                 }
             }
-            SamplerName::SgfsOnline => SamplerKind::SgfsOnline {
+            SamplerId::SgfsOnline => SamplerKind::SgfsOnline {
                 scale: self.sgfs_scale.unwrap_or(1.0),
             },
-            SamplerName::Sgfs => SamplerKind::Sgfs {
+            SamplerId::Sgfs => SamplerKind::Sgfs {
                 fisher: match self.fisher.as_deref() {
                     None => return Err("--sampler sgfs needs --fisher FILE|exact|online".into()),
                     Some("exact") => Preconditioner::Optimal,
@@ -525,7 +564,7 @@ impl SamplerArgs {
                 },
                 scale: self.sgfs_scale.unwrap_or(1.0),
             },
-            SamplerName::Asgs | SamplerName::IterateAverage => SamplerKind::Asgs {
+            SamplerId::Asgs => SamplerKind::Asgs {
                 window: self
                     .window
                     .ok_or_else(|| format!("--sampler {} needs --window", self.sampler_name()))?,
@@ -536,15 +575,13 @@ impl SamplerArgs {
             step_size: self.eps,
             batch_size: self.batch,
             batching: match (self.sampler, self.batching) {
-                (SamplerName::Sgworld, BatchingName::Reshuffle | BatchingName::WithReplacement) => {
+                (SamplerChoice::Sgworld, Batching::Reshuffle | Batching::WithReplacement) => {
                     Batching::Reshuffle
                 }
-                (SamplerName::Sgworld, BatchingName::WithoutReplacement) => {
+                (SamplerChoice::Sgworld, Batching::WithoutReplacement) => {
                     return Err("--sampler sgworld uses reshuffled batches; drop --batching or use --batching reshuffle".into())
                 }
-                (_, BatchingName::WithReplacement) => Batching::WithReplacement,
-                (_, BatchingName::WithoutReplacement) => Batching::WithoutReplacement,
-                (_, BatchingName::Reshuffle) => Batching::Reshuffle,
+                (_, batching) => batching,
             },
         })
     }
@@ -558,11 +595,8 @@ impl SamplerArgs {
         }
     }
 
-    fn sampler_name(&self) -> String {
-        self.sampler
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default()
+    fn sampler_name(&self) -> &'static str {
+        self.sampler.name()
     }
 }
 

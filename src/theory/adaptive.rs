@@ -6,10 +6,12 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use super::laws::{sampler_law, PreconditionerRule};
 use super::posterior::exact_posterior;
-use super::sampler_maps::preconditioned_affine_map;
+use super::preconditioners::sgfs_preconditioner;
+use super::step_map::preconditioned_affine_map;
 use crate::batching::Batching;
-use crate::config::{SamplerConfig, SamplerKind};
+use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
 
@@ -95,7 +97,9 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
 ) -> Result<DMatrix<f64>> {
-    let SamplerKind::PsgldRmsprop { regularizer, .. } = config.kind else {
+    let PreconditionerRule::RmspropReference { regularizer } =
+        sampler_law(&config.kind).preconditioner()
+    else {
         return Err(Error::Invalid {
             what: "sampler".into(),
             why: format!(
@@ -136,7 +140,7 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     })
 }
 
-/// The stationary expectation Î_∞ = E[V] of online SGFS's minibatch score covariance
+/// The stationary expectation Î_∞ = E\[V\] of online SGFS's minibatch score covariance
 /// V = (1/(B − 1)) Σ_{i∈S} (g_i − ḡ_S)(g_i − ḡ_S)ᵀ when θ ~ N(m, Σ) independently of the batch.
 ///
 /// # Formula (ours)
@@ -188,7 +192,7 @@ pub fn online_fisher_average<M: QuadraticModel + ?Sized>(
     ))
 }
 
-/// The self-consistent Fisher estimate Î_∞ of online SGFS: Î_∞ = E[V] under the exact law of
+/// The self-consistent Fisher estimate Î_∞ of online SGFS: Î_∞ = E\[V\] under the exact law of
 /// fixed-Fisher SGFS with Î = Î_∞ (our construction; the chain's Î_t = mean of all V so far
 /// converges to it, so fixed-Fisher SGFS at Î_∞ is online SGFS's reference law).
 ///
@@ -199,7 +203,9 @@ pub fn online_fisher_reference<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
 ) -> Result<DMatrix<f64>> {
-    let SamplerKind::SgfsOnline { scale } = config.kind else {
+    let PreconditionerRule::OnlineFisherScoring { scale } =
+        sampler_law(&config.kind).preconditioner()
+    else {
         return Err(Error::Invalid {
             what: "sampler".into(),
             why: format!(
@@ -219,8 +225,7 @@ pub fn online_fisher_reference<M: QuadraticModel + ?Sized>(
                 return Ok(fisher);
             }
         }
-        let h =
-            super::preconditioners::sgfs_preconditioner(&fisher, model.data_size(), config, scale)?;
+        let h = sgfs_preconditioner(&fisher, model.data_size(), config, scale)?;
         let law = preconditioned_affine_map(config, model, Some(h))?.stationary_law()?;
         mean = law.mean;
         covariance = law.covariance;

@@ -1,22 +1,33 @@
 //! Closed forms: exact posteriors, exact discrete-time stationary laws (one engine for affine
 //! random maps), their continuous-time approximations, and the papers' tuning results.
 //!
-//! `theory/` never imports `samplers/`: each sampler's affine map is written here from the
-//! paper's update equation, from the shared [`crate::config::SamplerConfig`].
+//! `theory/` never imports `samplers/`: each sampler's step is written here as an affine random
+//! map from the paper's update equation (one law per sampler in `laws/`), from the shared
+//! [`crate::config::SamplerConfig`]. The modules are layered without cycles: the laws and the
+//! matrix formulas (`preconditioners.rs`) at the bottom, then the map builder (`step_map.rs`),
+//! the adaptive samplers' fixed points (`adaptive.rs`), the preconditioner rules
+//! (`preconditioner_rules.rs`), the public maps (`sampler_maps.rs`) and the report (`summary.rs`).
 
+mod adaptive;
 mod affine_map;
 mod averaging;
 pub mod bbp;
 pub mod deep_linear;
+mod draw_at;
 mod gaussian;
 pub mod kernels;
+mod laws;
 mod lyapunov;
 pub mod mean_field;
 pub mod nonequilibrium;
 mod posterior;
+mod preconditioner_rules;
 mod preconditioners;
+mod reshuffle;
+mod reshuffle_enumeration;
 mod sampler_maps;
 pub mod sgfs_error;
+mod step_map;
 mod summary;
 mod tuning;
 pub mod variational_em;
@@ -29,22 +40,19 @@ pub use averaging::{window_mean_covariance, MAX_WINDOW};
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
-pub use preconditioners::{
-    fisher_information, optimal_preconditioner, preconditioner_matrix, resolve_preconditioner,
-};
+pub use preconditioner_rules::{preconditioner_matrix, resolve_preconditioner};
+pub use preconditioners::{fisher_information, optimal_preconditioner};
 pub use sampler_maps::{
     affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
-    momentum_retention, stability_limit, state_dimension,
+    momentum_retention, reference_law_only, stability_limit, state_dimension,
 };
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 
-mod reshuffle;
-mod reshuffle_enumeration;
-pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;
-mod adaptive;
 pub use adaptive::{
     online_fisher_average, online_fisher_reference, rmsprop_reference_preconditioner,
     rmsprop_squared_gradient_average,
 };
-pub use reshuffle::{reshuffled_law, DrawAt};
+pub use draw_at::DrawAt;
+pub use reshuffle::reshuffled_law;
+pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;

@@ -1,5 +1,7 @@
-//! The preconditioners of the preconditioned samplers: given matrices, Mandt et al.'s KL-optimal
-//! choices, and the Fisher information of natural gradient descent.
+//! The preconditioner formulas of the preconditioned samplers: Mandt et al.'s KL-optimal
+//! choices, the Fisher information of natural gradient descent and SGFS's H. Which one a sampler
+//! uses is its law's [`PreconditionerRule`](super::laws::PreconditionerRule), resolved in
+//! `preconditioner_rules.rs`.
 
 use nalgebra::{Cholesky, DMatrix};
 
@@ -7,7 +9,7 @@ use super::gaussian::symmetrize;
 use super::posterior::exact_posterior;
 use super::tuning::gradient_noise_covariance;
 use crate::batching::Batching;
-use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
+use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
 
@@ -72,59 +74,6 @@ pub fn optimal_preconditioner<M: QuadraticModel + ?Sized>(
     }
 }
 
-/// The preconditioner matrix a configuration uses on a model: H for `sgd-preconditioned`, G for
-/// `psgld`, the self-consistent G_∞ for `psgld-rmsprop`, F⁻¹ for `ngd`; `None` for the samplers without one.
-pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
-    config: &SamplerConfig,
-    model: &M,
-) -> Result<Option<DMatrix<f64>>> {
-    let d = model.dimension();
-    match config.kind {
-        SamplerKind::SgdPreconditioned { preconditioner }
-        | SamplerKind::Psgld { preconditioner } => match preconditioner {
-            Preconditioner::Matrix(_) => preconditioner.matrix(d),
-            Preconditioner::Optimal | Preconditioner::OptimalDiagonal => {
-                if let SamplerKind::Psgld { .. } = config.kind {
-                    config.kind.validate()?;
-                }
-                optimal_preconditioner(
-                    model,
-                    config.step_size,
-                    config.batch_size,
-                    config.batching,
-                    preconditioner == Preconditioner::OptimalDiagonal,
-                )
-                .map(Some)
-            }
-        },
-        SamplerKind::PsgldRmsprop { .. } => {
-            super::adaptive::rmsprop_reference_preconditioner(config, model).map(Some)
-        }
-        // SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B, with Î
-        // given or the empirical per-example gradient covariance at the posterior mean.
-        SamplerKind::Sgfs { fisher, scale } => {
-            config.kind.validate()?;
-            let fisher_matrix = match fisher {
-                Preconditioner::Matrix(_) => {
-                    fisher.semidefinite_matrix(d)?.expect("a given matrix")
-                }
-                _ => gradient_noise_covariance(model, &exact_posterior(model)?.mean),
-            };
-            sgfs_preconditioner(&fisher_matrix, model.data_size(), config, scale).map(Some)
-        }
-        // Online SGFS: the reference law's H uses the self-consistent Î_∞.
-        SamplerKind::SgfsOnline { scale } => {
-            let fisher_matrix = super::adaptive::online_fisher_reference(config, model)?;
-            sgfs_preconditioner(&fisher_matrix, model.data_size(), config, scale).map(Some)
-        }
-        SamplerKind::Ngd | SamplerKind::StochasticNgd { .. } => Ok(Some(well_conditioned_inverse(
-            &fisher_information(model),
-            "per-example Fisher information F (natural gradient needs F⁻¹)",
-        )?)),
-        _ => Ok(None),
-    }
-}
-
 /// SGFS (Ahn et al. 2012, eq. 11): H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B.
 pub(crate) fn sgfs_preconditioner(
     fisher: &DMatrix<f64>,
@@ -140,59 +89,10 @@ pub(crate) fn sgfs_preconditioner(
     Ok(well_conditioned_inverse(&system, "γ N Î + 4 B_p/ε (the SGFS preconditioner)")? * 2.0)
 }
 
-/// True when the configuration's preconditioner is proportional to 1/ε (Mandt's optimal choices),
-/// so that the step ε H does not depend on ε.
-pub fn preconditioner_scales_with_inverse_step(config: &SamplerConfig) -> bool {
-    matches!(
-        config.kind,
-        SamplerKind::SgdPreconditioned {
-            preconditioner: Preconditioner::Optimal | Preconditioner::OptimalDiagonal
-        } | SamplerKind::Sgfs { .. }
-            | SamplerKind::SgfsOnline { .. }
-    )
-}
-
-/// The configuration a sampler can run: Mandt's `optimal` / `optimal-diagonal` preconditioners
-/// replaced by their matrices on this model (other configurations are returned unchanged).
-pub fn resolve_preconditioner<M: QuadraticModel + ?Sized>(
-    config: &SamplerConfig,
-    model: &M,
-) -> Result<SamplerConfig> {
-    // Online SGFS builds its H from its own running Fisher estimate.
-    if !preconditioner_scales_with_inverse_step(config)
-        || matches!(config.kind, SamplerKind::SgfsOnline { .. })
-    {
-        return Ok(*config);
-    }
-    if let SamplerKind::Sgfs { fisher, scale } = config.kind {
-        // The sampler builds H itself from Î: resolve only the exact empirical Fisher.
-        if let Preconditioner::Matrix(_) = fisher {
-            return Ok(*config);
-        }
-        let c = gradient_noise_covariance(model, &exact_posterior(model)?.mean);
-        let rows: Vec<Vec<f64>> = c.row_iter().map(|r| r.iter().cloned().collect()).collect();
-        return Ok(SamplerConfig {
-            kind: SamplerKind::Sgfs {
-                fisher: Preconditioner::from_rows(&rows)?,
-                scale,
-            },
-            ..*config
-        });
-    }
-    let h = preconditioner_matrix(config, model)?.expect("sgd-preconditioned has a matrix");
-    let rows: Vec<Vec<f64>> = h.row_iter().map(|r| r.iter().cloned().collect()).collect();
-    Ok(SamplerConfig {
-        kind: SamplerKind::SgdPreconditioned {
-            preconditioner: Preconditioner::from_rows(&rows)?,
-        },
-        ..*config
-    })
-}
-
 /// The inverse of a symmetric matrix whose eigenvalues all exceed 1e-10 λ_max (numerically positive
 /// definite); otherwise [`Error::NotPositiveDefinite`] (e.g. the Fisher or the gradient-noise
 /// covariance of fewer than d + 1 examples, singular up to rounding).
-fn well_conditioned_inverse(m: &DMatrix<f64>, what: &str) -> Result<DMatrix<f64>> {
+pub(crate) fn well_conditioned_inverse(m: &DMatrix<f64>, what: &str) -> Result<DMatrix<f64>> {
     let m = symmetrize(m);
     let eigen = nalgebra::SymmetricEigen::new(m.clone());
     let largest = eigen.eigenvalues.max();

@@ -20,23 +20,12 @@
 //!   m = (I − M)⁻¹ c̄ at every phase.
 
 use nalgebra::{DMatrix, DVector};
-use serde::{Deserialize, Serialize};
 
 use super::affine_map::{AffineRandomMap, ExampleMatrices};
+use super::draw_at::DrawAt;
 use super::gaussian::symmetrize;
 use super::lyapunov::solve_discrete_lyapunov;
 use crate::error::{Error, Result};
-
-/// Which states of a reshuffled chain are kept as draws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum DrawAt {
-    /// Every step (the phase-averaged law).
-    #[default]
-    EveryStep,
-    /// Only at epoch ends (after every ⌊N/B⌋ steps).
-    EpochEnd,
-}
 
 /// Exact stationary mean and covariance of a reshuffled chain (see the module's formula).
 ///

@@ -26,8 +26,8 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::affine_map::{AffineRandomMap, ExampleMatrices};
+use super::draw_at::DrawAt;
 use super::gaussian::symmetrize;
-use super::reshuffle::DrawAt;
 use crate::error::{Error, Result};
 
 /// Largest N for which the reshuffled law with state-dependent noise is enumerated.

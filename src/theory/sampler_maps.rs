@@ -1,10 +1,13 @@
-//! Each sampler's update written as an affine random map, from the papers' update equations
-//! (not from the code in `samplers/`; the probe tests in `tests/` check the two agree).
+//! Each sampler's update as an affine random map: the public face of the sampler laws
+//! (`laws/`, one per sampler, written from the papers' update equations and not from the code in
+//! `samplers/`; the probe tests in `tests/` check the two agree).
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::{DMatrix, SymmetricEigen};
 
-use super::affine_map::{AffineRandomMap, ExampleMatrices};
-use super::preconditioners::{preconditioner_matrix, preconditioner_scales_with_inverse_step};
+use super::affine_map::AffineRandomMap;
+use super::laws::sampler_law;
+use super::preconditioner_rules::preconditioner_matrix;
+use super::step_map::preconditioned_affine_map;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
@@ -13,61 +16,47 @@ use crate::models::QuadraticModel;
 /// noise of covariance τ² I (on θ for the plain samplers, on v for the momentum samplers).
 ///
 /// # Formula
-/// * SGLD (Welling & Teh 2011, eq. 4): η = ε/2, τ² = ε.
-/// * Constant SGD on L = U/N (Mandt et al. 2017, §2): η = ε/N, τ = 0.
-/// * SGD with momentum (Mandt et al. 2017, §4): η = ε/N, τ = 0 (on v).
-/// * SGHMC (Chen et al. 2014, eq. 15): η = ε (the learning rate), τ² = 2(α − β̂)ε (on v).
-/// * ASGS: the constant-SGD iterates it averages, η = ε/N, τ = 0.
-/// * Preconditioned SGD (Mandt et al. 2017) and NGD (Smith et al. 2018): η = ε/N (times H or
-///   F⁻¹), τ = 0.
-/// * Stochastic NGD (Smith et al. 2018, our Riemannian-Langevin form): η = ε/N (times F⁻¹),
-///   τ² = 2ε T_inj/N (times F⁻¹); Γ = 0 on quadratic models (constant F).
-/// * pSGLD with fixed G (Li et al. 2016): η = ε/2 (times G), τ² = ε (times G); the same for the
-///   RMSprop-adaptive pSGLD's reference law with the self-consistent G_∞.
+/// Each sampler's law states them from its paper's update equation (`theory/laws/`, one file
+/// per sampler): e.g. SGLD (Welling & Teh 2011, eq. 4) η = ε/2, τ² = ε; constant SGD on
+/// L = U/N (Mandt et al. 2017, §2) η = ε/N, τ = 0; SGHMC (Chen et al. 2014, eq. 15) η = ε,
+/// τ² = 2(α − β̂)ε on v.
+///
+/// ```
+/// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, theory};
+/// let config = SamplerConfig::new(SamplerKind::Sgld, 0.1, 5, Batching::WithReplacement);
+/// assert_eq!(theory::gradient_step_scales(&config, 100), (0.05, 0.1));
+/// ```
 pub fn gradient_step_scales(config: &SamplerConfig, data_size: usize) -> (f64, f64) {
-    let eps = config.step_size;
-    match config.kind {
-        SamplerKind::Sgld | SamplerKind::Psgld { .. } | SamplerKind::PsgldRmsprop { .. } => {
-            (eps / 2.0, eps)
-        }
-        SamplerKind::Sgd
-        | SamplerKind::Asgs { .. }
-        | SamplerKind::SgdMomentum { .. }
-        | SamplerKind::SgdPreconditioned { .. }
-        | SamplerKind::Ngd => (eps / data_size as f64, 0.0),
-        SamplerKind::StochasticNgd { .. } => (
-            eps / data_size as f64,
-            2.0 * eps * config.injected_temperature(data_size) / data_size as f64,
-        ),
-        SamplerKind::Sghmc {
-            friction,
-            noise_estimate,
-        } => (eps, 2.0 * (friction - noise_estimate) * eps),
-        // SGFS: θ' = θ − H ĝ + H η with η ~ N(0, (4β/ε) I): unit drift scale on H, and noise
-        // covariance τ² H² with τ² = 4β/ε (see `affine_map`).
-        SamplerKind::Sgfs { scale, .. } | SamplerKind::SgfsOnline { scale } => {
-            (1.0, 4.0 * scale / eps)
-        }
-    }
+    sampler_law(&config.kind).step_scales(config, data_size)
 }
 
 /// The momentum retention ρ of v ← ρ v − η ĝ + τ ξ: 1 − μ (momentum SGD), 1 − α (SGHMC); `None`
 /// for the samplers without momentum.
 pub fn momentum_retention(kind: &SamplerKind) -> Option<f64> {
-    match *kind {
-        SamplerKind::SgdMomentum { damping } => Some(1.0 - damping),
-        SamplerKind::Sghmc { friction, .. } => Some(1.0 - friction),
-        _ => None,
-    }
+    sampler_law(kind).momentum_retention()
 }
 
 /// Dimension of the chain state of a configuration on a d-dimensional model: 2d with momentum.
 pub fn state_dimension(kind: &SamplerKind, dimension: usize) -> usize {
-    if kind.has_momentum() {
+    if momentum_retention(kind).is_some() {
         2 * dimension
     } else {
         dimension
     }
+}
+
+/// `None` when the closed forms give the sampler's exact stationary law; otherwise why they give
+/// only a reference law (the adaptive samplers, whose running preconditioner estimate carries
+/// memory: [`crate::theory::rmsprop_reference_preconditioner`],
+/// [`crate::theory::online_fisher_reference`]).
+///
+/// ```
+/// use sgbayes::{config::SamplerKind, theory};
+/// assert!(theory::reference_law_only(&SamplerKind::Sgld).is_none());
+/// assert!(theory::reference_law_only(&SamplerKind::SgfsOnline { scale: 1.0 }).is_some());
+/// ```
+pub fn reference_law_only(kind: &SamplerKind) -> Option<&'static str> {
+    sampler_law(kind).reference_only()
 }
 
 /// Largest eigenvalue of the posterior precision P (the Hessian of U).
@@ -94,8 +83,9 @@ pub fn largest_curvature<M: QuadraticModel + ?Sized>(model: &M) -> f64 {
 ///
 /// NaN when the configuration's preconditioner is invalid (the closed forms report the error).
 pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model: &M) -> f64 {
-    let (eta, _) = gradient_step_scales(config, model.data_size());
-    let bound = match momentum_retention(&config.kind) {
+    let law = sampler_law(&config.kind);
+    let (eta, _) = law.step_scales(config, model.data_size());
+    let bound = match law.momentum_retention() {
         None => 2.0,
         Some(rho) => 2.0 * (1.0 + rho),
     };
@@ -107,7 +97,7 @@ pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model
         },
         Err(_) => return f64::NAN,
     };
-    if preconditioner_scales_with_inverse_step(config) {
+    if law.preconditioner_scales_with_inverse_step() {
         return if eta * curvature < bound {
             f64::INFINITY
         } else {
@@ -128,77 +118,6 @@ fn preconditioned_curvature(h: &DMatrix<f64>, p: &DMatrix<f64>) -> Option<f64> {
             .cloned()
             .fold(f64::NEG_INFINITY, f64::max),
     )
-}
-
-/// Per-example pieces of the minibatch gradient ĝ_S(θ) = (1/B) Σ_k (K_{i_k} θ − r_{i_k}),
-/// K_i = Λ₀ + N H_i, r_i = Λ₀ m₀ + N b_i.
-struct GradientPieces {
-    /// K_i, or one shared K when all H_i are equal.
-    hessians: ExampleMatrices,
-    /// r_i.
-    offsets: Vec<DVector<f64>>,
-}
-
-impl GradientPieces {
-    fn new<M: QuadraticModel + ?Sized>(model: &M) -> Self {
-        let data_size = model.data_size();
-        let n = data_size as f64;
-        let prior_precision = model.prior_precision();
-        let prior_pull = &prior_precision * model.prior_mean();
-        let offsets = (0..data_size)
-            .map(|i| &prior_pull + model.example_offset(i) * n)
-            .collect();
-        let factors: Option<Vec<DVector<f64>>> = (0..data_size)
-            .map(|i| model.example_hessian_factor(i))
-            .collect();
-        if let Some(factors) = factors {
-            // K_i = Λ₀ + N v_i v_iᵀ: rank-one updates of the prior precision.
-            let hessians = ExampleMatrices::RankOne {
-                common: prior_precision,
-                left: factors.iter().map(|v| v * n).collect(),
-                right: factors,
-            };
-            return Self { hessians, offsets };
-        }
-        let first = model.example_hessian(0);
-        let shared = (1..data_size).all(|i| model.example_hessian(i) == first);
-        let hessians = if shared {
-            ExampleMatrices::Shared(&prior_precision + first * n)
-        } else {
-            ExampleMatrices::PerExample(
-                (0..data_size)
-                    .map(|i| &prior_precision + model.example_hessian(i) * n)
-                    .collect(),
-            )
-        };
-        Self { hessians, offsets }
-    }
-
-    /// The per-example matrices M_i = C + L K_i Rᵀ (keeping the sharing or rank-one structure:
-    /// C + L (A + u wᵀ) Rᵀ = (C + L A Rᵀ) + (L u)(R w)ᵀ).
-    fn map_hessians(
-        &self,
-        c: &DMatrix<f64>,
-        l: &DMatrix<f64>,
-        r: &DMatrix<f64>,
-    ) -> ExampleMatrices {
-        let f = |k: &DMatrix<f64>| c + l * k * r.transpose();
-        match &self.hessians {
-            ExampleMatrices::Shared(k) => ExampleMatrices::Shared(f(k)),
-            ExampleMatrices::PerExample(list) => {
-                ExampleMatrices::PerExample(list.iter().map(f).collect())
-            }
-            ExampleMatrices::RankOne {
-                common,
-                left,
-                right,
-            } => ExampleMatrices::RankOne {
-                common: f(common),
-                left: left.iter().map(|u| l * u).collect(),
-                right: right.iter().map(|w| r * w).collect(),
-            },
-        }
-    }
 }
 
 /// The affine random map of one step of the configured sampler on a quadratic model.
@@ -235,64 +154,6 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
         });
     }
     preconditioned_affine_map(config, model, preconditioner)
-}
-
-/// [`affine_map`] with the preconditioner matrix already resolved (no stability-limit check: the
-/// engine's mean-square-stability certificate still applies to the stationary law).
-pub(crate) fn preconditioned_affine_map<M: QuadraticModel + ?Sized>(
-    config: &SamplerConfig,
-    model: &M,
-    preconditioner: Option<DMatrix<f64>>,
-) -> Result<AffineRandomMap> {
-    let data_size = model.data_size();
-    let (eta, tau_squared) = gradient_step_scales(config, data_size);
-    let d = model.dimension();
-    let identity = DMatrix::<f64>::identity(d, d);
-    let pieces = GradientPieces::new(model);
-    match momentum_retention(&config.kind) {
-        None => {
-            let h = preconditioner.unwrap_or_else(|| identity.clone());
-            // SGFS injects N(0, (4β/ε) I) *before* the preconditioner H; the others inject τ² H.
-            let noise =
-                if let SamplerKind::Sgfs { .. } | SamplerKind::SgfsOnline { .. } = config.kind {
-                    &h * &h * tau_squared
-                } else {
-                    &h * tau_squared
-                };
-            AffineRandomMap::new(
-                pieces.map_hessians(&identity, &(&h * -eta), &identity),
-                pieces.offsets.iter().map(|r| &h * r * eta).collect(),
-                noise,
-                config.batch_size,
-                config.batching,
-            )
-        }
-        Some(rho) => {
-            // M_i = C + L K_i Rᵀ with C = [[I, ρI], [0, ρI]], L = [−ηI; −ηI], R = [I; 0].
-            let mut c = DMatrix::zeros(2 * d, 2 * d);
-            c.view_mut((0, 0), (d, d)).copy_from(&identity);
-            c.view_mut((0, d), (d, d)).copy_from(&(&identity * rho));
-            c.view_mut((d, d), (d, d)).copy_from(&(&identity * rho));
-            let mut l = DMatrix::zeros(2 * d, d);
-            l.view_mut((0, 0), (d, d)).copy_from(&(&identity * -eta));
-            l.view_mut((d, 0), (d, d)).copy_from(&(&identity * -eta));
-            let mut r = DMatrix::zeros(2 * d, d);
-            r.view_mut((0, 0), (d, d)).copy_from(&identity);
-            let matrices = pieces.map_hessians(&c, &l, &r);
-            let offsets = pieces
-                .offsets
-                .iter()
-                .map(|r| {
-                    let mut c = DVector::zeros(2 * d);
-                    c.rows_mut(0, d).copy_from(&(r * eta));
-                    c.rows_mut(d, d).copy_from(&(r * eta));
-                    c
-                })
-                .collect();
-            let noise = DMatrix::from_element(2, 2, tau_squared).kronecker(&identity);
-            AffineRandomMap::new(matrices, offsets, noise, config.batch_size, config.batching)
-        }
-    }
 }
 
 /// The continuous-time (Ornstein–Uhlenbeck) approximation of a momentum sampler's stationary law

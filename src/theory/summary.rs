@@ -3,13 +3,15 @@
 use nalgebra::Cholesky;
 
 use super::averaging::window_mean_covariance;
+use super::draw_at::DrawAt;
 use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
+use super::laws::{sampler_law, Draws, Temperature};
 use super::posterior::exact_posterior;
-use super::reshuffle::{reshuffled_law, DrawAt};
+use super::reshuffle::reshuffled_law;
 use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
 use super::tuning::{optimal_learning_rate, smith_temperature};
 use crate::batching::Batching;
-use crate::config::{SamplerConfig, SamplerKind};
+use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::QuadraticModel;
 
@@ -72,9 +74,9 @@ impl TheoryReport {
         let d = model.dimension();
         let long_run_covariance = theta_block(&law.long_run_covariance(), d);
         let stationary_state = GaussianLaw::new(law.mean.clone(), law.covariance.clone())?;
-        // ASGS draws are window means of the SGD iterates: their exact law, the long-run
-        // covariance of the window-mean sequence (Ω/n), and the paper's approximation Ω/n.
-        if let SamplerKind::Asgs { window } = config.kind {
+        // Window-mean draws (ASGS) of the SGD iterates: their exact law, the long-run covariance
+        // of the window-mean sequence (Ω/n), and the paper's approximation Ω/n.
+        if let Draws::WindowMeans { window } = sampler_law(&config.kind).draws() {
             let covariance = window_mean_covariance(&law, window)?;
             let scaled = &long_run_covariance / window as f64;
             let stationary = GaussianLaw::new(law.mean.clone(), covariance)?;
@@ -116,7 +118,7 @@ impl TheoryReport {
             state.mean.rows(0, d).into_owned(),
             theta_block(&state.covariance, d),
         )?;
-        let continuous_covariance = if config.kind.has_momentum() {
+        let continuous_covariance = if sampler_law(&config.kind).momentum_retention().is_some() {
             momentum_continuous_covariance(map_config, model, map)?
         } else {
             map.continuous_time_law()?.covariance
@@ -147,7 +149,7 @@ impl TheoryReport {
         config: &SamplerConfig,
         draw_at: DrawAt,
     ) -> Result<Self> {
-        if matches!(config.kind, SamplerKind::Asgs { .. }) {
+        if let Draws::WindowMeans { .. } = sampler_law(&config.kind).draws() {
             return Err(Error::NoClosedForm {
                 what: "asgs window means under reshuffled batches".into(),
             });
@@ -203,64 +205,27 @@ impl TheoryReport {
         } else {
             f64::INFINITY
         };
-        let (temperature, optimal_eps) = match config.kind {
-            SamplerKind::SgdMomentum { damping } => (
-                smith_temperature(
-                    config.step_size / damping,
-                    model.data_size(),
-                    config.batch_size,
-                    config.batching,
-                ),
-                None,
-            ),
-            SamplerKind::Sghmc { .. }
-            | SamplerKind::Psgld { .. }
-            | SamplerKind::PsgldRmsprop { .. } => (1.0, None),
-            SamplerKind::StochasticNgd { temperature } => (temperature, None),
-            SamplerKind::Ngd => (
-                smith_temperature(
-                    config.step_size,
-                    model.data_size(),
-                    config.batch_size,
-                    config.batching,
-                ),
-                None,
-            ),
-            // Theorem 2's optimum makes the OU law the posterior (T = 1); a given or diagonal H
-            // has no scalar temperature.
-            SamplerKind::SgdPreconditioned { preconditioner } => (
-                if preconditioner == crate::config::Preconditioner::Optimal {
-                    1.0
-                } else {
-                    f64::NAN
-                },
-                None,
-            ),
-            SamplerKind::Sgd => (
-                smith_temperature(
-                    config.step_size,
-                    model.data_size(),
-                    config.batch_size,
-                    config.batching,
-                ),
-                optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?,
-            ),
-            SamplerKind::Sgld | SamplerKind::Sgfs { .. } | SamplerKind::SgfsOnline { .. } => {
-                (1.0, None)
+        let law = sampler_law(&config.kind);
+        let minibatch_temperature = |step_size: f64| {
+            smith_temperature(
+                step_size,
+                model.data_size(),
+                config.batch_size,
+                config.batching,
+            )
+        };
+        let temperature = match law.temperature(config) {
+            Temperature::Target(temperature) => temperature,
+            Temperature::Minibatch { step_size } => minibatch_temperature(step_size),
+            Temperature::WindowMeans { window } => {
+                minibatch_temperature(config.step_size) * 2.0 / (config.step_size * window as f64)
             }
-            // Mandt et al. 2017, §5: a window mean has covariance ≈ (γ/(Bn)) A⁻¹CA⁻¹, i.e.
-            // T = γN/(Bn) when C = A (= 1 for one epoch, n = N/B, with replacement): Smith's
-            // γεN/(2B) times 2/(εn).
-            SamplerKind::Asgs { window } => (
-                smith_temperature(
-                    config.step_size,
-                    model.data_size(),
-                    config.batch_size,
-                    config.batching,
-                ) * 2.0
-                    / (config.step_size * window as f64),
-                None,
-            ),
+            Temperature::NotScalar => f64::NAN,
+        };
+        let optimal_eps = if law.has_kl_optimal_step_size() {
+            optimal_learning_rate(model, &posterior.mean, config.batch_size, config.batching)?
+        } else {
+            None
         };
         Ok(Self {
             kl_stationary_to_posterior: kl_divergence(&stationary, &posterior)?,

@@ -1,0 +1,141 @@
+//! What every sampler law states: its step as an affine random map, in the terms the generic
+//! engine consumes (`step_map.rs` builds the map, `sampler_maps.rs` resolves the preconditioner
+//! and the stability limit, `summary.rs` the temperature, ε* and the kept draws).
+//!
+//! Every step the crate knows is, on a quadratic model, one of two affine random maps of the
+//! minibatch gradient ĝ_S(θ):
+//! * θ' = θ − η H ĝ_S(θ) + noise, noise covariance τ² H (or τ² H² when the noise enters before
+//!   the preconditioner), H = I without a preconditioner;
+//! * v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (state (θ, v)).
+//!
+//! A sampler law fills in η, τ², ρ, the rule for H, where the noise enters, the temperature and
+//! which states are draws, from its paper's update equation.
+
+use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
+
+/// One sampler's step as an affine random map (see the module documentation). Each file of
+/// `laws/` implements it from its paper's update equation, with the `# Formula` and citation on
+/// the implementation.
+pub(crate) trait SamplerLaw {
+    /// The gradient and noise scales (η, τ²): the step uses −η ĝ_S(θ) (times H) and injected
+    /// noise of covariance τ² (on θ, or on v with momentum).
+    fn step_scales(&self, config: &SamplerConfig, data_size: usize) -> (f64, f64);
+
+    /// The momentum retention ρ of v' = ρ v − η ĝ + τ ξ, θ' = θ + v' (chain state (θ, v));
+    /// `None` for the samplers whose state is θ alone.
+    fn momentum_retention(&self) -> Option<f64> {
+        None
+    }
+
+    /// Where the preconditioner H comes from (the identity by default).
+    fn preconditioner(&self) -> PreconditionerRule {
+        PreconditionerRule::Identity
+    }
+
+    /// Whether the injected noise enters after the preconditioner (covariance τ² H, the default)
+    /// or before it (τ² H²).
+    fn noise_placement(&self) -> NoisePlacement {
+        NoisePlacement::AfterPreconditioner
+    }
+
+    /// True when H is proportional to 1/ε, so that the step does not depend on ε (then the
+    /// stability limit is +∞ or 0).
+    fn preconditioner_scales_with_inverse_step(&self) -> bool {
+        false
+    }
+
+    /// The temperature the configuration's stationary law is reported at.
+    fn temperature(&self, config: &SamplerConfig) -> Temperature;
+
+    /// True when Mandt et al.'s (2017) Theorem 1 KL-optimal learning rate ε* applies.
+    fn has_kl_optimal_step_size(&self) -> bool {
+        false
+    }
+
+    /// Which states of the chain are the sampler's draws.
+    fn draws(&self) -> Draws {
+        Draws::Iterates
+    }
+
+    /// `None` when the law is the sampler's exact stationary law; otherwise why the chain has
+    /// only a reference law (an adaptive preconditioner whose memory the law freezes).
+    fn reference_only(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The sampler with its model-dependent matrix (an optimal preconditioner, the exact
+    /// empirical Fisher) replaced by the given one; `None` when it has no such matrix.
+    fn with_matrix(&self, _matrix: Preconditioner) -> Option<SamplerKind> {
+        None
+    }
+}
+
+/// Where a sampler's preconditioner H comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PreconditionerRule {
+    /// No preconditioner: H = I.
+    Identity,
+    /// The configured preconditioner: a given SPD matrix, or Mandt et al.'s (2017, Theorem 2)
+    /// KL-optimal choices (refused by the samplers whose parameters check says so).
+    Configured(Preconditioner),
+    /// The inverse per-example Fisher information F⁻¹ (natural gradient descent).
+    InverseFisher,
+    /// Stochastic gradient Fisher scoring (Ahn et al. 2012, eq. 11):
+    /// H = 2 (γ N Î + (4β/ε) I)⁻¹, γ = (N + B)/B, with Î given or the exact empirical Fisher.
+    FisherScoring {
+        /// The Fisher estimate Î.
+        fisher: Preconditioner,
+        /// β of B_p = β I.
+        scale: f64,
+    },
+    /// Fisher scoring with the self-consistent Fisher estimate Î_∞ of the online estimator.
+    OnlineFisherScoring {
+        /// β of B_p = β I.
+        scale: f64,
+    },
+    /// The self-consistent RMSprop preconditioner G_∞ = diag(1 ⊘ (λ + √V_∞)).
+    RmspropReference {
+        /// The regulariser λ.
+        regularizer: f64,
+    },
+}
+
+/// Where the injected noise enters a step with preconditioner H.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoisePlacement {
+    /// θ' = θ − η H ĝ + τ H^{1/2} ξ: covariance τ² H.
+    AfterPreconditioner,
+    /// θ' = θ − H ĝ + H η, η ~ N(0, τ² I): covariance τ² H².
+    BeforePreconditioner,
+}
+
+/// The temperature a sampler's stationary law is reported at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Temperature {
+    /// The temperature the injected noise targets.
+    Target(f64),
+    /// Smith et al.'s (2018) minibatch temperature γ εN/(2B) at this learning rate ε.
+    Minibatch {
+        /// The learning rate ε the temperature is evaluated at.
+        step_size: f64,
+    },
+    /// The minibatch temperature of a mean of `window` iterates: γ εN/(2B) · 2/(ε n).
+    WindowMeans {
+        /// The window n.
+        window: usize,
+    },
+    /// No scalar temperature (a general preconditioner).
+    NotScalar,
+}
+
+/// Which states of a chain are its draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Draws {
+    /// Every iterate.
+    Iterates,
+    /// The means of consecutive non-overlapping windows of `window` iterates.
+    WindowMeans {
+        /// The window n ≥ 1.
+        window: usize,
+    },
+}

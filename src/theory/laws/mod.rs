@@ -1,0 +1,52 @@
+//! One law per sampler: its step as an affine random map, written from the paper's update
+//! equation (not from `samplers/`; the probe tests in `tests/` check the two agree). A file here
+//! mirrors each file of `samplers/`; [`sampler_law`] is the one place `theory/` dispatches on
+//! [`SamplerKind`].
+
+mod asgs;
+mod description;
+mod ngd;
+mod psgld;
+mod psgld_rmsprop;
+mod sgd;
+mod sgd_momentum;
+mod sgd_preconditioned;
+mod sgfs;
+mod sgfs_online;
+mod sghmc;
+mod sgld;
+mod stochastic_ngd;
+
+pub(crate) use description::{Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature};
+
+use crate::config::SamplerKind;
+
+/// The law of a sampler kind.
+pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
+    match *kind {
+        SamplerKind::Sgld => Box::new(sgld::Sgld),
+        SamplerKind::Sgd => Box::new(sgd::Sgd),
+        SamplerKind::SgdMomentum { damping } => Box::new(sgd_momentum::SgdMomentum { damping }),
+        SamplerKind::Sghmc {
+            friction,
+            noise_estimate,
+        } => Box::new(sghmc::Sghmc {
+            friction,
+            noise_estimate,
+        }),
+        SamplerKind::SgdPreconditioned { preconditioner } => {
+            Box::new(sgd_preconditioned::SgdPreconditioned { preconditioner })
+        }
+        SamplerKind::Psgld { preconditioner } => Box::new(psgld::Psgld { preconditioner }),
+        SamplerKind::PsgldRmsprop { regularizer, .. } => {
+            Box::new(psgld_rmsprop::PsgldRmsprop { regularizer })
+        }
+        SamplerKind::Ngd => Box::new(ngd::Ngd),
+        SamplerKind::StochasticNgd { temperature } => {
+            Box::new(stochastic_ngd::StochasticNgd { temperature })
+        }
+        SamplerKind::Asgs { window } => Box::new(asgs::Asgs { window }),
+        SamplerKind::Sgfs { fisher, scale } => Box::new(sgfs::Sgfs { fisher, scale }),
+        SamplerKind::SgfsOnline { scale } => Box::new(sgfs_online::SgfsOnline { scale }),
+    }
+}

@@ -1,0 +1,137 @@
+//! The engine side of the sampler laws: one step of a sampler, described by its law
+//! (`laws/`), as the affine random map [`AffineRandomMap`] of the model's per-example pieces.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::affine_map::{AffineRandomMap, ExampleMatrices};
+use super::laws::{sampler_law, NoisePlacement};
+use crate::config::SamplerConfig;
+use crate::error::Result;
+use crate::models::QuadraticModel;
+
+/// Per-example pieces of the minibatch gradient ĝ_S(θ) = (1/B) Σ_k (K_{i_k} θ − r_{i_k}),
+/// K_i = Λ₀ + N H_i, r_i = Λ₀ m₀ + N b_i.
+struct GradientPieces {
+    /// K_i, or one shared K when all H_i are equal.
+    hessians: ExampleMatrices,
+    /// r_i.
+    offsets: Vec<DVector<f64>>,
+}
+
+impl GradientPieces {
+    fn new<M: QuadraticModel + ?Sized>(model: &M) -> Self {
+        let data_size = model.data_size();
+        let n = data_size as f64;
+        let prior_precision = model.prior_precision();
+        let prior_pull = &prior_precision * model.prior_mean();
+        let offsets = (0..data_size)
+            .map(|i| &prior_pull + model.example_offset(i) * n)
+            .collect();
+        let factors: Option<Vec<DVector<f64>>> = (0..data_size)
+            .map(|i| model.example_hessian_factor(i))
+            .collect();
+        if let Some(factors) = factors {
+            // K_i = Λ₀ + N v_i v_iᵀ: rank-one updates of the prior precision.
+            let hessians = ExampleMatrices::RankOne {
+                common: prior_precision,
+                left: factors.iter().map(|v| v * n).collect(),
+                right: factors,
+            };
+            return Self { hessians, offsets };
+        }
+        let first = model.example_hessian(0);
+        let shared = (1..data_size).all(|i| model.example_hessian(i) == first);
+        let hessians = if shared {
+            ExampleMatrices::Shared(&prior_precision + first * n)
+        } else {
+            ExampleMatrices::PerExample(
+                (0..data_size)
+                    .map(|i| &prior_precision + model.example_hessian(i) * n)
+                    .collect(),
+            )
+        };
+        Self { hessians, offsets }
+    }
+
+    /// The per-example matrices M_i = C + L K_i Rᵀ (keeping the sharing or rank-one structure:
+    /// C + L (A + u wᵀ) Rᵀ = (C + L A Rᵀ) + (L u)(R w)ᵀ).
+    fn map_hessians(
+        &self,
+        c: &DMatrix<f64>,
+        l: &DMatrix<f64>,
+        r: &DMatrix<f64>,
+    ) -> ExampleMatrices {
+        let f = |k: &DMatrix<f64>| c + l * k * r.transpose();
+        match &self.hessians {
+            ExampleMatrices::Shared(k) => ExampleMatrices::Shared(f(k)),
+            ExampleMatrices::PerExample(list) => {
+                ExampleMatrices::PerExample(list.iter().map(f).collect())
+            }
+            ExampleMatrices::RankOne {
+                common,
+                left,
+                right,
+            } => ExampleMatrices::RankOne {
+                common: f(common),
+                left: left.iter().map(|u| l * u).collect(),
+                right: right.iter().map(|w| r * w).collect(),
+            },
+        }
+    }
+}
+
+/// The affine random map of one step with the preconditioner matrix already resolved (no stability-limit check: the
+/// engine's mean-square-stability certificate still applies to the stationary law).
+pub(crate) fn preconditioned_affine_map<M: QuadraticModel + ?Sized>(
+    config: &SamplerConfig,
+    model: &M,
+    preconditioner: Option<DMatrix<f64>>,
+) -> Result<AffineRandomMap> {
+    let data_size = model.data_size();
+    let law = sampler_law(&config.kind);
+    let (eta, tau_squared) = law.step_scales(config, data_size);
+    let d = model.dimension();
+    let identity = DMatrix::<f64>::identity(d, d);
+    let pieces = GradientPieces::new(model);
+    match law.momentum_retention() {
+        None => {
+            let h = preconditioner.unwrap_or_else(|| identity.clone());
+            let noise = match law.noise_placement() {
+                NoisePlacement::BeforePreconditioner => &h * &h * tau_squared,
+                NoisePlacement::AfterPreconditioner => &h * tau_squared,
+            };
+            AffineRandomMap::new(
+                pieces.map_hessians(&identity, &(&h * -eta), &identity),
+                pieces.offsets.iter().map(|r| &h * r * eta).collect(),
+                noise,
+                config.batch_size,
+                config.batching,
+            )
+        }
+        Some(rho) => {
+            // M_i = C + L K_i Rᵀ with C = [[I, ρI], [0, ρI]], L = [−ηI; −ηI], R = [I; 0].
+            let mut c = DMatrix::zeros(2 * d, 2 * d);
+            c.view_mut((0, 0), (d, d)).copy_from(&identity);
+            c.view_mut((0, d), (d, d)).copy_from(&(&identity * rho));
+            c.view_mut((d, d), (d, d)).copy_from(&(&identity * rho));
+            let mut l = DMatrix::zeros(2 * d, d);
+            l.view_mut((0, 0), (d, d)).copy_from(&(&identity * -eta));
+            l.view_mut((d, 0), (d, d)).copy_from(&(&identity * -eta));
+            let mut r = DMatrix::zeros(2 * d, d);
+            r.view_mut((0, 0), (d, d)).copy_from(&identity);
+            let matrices = pieces.map_hessians(&c, &l, &r);
+            let offsets = pieces
+                .offsets
+                .iter()
+                .map(|r| {
+                    let mut c = DVector::zeros(2 * d);
+                    c.rows_mut(0, d).copy_from(&(r * eta));
+                    c.rows_mut(d, d).copy_from(&(r * eta));
+                    c
+                })
+                .collect();
+            let noise = DMatrix::from_element(2, 2, tau_squared).kronecker(&identity);
+            AffineRandomMap::new(matrices, offsets, noise, config.batch_size, config.batching)
+        }
+    }
+}
