@@ -16,12 +16,13 @@ pub mod nonequilibrium;
 mod posterior;
 mod preconditioners;
 mod sampler_maps;
+mod second_moment_iterative;
 mod summary;
 mod tuning;
 
 pub use affine_map::{
-    spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION,
-    RESIDUAL_TOLERANCE,
+    spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_DENSE_STATE_DIMENSION,
+    MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
 };
 pub use averaging::{window_mean_covariance, MAX_WINDOW};
 pub use gaussian::{kl_divergence, GaussianLaw};
@@ -34,6 +35,7 @@ pub use sampler_maps::{
     affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
     momentum_retention, stability_limit, state_dimension,
 };
+pub use second_moment_iterative::{IterativeCertificate, ITERATION_TOLERANCE, MAX_SWEEPS};
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 
