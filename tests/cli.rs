@@ -714,8 +714,8 @@ fn sampling_works_above_the_exact_solver_limit() {
         "--batch",
         "10",
     ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("limit"), "{err}");
+    // Above the dense solver's d = 64 the iterative exact solver answers.
+    assert_eq!(code, 0, "{err}");
     let draws = temp("d70.npy").display().to_string();
     let (code, out, err) = sgbayes(&[
         "sample",

@@ -353,7 +353,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     // Teacher–student beyond the exact solver's state dimension: its BBP closed forms only.
     let beyond_exact = matches!(&problem, Problem::TeacherStudent(m)
-        if sgbayes::models::Model::dimension(m) > sgbayes::theory::MAX_STATE_DIMENSION);
+        if sgbayes::models::Model::dimension(m) > sgbayes::theory::MAX_DENSE_STATE_DIMENSION);
     if problem.quadratic().is_none() || beyond_exact {
         return model_theory(&problem, args);
     }

@@ -28,15 +28,31 @@ use super::lyapunov::{
     add_congruence, add_cross_congruence, add_rank_one_congruences, solve_continuous_lyapunov,
     SteinOperator,
 };
+use super::second_moment_iterative::{
+    solve_splitting, BlockDiagonalBasis, IterativeCertificate, MinibatchPart, RankOneDeviations,
+    ITERATION_TOLERANCE,
+};
 use crate::batching::Batching;
 use crate::error::{Error, Result};
 
-/// Largest state dimension the dense exact solver accepts (its system has n(n+1)/2 = 2080
-/// unknowns at n = 64: 35 MB and a few seconds).
-pub const MAX_STATE_DIMENSION: usize = 64;
+/// Largest state dimension solved by the dense exact solver (its system has n(n+1)/2 = 2080
+/// unknowns at n = 64: 35 MB and a few seconds); larger maps use the iterative solver.
+pub const MAX_DENSE_STATE_DIMENSION: usize = super::lyapunov::MAX_DENSE_DIMENSION;
+
+/// Largest state dimension the exact solver accepts: d = 1000 for the momentum samplers (state
+/// (θ, v)). Above [`MAX_DENSE_STATE_DIMENSION`] the second moments are solved by the splitting
+/// iteration of `second_moment_iterative.rs` in O(n² + N n) memory.
+pub const MAX_STATE_DIMENSION: usize = 2000;
 
 /// Largest accepted relative residual max|Σ − T(Σ) − Q| / max(|Σ|, |Q|) of the solved equation.
 pub const RESIDUAL_TOLERANCE: f64 = 1e-8;
+
+/// Iterative solver: at most this many refinement solves on the residual ...
+const REFINEMENTS: usize = 2;
+/// ... each started when the relative residual times 1/(1 − r) exceeds this ...
+const REFINEMENT_THRESHOLD: f64 = 1e-12;
+/// ... and solved to this relative error bound (the correction is small).
+const REFINEMENT_TOLERANCE: f64 = 1e-6;
 
 /// The per-example matrices M_i of an affine random map.
 #[derive(Debug, Clone)]
@@ -152,7 +168,7 @@ impl AffineRandomMap {
             return Err(Error::Invalid {
                 what: "state dimension".into(),
                 why: format!(
-                    "{n} exceeds the exact solver's limit of {MAX_STATE_DIMENSION} (its dense second-moment system has n(n+1)/2 unknowns)"
+                    "{n} exceeds the exact solver's limit of {MAX_STATE_DIMENSION} (above {MAX_DENSE_STATE_DIMENSION} it iterates on n×n matrices with an O(n³) decomposition of the mean map)"
                 ),
             });
         }
@@ -304,11 +320,33 @@ impl AffineRandomMap {
                 common,
                 left,
                 right,
-            } => left
+            } if self.uses_dense_solver() => left
                 .iter()
                 .zip(right)
                 .map(|(u, w)| inflate(common + u * w.transpose()))
                 .collect(),
+            ExampleMatrices::RankOne {
+                common,
+                left,
+                right,
+            } => {
+                // M̄ + √3 (u_i w_iᵀ − R/N) = (M̄ − √3 (M̄ − A)) + (√3 u_i) w_iᵀ: still rank-one.
+                let root = 3f64.sqrt();
+                let inflated = ExampleMatrices::RankOne {
+                    common: &mean - (&mean - common) * root,
+                    left: left.iter().map(|u| u * root).collect(),
+                    right: right.clone(),
+                };
+                return AffineRandomMap::new(
+                    inflated,
+                    self.offsets.clone(),
+                    self.noise_covariance.clone(),
+                    self.batch_size,
+                    self.batching,
+                )
+                .and_then(|m| m.stationary_law())
+                .is_ok();
+            }
         };
         AffineRandomMap::new(
             ExampleMatrices::PerExample(matrices),
@@ -360,12 +398,94 @@ impl AffineRandomMap {
                 common,
                 left,
                 right,
-            } => {
+            } if self.uses_dense_solver() => {
                 let mut sum = DMatrix::zeros(self.state_dimension(), self.state_dimension());
                 for (u, w) in left.iter().zip(right) {
                     sum.ger(1.0, u, w, 1.0);
                 }
                 common + sum / self.data_size() as f64
+            }
+            ExampleMatrices::RankOne {
+                common,
+                left,
+                right,
+            } => {
+                // One matrix product U Wᵀ instead of N rank-one updates.
+                let (u, w) = (factor_matrix(left), factor_matrix(right));
+                common + u * w.transpose() / self.data_size() as f64
+            }
+        }
+    }
+
+    /// Whether the state dimension is small enough for the dense solver (n ≤
+    /// [`MAX_DENSE_STATE_DIMENSION`]); above it the iterative solver and its O(N n²) helpers run.
+    fn uses_dense_solver(&self) -> bool {
+        self.state_dimension() <= MAX_DENSE_STATE_DIMENSION
+    }
+
+    /// The block-diagonal basis of M̄ the iterative solver needs, or the error that says which
+    /// mean maps it covers.
+    fn block_basis(&self, mean_matrix: &DMatrix<f64>) -> Result<BlockDiagonalBasis> {
+        BlockDiagonalBasis::new(mean_matrix).ok_or_else(|| Error::NoClosedForm {
+            what: format!(
+                "the iterative exact solver (state dimension above {MAX_DENSE_STATE_DIMENSION}) needs a symmetric mean map or the momentum form [[A, αI], [A + γI, δI]]; this map (preconditioned?) is neither"
+            ),
+        })
+    }
+
+    /// m = (I − M̄)⁻¹ c̄ through the block-diagonal basis, with one step of iterative refinement.
+    fn structured_mean(
+        &self,
+        basis: &BlockDiagonalBasis,
+        mean_matrix: &DMatrix<f64>,
+    ) -> Result<DVector<f64>> {
+        let spectral_radius = basis.spectral_radius();
+        if !(spectral_radius < 1.0) {
+            return Err(Error::NotContracting { spectral_radius });
+        }
+        let solve = |r: &DVector<f64>| -> Result<DVector<f64>> {
+            let rotated =
+                basis.rotate_vectors_in(&DMatrix::from_column_slice(r.len(), 1, r.as_slice()));
+            let y = basis
+                .solve_mean(&rotated.column(0).into_owned())
+                .ok_or(Error::NotContracting { spectral_radius })?;
+            Ok(basis.rotate_vector_out(&y))
+        };
+        let offset = self.mean_offset();
+        let mean = solve(&offset)?;
+        let correction = solve(&(&offset - &mean + mean_matrix * &mean))?;
+        Ok(mean + correction)
+    }
+
+    /// The minibatch part Σ_i D_i X D_iᵀ of the second-moment operator, in the original
+    /// coordinates or rotated into a block-diagonal basis (D_i ↦ Vᵀ D_i V).
+    fn minibatch_part(
+        &self,
+        mean_matrix: &DMatrix<f64>,
+        basis: Option<&BlockDiagonalBasis>,
+    ) -> MinibatchPart {
+        match &self.matrices {
+            ExampleMatrices::Shared(_) => MinibatchPart::Zero,
+            ExampleMatrices::PerExample(list) => MinibatchPart::Dense(
+                list.iter()
+                    .map(|m| {
+                        let deviation = m - mean_matrix;
+                        match basis {
+                            Some(basis) => basis.rotate_matrix_in(&deviation),
+                            None => deviation,
+                        }
+                    })
+                    .collect(),
+            ),
+            ExampleMatrices::RankOne { left, right, .. } => {
+                let (u, w) = (factor_matrix(left), factor_matrix(right));
+                MinibatchPart::RankOne(match basis {
+                    Some(basis) => RankOneDeviations::new(
+                        &basis.rotate_vectors_in(&u),
+                        &basis.rotate_vectors_in(&w),
+                    ),
+                    None => RankOneDeviations::new(&u, &w),
+                })
             }
         }
     }
@@ -379,13 +499,23 @@ impl AffineRandomMap {
         sum / self.data_size() as f64
     }
 
-    /// Spectral radius of M̄.
+    /// Spectral radius of M̄ (above [`MAX_DENSE_STATE_DIMENSION`], from its block-diagonal form
+    /// when it has one).
     pub fn mean_spectral_radius(&self) -> f64 {
-        spectral_radius(&self.mean_matrix())
+        let mean_matrix = self.mean_matrix();
+        if !self.uses_dense_solver() {
+            if let Some(basis) = BlockDiagonalBasis::new(&mean_matrix) {
+                return basis.spectral_radius();
+            }
+        }
+        spectral_radius(&mean_matrix)
     }
 
     /// m = (I − M̄)⁻¹ c̄, after checking ρ(M̄) < 1.
     fn stationary_mean(&self, mean_matrix: &DMatrix<f64>) -> Result<DVector<f64>> {
+        if !self.uses_dense_solver() {
+            return self.structured_mean(&self.block_basis(mean_matrix)?, mean_matrix);
+        }
         let spectral_radius = self.mean_spectral_radius();
         if !(spectral_radius < 1.0) {
             return Err(Error::NotContracting { spectral_radius });
@@ -464,6 +594,40 @@ impl AffineRandomMap {
     /// (κ/N) Σ_i e_i e_iᵀ + L Lᵀ, e_i = M_i m + c_i − m.
     fn noise_at(&self, mean: &DVector<f64>) -> DMatrix<f64> {
         let n = self.state_dimension();
+        if !self.uses_dense_solver() {
+            // E = [e_1 … e_N] and one product E Eᵀ; for rank-one pieces
+            // e_i = (A m − m) + u_i (w_iᵀ m) + c_i without forming M_i.
+            let mut errors = DMatrix::zeros(n, self.data_size());
+            for (i, c) in self.offsets.iter().enumerate() {
+                errors.set_column(i, c);
+            }
+            match &self.matrices {
+                ExampleMatrices::RankOne {
+                    common,
+                    left,
+                    right,
+                } => {
+                    let base = common * mean - mean;
+                    for (i, (u, w)) in left.iter().zip(right).enumerate() {
+                        let mut column = errors.column_mut(i);
+                        column += &base;
+                        column.axpy(w.dot(mean), u, 1.0);
+                    }
+                }
+                _ => {
+                    for i in 0..self.data_size() {
+                        let e = self.matrices.apply(i, mean) - mean;
+                        let mut column = errors.column_mut(i);
+                        column += e;
+                    }
+                }
+            }
+            let outer = &errors * errors.transpose();
+            return symmetrize(
+                &(outer * (self.minibatch_weight() / self.data_size() as f64)
+                    + &self.noise_covariance),
+            );
+        }
         let mut outer = DMatrix::zeros(n, n);
         for (i, c) in self.offsets.iter().enumerate() {
             let e = self.matrices.apply(i, mean) + c - mean;
@@ -487,11 +651,32 @@ impl AffineRandomMap {
         self.stationary_mean(&self.mean_matrix())
     }
 
-    /// The exact stationary mean and covariance (see the module's formula).
+    /// The exact stationary mean and covariance (see the module's formula): the dense solver up to
+    /// state dimension [`MAX_DENSE_STATE_DIMENSION`], the iterative one
+    /// ([`stationary_law_iterative`](Self::stationary_law_iterative)) above.
     ///
     /// Errors: [`Error::NotContracting`] when ρ(M̄) ≥ 1, [`Error::MeanSquareUnstable`] when the
     /// second-moment recursion does not contract.
     pub fn stationary_law(&self) -> Result<StationaryLaw> {
+        if self.uses_dense_solver() {
+            self.stationary_law_dense()
+        } else {
+            Ok(self.stationary_law_iterative()?.0)
+        }
+    }
+
+    /// The exact stationary law from the dense vech system (O(n⁶) time, O(n⁴) memory; refused
+    /// above [`MAX_DENSE_STATE_DIMENSION`]). The reference for the iterative solver.
+    pub fn stationary_law_dense(&self) -> Result<StationaryLaw> {
+        let n = self.state_dimension();
+        if n > MAX_DENSE_STATE_DIMENSION {
+            return Err(Error::Invalid {
+                what: "state dimension".into(),
+                why: format!(
+                    "{n} exceeds the dense solver's limit of {MAX_DENSE_STATE_DIMENSION} (its second-moment system has n(n+1)/2 unknowns); use the iterative solver"
+                ),
+            });
+        }
         let mean_matrix = self.mean_matrix();
         let mean = self.stationary_mean(&mean_matrix)?;
         let weight = self.minibatch_weight() / self.data_size() as f64;
@@ -522,6 +707,102 @@ impl AffineRandomMap {
         })
     }
 
+    /// The exact stationary law by the splitting iteration of `second_moment_iterative.rs`, with
+    /// its certificate: O(n³) once (an eigendecomposition of M̄, or of its d×d block for the
+    /// momentum form) and O(N n² + N² n) per sweep for rank-one per-example Hessians, O(n² + N n)
+    /// memory. Covers a symmetric M̄ and the momentum form; other maps get
+    /// [`Error::NoClosedForm`].
+    ///
+    /// # Formula
+    /// Σ = Σ_{k≥0} L^k(S⁻¹(Q)) with S(X) = X − M̄ X M̄ᵀ solved in the block-diagonal basis of M̄ and
+    /// L = S⁻¹ ∘ (κ/N) Σ_i D_i (·) D_iᵀ; stopped when r/(1 − r) ‖Δ_k‖ ≤ 10⁻¹³ ‖Σ_k‖ with r the
+    /// power-iteration estimate of ρ(L) (< 1 iff the chain is mean-square stable). The final
+    /// residual of Σ = T(Σ) + Q is computed in the original coordinates and must be ≤
+    /// [`RESIDUAL_TOLERANCE`] (derivation: `docs/exact-discrete-law.md`, large state dimension).
+    ///
+    /// Errors: as [`stationary_law`](Self::stationary_law), plus [`Error::Invalid`] when the
+    /// series is not certified within the sweep budget (too close to the stability limit).
+    ///
+    /// ```
+    /// use nalgebra::{DMatrix, DVector};
+    /// use sgbayes::batching::Batching;
+    /// use sgbayes::theory::{AffineRandomMap, ExampleMatrices};
+    /// // m_i = 0.5 ± 0.3 with offsets ±1, B = 1: solved both ways.
+    /// let map = AffineRandomMap::new(
+    ///     ExampleMatrices::PerExample(vec![DMatrix::from_element(1, 1, 0.8),
+    ///                                      DMatrix::from_element(1, 1, 0.2)]),
+    ///     vec![DVector::from_element(1, 1.0), DVector::from_element(1, -1.0)],
+    ///     DMatrix::from_element(1, 1, 0.1), 1, Batching::WithReplacement).unwrap();
+    /// let (law, certificate) = map.stationary_law_iterative().unwrap();
+    /// let dense = map.stationary_law_dense().unwrap();
+    /// assert!((law.covariance[(0, 0)] - dense.covariance[(0, 0)]).abs() < 1e-12);
+    /// // E m² = 0.34: the splitting contracts by 0.09/(1 − 0.25) = 0.12 per sweep.
+    /// assert!((certificate.contraction_factor - 0.12).abs() < 1e-6);
+    /// ```
+    pub fn stationary_law_iterative(&self) -> Result<(StationaryLaw, IterativeCertificate)> {
+        let mean_matrix = self.mean_matrix();
+        let basis = self.block_basis(&mean_matrix)?;
+        let mean = self.structured_mean(&basis, &mean_matrix)?;
+        let weight = self.minibatch_weight() / self.data_size() as f64;
+        let noise = self.noise_at(&mean);
+        let rotated_minibatch = self.minibatch_part(&mean_matrix, Some(&basis));
+        let (rotated, mut certificate) = solve_splitting(
+            &basis,
+            &rotated_minibatch,
+            weight,
+            &symmetrize(&basis.rotate_matrix_in(&noise)),
+            ITERATION_TOLERANCE,
+            None,
+        )?;
+        let mut covariance = symmetrize(&basis.rotate_matrix_out(&rotated));
+        // Residual of the generalised Stein equation in the original coordinates. The basis is
+        // orthogonal only to rounding and the Stein inverse amplifies that by up to 1/(1 − ρ(M̄)²),
+        // so the residual is fed back once or twice (iterative refinement with the same solver).
+        let minibatch = self.minibatch_part(&mean_matrix, None);
+        let residual_of = |covariance: &DMatrix<f64>| {
+            symmetrize(
+                &(&noise
+                    + &mean_matrix * covariance * mean_matrix.transpose()
+                    + minibatch.apply(covariance) * weight
+                    - covariance),
+            )
+        };
+        let scale =
+            |covariance: &DMatrix<f64>| covariance.amax().max(noise.amax()).max(f64::MIN_POSITIVE);
+        let mut residual = residual_of(&covariance);
+        for _ in 0..REFINEMENTS {
+            // The error of Σ is up to about residual/(1 − r) (r the splitting's contraction).
+            let amplification = 1.0 / (1.0 - certificate.contraction_factor);
+            if residual.amax() * amplification <= REFINEMENT_THRESHOLD * scale(&covariance) {
+                break;
+            }
+            let (correction, refinement) = solve_splitting(
+                &basis,
+                &rotated_minibatch,
+                weight,
+                &symmetrize(&basis.rotate_matrix_in(&residual)),
+                REFINEMENT_TOLERANCE,
+                Some(certificate.contraction_factor),
+            )?;
+            certificate.sweeps += refinement.sweeps;
+            covariance += symmetrize(&basis.rotate_matrix_out(&correction));
+            residual = residual_of(&covariance);
+        }
+        let relative_residual = residual.amax() / scale(&covariance);
+        if !(relative_residual <= RESIDUAL_TOLERANCE) {
+            return Err(Error::IllConditioned { relative_residual });
+        }
+        certificate.relative_residual = relative_residual;
+        Ok((
+            StationaryLaw {
+                mean,
+                covariance,
+                mean_matrix,
+            },
+            certificate,
+        ))
+    }
+
     /// The continuous-time (Ornstein–Uhlenbeck) approximation of the stationary law: same mean,
     /// covariance from G Σ + Σ Gᵀ = Q_opt, G = I − M̄ (Mandt et al. 2017, §3, eq. for the OU
     /// stationary covariance, with the gradient-noise covariance evaluated at the optimum).
@@ -537,6 +818,11 @@ impl AffineRandomMap {
             mean_matrix,
         })
     }
+}
+
+/// The n×N matrix with the given columns.
+fn factor_matrix(columns: &[DVector<f64>]) -> DMatrix<f64> {
+    DMatrix::from_columns(columns)
 }
 
 /// Iteration cap of the real Schur decomposition in [`spectral_radius`].

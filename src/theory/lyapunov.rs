@@ -9,7 +9,13 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use super::second_moment_iterative::BlockDiagonalBasis;
 use crate::error::{Error, Result};
+
+/// Largest dimension solved through the dense vech system (n(n+1)/2 = 2080 unknowns at n = 64:
+/// 35 MB and a few seconds); larger problems use the block-diagonal solvers of
+/// `second_moment_iterative.rs`.
+pub(crate) const MAX_DENSE_DIMENSION: usize = 64;
 
 /// Index pairs (j, k), j ≤ k, in vech order.
 pub(crate) fn vech_pairs(n: usize) -> Vec<(usize, usize)> {
@@ -149,7 +155,8 @@ fn lyapunov_operator(g: &DMatrix<f64>) -> DMatrix<f64> {
     op
 }
 
-/// Solves the continuous Lyapunov equation G X + X Gᵀ = Q for symmetric X.
+/// Solves the continuous Lyapunov equation G X + X Gᵀ = Q for symmetric X (dense vech system up
+/// to dimension 64; above it, symmetric drifts and momentum drifts [[βI, αI], [A, δI]] only).
 ///
 /// # Formula
 /// For a stable drift G (eigenvalues with positive real part) and Q ⪰ 0, the unique solution is
@@ -182,6 +189,22 @@ pub fn solve_continuous_lyapunov(g: &DMatrix<f64>, q: &DMatrix<f64>) -> Result<D
             }
         }
         return Ok(v * rotated * v.transpose());
+    }
+    if n > MAX_DENSE_DIMENSION {
+        // Too large for the vech system: the block-diagonal form of a momentum drift
+        // [[βI, αI], [A, δI]] (the momentum OU approximation), O(n³).
+        let basis = BlockDiagonalBasis::new(g).ok_or_else(|| Error::NoClosedForm {
+            what: format!(
+                "continuous Lyapunov equation above dimension {MAX_DENSE_DIMENSION} with a drift that is neither symmetric nor of the momentum form"
+            ),
+        })?;
+        let rotated = basis
+            .solve_continuous_lyapunov(&basis.rotate_matrix_in(q))
+            .ok_or_else(|| Error::Invalid {
+                what: "continuous Lyapunov equation".into(),
+                why: "singular operator (drift has eigenvalues λ_i + λ_j = 0)".into(),
+            })?;
+        return Ok(basis.rotate_matrix_out(&rotated));
     }
     let op = lyapunov_operator(g);
     let solution = op.lu().solve(&vech(q)).ok_or_else(|| Error::Invalid {

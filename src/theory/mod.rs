@@ -26,6 +26,7 @@ mod preconditioners;
 mod reshuffle;
 mod reshuffle_enumeration;
 mod sampler_maps;
+mod second_moment_iterative;
 pub mod sgfs_error;
 mod step_map;
 mod summary;
@@ -33,8 +34,8 @@ mod tuning;
 pub mod variational_em;
 
 pub use affine_map::{
-    spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_STATE_DIMENSION,
-    RESIDUAL_TOLERANCE,
+    spectral_radius, AffineRandomMap, ExampleMatrices, StationaryLaw, MAX_DENSE_STATE_DIMENSION,
+    MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
 };
 pub use averaging::{window_mean_covariance, MAX_WINDOW};
 pub use gaussian::{kl_divergence, GaussianLaw};
@@ -46,6 +47,7 @@ pub use sampler_maps::{
     affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
     momentum_retention, reference_law_only, stability_limit, state_dimension,
 };
+pub use second_moment_iterative::{IterativeCertificate, ITERATION_TOLERANCE, MAX_SWEEPS};
 pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 

@@ -1,0 +1,276 @@
+//! The iterative exact-law solver against the dense one (random problems, ill-conditioned ones,
+//! near the mean-square stability limit), and the exact law at d = 1000 with its certificates.
+
+mod common;
+
+use common::*;
+use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rand_distr::StandardNormal;
+use sgbayes::batching::Batching;
+use sgbayes::config::{SamplerConfig, SamplerKind};
+use sgbayes::models::LinearRegression;
+use sgbayes::theory::{self, AffineRandomMap, ExampleMatrices};
+use sgbayes::Error;
+
+/// Linear regression with N(0, 1) features scaled by 10^(−spread · j/(d−1)) in coordinate j: the
+/// posterior precision has condition number about 10^(2·spread).
+fn regression(d: usize, data_size: usize, spread: f64, seed: u64) -> LinearRegression {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let scales: Vec<f64> = (0..d)
+        .map(|j| 10f64.powf(-spread * j as f64 / (d.max(2) - 1) as f64))
+        .collect();
+    let features: Vec<Vec<f64>> = (0..data_size)
+        .map(|_| {
+            scales
+                .iter()
+                .map(|s| s * rng.sample::<f64, _>(StandardNormal))
+                .collect()
+        })
+        .collect();
+    let targets = (0..data_size)
+        .map(|i| features[i].iter().sum::<f64>() * 0.3 + rng.sample::<f64, _>(StandardNormal))
+        .collect();
+    LinearRegression::new(features, targets, 1.0, 0.1).unwrap()
+}
+
+fn sampler(choice: usize) -> SamplerKind {
+    match choice {
+        0 => SamplerKind::Sgld,
+        1 => SamplerKind::Sgd,
+        2 => SamplerKind::SgdMomentum { damping: 0.3 },
+        _ => SamplerKind::Sghmc {
+            friction: 0.2,
+            noise_estimate: 0.05,
+        },
+    }
+}
+
+/// max|a − b| / max|b|.
+fn relative(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (a - b).amax() / b.amax().max(f64::MIN_POSITIVE)
+}
+
+/// The iterative law equals the dense one to 1e-9 relative, or both refuse (mean-square
+/// instability; the iterative solver may also refuse to certify).
+fn assert_agree(map: &AffineRandomMap) {
+    match map.stationary_law_dense() {
+        Ok(dense) => {
+            let (law, certificate) = map.stationary_law_iterative().unwrap();
+            let covariance_error = relative(&law.covariance, &dense.covariance);
+            let mean_error = (&law.mean - &dense.mean).amax() / dense.mean.amax().max(1e-300);
+            assert!(
+                covariance_error <= 1e-9 && mean_error <= 1e-9,
+                "covariance {covariance_error:.2e}, mean {mean_error:.2e}, {certificate:?}"
+            );
+            assert!(certificate.contraction_factor < 1.0);
+            assert!(certificate.relative_residual <= theory::RESIDUAL_TOLERANCE);
+        }
+        Err(Error::MeanSquareUnstable) => assert!(matches!(
+            map.stationary_law_iterative(),
+            Err(Error::MeanSquareUnstable | Error::Invalid { .. })
+        )),
+        Err(Error::IllConditioned { .. }) => {}
+        Err(other) => panic!("dense solver: {other}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// SGLD, SGD, momentum SGD and SGHMC on linear regressions with posterior condition numbers
+    /// up to 10⁶, step sizes up to 0.97 of the mean-iteration limit, both batching schemes.
+    #[test]
+    fn iterative_and_dense_laws_agree(
+        d in 1usize..=30,
+        data_size in 2usize..80,
+        spread in 0.0f64..3.0,
+        choice in 0usize..4,
+        fraction in 0.05f64..0.97,
+        batch_fraction in 0.0f64..1.0,
+        without in proptest::bool::ANY,
+        seed in 0u64..1000,
+    ) {
+        let kind = sampler(choice);
+        let d = if kind.has_momentum() { d.div_ceil(2) } else { d };
+        let model = regression(d, data_size, spread, seed);
+        let batch_size = 1 + (batch_fraction * (data_size - 1) as f64) as usize;
+        let batching = if without { Batching::WithoutReplacement } else { Batching::WithReplacement };
+        let mut config = SamplerConfig::new(kind, 1.0, batch_size, batching);
+        config.step_size = fraction * theory::stability_limit(&config, &model);
+        assert_agree(&theory::affine_map(&config, &model).unwrap());
+    }
+
+    /// Dense per-example matrices (symmetric M_i, so a symmetric mean map) with per-example
+    /// offsets and a general noise covariance.
+    #[test]
+    fn iterative_and_dense_agree_on_dense_per_example_maps(
+        n in 1usize..12,
+        data_size in 1usize..20,
+        spread in 0.0f64..0.4,
+        seed in 0u64..1000,
+    ) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let common = DMatrix::identity(n, n) * 0.5;
+        let matrices: Vec<DMatrix<f64>> = (0..data_size)
+            .map(|_| {
+                let g = DMatrix::from_fn(n, n, |_, _| rng.gen_range(-1.0..1.0));
+                &common + (&g + g.transpose()) * (spread / n as f64)
+            })
+            .collect();
+        let offsets = (0..data_size)
+            .map(|_| DVector::from_fn(n, |_, _| rng.gen_range(-1.0..1.0)))
+            .collect();
+        let noise = random_spd(n, 10.0, &mut rng) * 0.1;
+        let map = AffineRandomMap::new(
+            ExampleMatrices::PerExample(matrices), offsets, noise, 1, Batching::WithReplacement,
+        ).unwrap();
+        assert_agree(&map);
+    }
+}
+
+/// The step size at which the dense solver first reports mean-square instability (bisection).
+fn mean_square_limit(config: &SamplerConfig, model: &LinearRegression) -> f64 {
+    let (mut low, mut high) = (0.0, theory::stability_limit(config, model));
+    for _ in 0..50 {
+        let middle = 0.5 * (low + high);
+        let trial = SamplerConfig {
+            step_size: middle,
+            ..*config
+        };
+        match theory::affine_map(&trial, model)
+            .unwrap()
+            .stationary_law_dense()
+        {
+            Ok(_) => low = middle,
+            Err(_) => high = middle,
+        }
+    }
+    low
+}
+
+/// Near the mean-square limit (B = 1, so the minibatch noise sets the limit well inside the mean
+/// iteration's): the iterative law matches the dense one at 0.95 and 0.99 of the limit, its
+/// contraction estimate approaches 1, and past the limit it reports instability.
+#[test]
+fn near_the_mean_square_limit_the_solvers_agree_or_both_refuse() {
+    for (choice, d, spread) in [(0, 12, 1.0), (1, 20, 0.0), (3, 8, 1.5), (2, 10, 0.5)] {
+        let model = regression(d, 40, spread, seed_of("near-limit") + choice as u64);
+        let config = SamplerConfig::new(sampler(choice), 1.0, 1, Batching::WithReplacement);
+        let limit = mean_square_limit(&config, &model);
+        let mut previous = 0.0;
+        for fraction in [0.5, 0.95, 0.99] {
+            let map = theory::affine_map(
+                &SamplerConfig {
+                    step_size: fraction * limit,
+                    ..config
+                },
+                &model,
+            )
+            .unwrap();
+            assert_agree(&map);
+            let (_, certificate) = map.stationary_law_iterative().unwrap();
+            assert!(certificate.contraction_factor > previous, "{certificate:?}");
+            previous = certificate.contraction_factor;
+        }
+        let past = SamplerConfig {
+            step_size: 1.02 * limit,
+            ..config
+        };
+        if past.step_size < theory::stability_limit(&config, &model) {
+            let map = theory::affine_map(&past, &model).unwrap();
+            assert!(matches!(
+                map.stationary_law_iterative(),
+                Err(Error::MeanSquareUnstable)
+            ));
+        }
+    }
+}
+
+/// The exact law of SGLD at d = 1000, N = 1000 (B = 32): residual and contraction certificates.
+/// About 30–60 s on the 2-core project machine, so not in the default run:
+/// `cargo test --release --test large_law -- --ignored --nocapture`.
+#[test]
+#[ignore = "30-60 s: cargo test --release --test large_law -- --ignored"]
+fn sgld_law_at_dimension_1000_is_certified() {
+    let model = sgbayes::problem::generate_linear_regression(1000, 1000, 1, 1.0, 1.0).unwrap();
+    let config = SamplerConfig::new(SamplerKind::Sgld, 1e-4, 32, Batching::WithReplacement);
+    let map = theory::affine_map(&config, &model).unwrap();
+    let start = std::time::Instant::now();
+    let (law, certificate) = map.stationary_law_iterative().unwrap();
+    eprintln!("d = 1000 SGLD: {:?}, {certificate:?}", start.elapsed());
+    assert!(certificate.relative_residual <= theory::RESIDUAL_TOLERANCE);
+    assert!(certificate.contraction_factor < 1.0 && certificate.error_bound <= 1e-12);
+    assert_eq!(law.covariance.nrows(), 1000);
+}
+
+/// The exact law of SGHMC at d = 1000 (state 2000), N = 1000 (same command as above).
+#[test]
+#[ignore = "30-60 s: cargo test --release --test large_law -- --ignored"]
+fn sghmc_law_at_dimension_1000_is_certified() {
+    let model = sgbayes::problem::generate_linear_regression(1000, 1000, 1, 1.0, 1.0).unwrap();
+    let config = SamplerConfig::new(
+        SamplerKind::Sghmc {
+            friction: 0.1,
+            noise_estimate: 0.0,
+        },
+        2e-6,
+        32,
+        Batching::WithReplacement,
+    );
+    let map = theory::affine_map(&config, &model).unwrap();
+    let start = std::time::Instant::now();
+    let (law, certificate) = map.stationary_law_iterative().unwrap();
+    eprintln!("d = 1000 SGHMC: {:?}, {certificate:?}", start.elapsed());
+    assert!(certificate.relative_residual <= theory::RESIDUAL_TOLERANCE);
+    assert!(certificate.contraction_factor < 1.0 && certificate.error_bound <= 1e-12);
+    assert_eq!(law.covariance.nrows(), 2000);
+}
+
+/// One-shot wall times of the iterative solver at d = 50 … 1000 and of the dense one at d = 50
+/// (the scaling table of docs/performance.md):
+/// `cargo test --release --test large_law scaling_table -- --ignored --nocapture`.
+#[test]
+#[ignore = "minutes: prints the scaling table"]
+fn scaling_table() {
+    let sizes: Vec<usize> = std::env::var("SGBAYES_SCALING_SIZES")
+        .ok()
+        .map(|s| s.split(',').map(|v| v.parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![50, 100, 200, 500, 1000]);
+    let configs = [
+        SamplerConfig::new(SamplerKind::Sgld, 1e-4, 32, Batching::WithReplacement),
+        SamplerConfig::new(
+            SamplerKind::Sghmc {
+                friction: 0.1,
+                noise_estimate: 0.0,
+            },
+            2e-6,
+            32,
+            Batching::WithReplacement,
+        ),
+    ];
+    for config in &configs {
+        for &d in &sizes {
+            let model = sgbayes::problem::generate_linear_regression(d, 1000, 1, 1.0, 1.0).unwrap();
+            let map = theory::affine_map(config, &model).unwrap();
+            let start = std::time::Instant::now();
+            let (_, certificate) = map.stationary_law_iterative().unwrap();
+            eprintln!(
+                "{} d={d} iterative {:.3} s {certificate:?}",
+                config.kind.name(),
+                start.elapsed().as_secs_f64()
+            );
+            if d <= 50 && !config.kind.has_momentum() {
+                let start = std::time::Instant::now();
+                map.stationary_law_dense().unwrap();
+                eprintln!(
+                    "{} d={d} dense {:.3} s",
+                    config.kind.name(),
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+}
