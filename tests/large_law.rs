@@ -94,7 +94,7 @@ proptest! {
         seed in 0u64..1000,
     ) {
         let kind = sampler(choice);
-        let d = if kind.has_momentum() { d.div_ceil(2) } else { d };
+        let d = if sgbayes::theory::momentum_retention(&kind).is_some() { d.div_ceil(2) } else { d };
         let model = regression(d, data_size, spread, seed);
         let batch_size = 1 + (batch_fraction * (data_size - 1) as f64) as usize;
         let batching = if without { Batching::WithoutReplacement } else { Batching::WithReplacement };
@@ -262,7 +262,7 @@ fn scaling_table() {
                 config.kind.name(),
                 start.elapsed().as_secs_f64()
             );
-            if d <= 50 && !config.kind.has_momentum() {
+            if d <= 50 && sgbayes::theory::momentum_retention(&config.kind).is_none() {
                 let start = std::time::Instant::now();
                 map.stationary_law_dense().unwrap();
                 eprintln!(
