@@ -467,9 +467,12 @@ enum Functional {
 
 impl Functional {
     /// All functionals for dimension `d`; `norm2` is omitted for `d = 1`,
-    /// where it coincides with `var[0]`.
-    fn all(d: usize) -> Vec<Functional> {
+    /// where it coincides with `var[0]`. With `MomentSet::MeansOnly`, only `mean[i]`.
+    fn all(d: usize, set: MomentSet) -> Vec<Functional> {
         let mut list: Vec<Functional> = (0..d).map(Functional::Mean).collect();
+        if set == MomentSet::MeansOnly {
+            return list;
+        }
         list.extend((0..d).map(Functional::Var));
         for i in 0..d {
             for j in i + 1..d {
@@ -590,6 +593,43 @@ pub fn gaussian_moment_test(
     covariance: &DMatrix<f64>,
     alpha: f64,
 ) -> Result<MomentTestReport, StatsError> {
+    moment_test(draws, mean, covariance, alpha, MomentSet::MeansAndCovariances)
+}
+
+/// Which functionals [`moment_test`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentSet {
+    /// `z_i`, `z_i² − 1`, `z_i z_j`, `|z|² − d` (needs finite fourth moments of the law).
+    MeansAndCovariances,
+    /// `z_i` only (needs finite second moments only).
+    MeansOnly,
+}
+
+/// [`gaussian_moment_test`] with a choice of functionals: `MomentSet::MeansOnly` keeps the `d`
+/// mean functionals, for laws whose fourth moments may be infinite (the batch-means errors of the
+/// second-moment functionals are then meaningless).
+///
+/// # Errors
+///
+/// As [`gaussian_moment_test`].
+///
+/// # Example
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use sgbayes::stats::hypothesis::{moment_test, MomentSet};
+/// let draws: Vec<f64> = (0..4_000).map(|t| ((t * 7919) % 1000) as f64 / 289.0 - 1.727).collect();
+/// let r = moment_test(&draws, &DVector::zeros(1), &DMatrix::identity(1, 1), 1e-3, MomentSet::MeansOnly).unwrap();
+/// assert_eq!(r.functionals.len(), 1);
+/// ```
+pub fn moment_test(
+    draws: &[f64],
+    mean: &DVector<f64>,
+    covariance: &DMatrix<f64>,
+    alpha: f64,
+    set: MomentSet,
+) -> Result<MomentTestReport, StatsError> {
     check_alpha(alpha)?;
     let d = mean.len();
     check_finite(mean.as_slice(), "null mean")?;
@@ -609,7 +649,7 @@ pub fn gaussian_moment_test(
         }
     }
 
-    let functionals = Functional::all(d);
+    let functionals = Functional::all(d, set);
     let k_total = functionals.len();
     let mut scratch = vec![0.0; n];
     let mut taus = Vec::with_capacity(k_total);
