@@ -506,7 +506,11 @@ pub fn read_draws_array(path: &Path) -> Result<DrawsArray> {
         ))
     };
     let (values, shape, dtype) = match ndarray_npy::read_npy::<_, ndarray::ArrayD<f64>>(path) {
-        Ok(a) => (a.iter().copied().collect::<Vec<f64>>(), a.shape().to_vec(), "float64"),
+        Ok(a) => (
+            a.iter().copied().collect::<Vec<f64>>(),
+            a.shape().to_vec(),
+            "float64",
+        ),
         Err(ReadNpyError::WrongDescriptor(_)) => {
             match ndarray_npy::read_npy::<_, ndarray::ArrayD<f32>>(path) {
                 Ok(a) => (
@@ -580,7 +584,9 @@ pub fn read_draws(path: &Path) -> Result<(Vec<f64>, usize)> {
             })
             .count();
         return Err(Error::NonFinite {
-            what: format!("draws: row {row} (0-based) is the first of {count} rows holding NaN or ±inf"),
+            what: format!(
+                "draws: row {row} (0-based) is the first of {count} rows holding NaN or ±inf"
+            ),
         });
     }
     Ok((array.values, array.dimension))

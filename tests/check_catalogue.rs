@@ -32,7 +32,12 @@ fn problem() -> LinearRegression {
 }
 
 fn sgld(step_size: f64, batch_size: usize) -> SamplerConfig {
-    SamplerConfig::new(SamplerKind::Sgld, step_size, batch_size, Batching::WithReplacement)
+    SamplerConfig::new(
+        SamplerKind::Sgld,
+        step_size,
+        batch_size,
+        Batching::WithReplacement,
+    )
 }
 
 fn sghmc(step_size: f64) -> SamplerConfig {
@@ -102,7 +107,12 @@ fn run(
         .draws
 }
 
-fn check(draws: &[f64], chains: usize, config: &SamplerConfig, options: CheckOptions) -> CheckReport {
+fn check(
+    draws: &[f64],
+    chains: usize,
+    config: &SamplerConfig,
+    options: CheckOptions,
+) -> CheckReport {
     let model = problem();
     let d = model.dimension();
     let view = ChainDraws::new(draws, chains, draws.len() / d / chains, d).unwrap();
@@ -152,9 +162,29 @@ fn expect(name: &str, report: &CheckReport, verdict: Verdict) {
 fn correct_chains_pass() {
     let model = problem();
     let config = declared();
-    let draws = run(&model, &config, 200_000, 1, 0, None, seed_of("catalogue-correct"));
-    expect("correct SGLD chain", &check(&draws, 1, &config, options()), Verdict::Consistent);
-    let thinned = run(&model, &config, 1_000_000, 10, 0, None, seed_of("catalogue-thinned"));
+    let draws = run(
+        &model,
+        &config,
+        200_000,
+        1,
+        0,
+        None,
+        seed_of("catalogue-correct"),
+    );
+    expect(
+        "correct SGLD chain",
+        &check(&draws, 1, &config, options()),
+        Verdict::Consistent,
+    );
+    let thinned = run(
+        &model,
+        &config,
+        1_000_000,
+        10,
+        0,
+        None,
+        seed_of("catalogue-thinned"),
+    );
     expect(
         "correct chain thinned x10 by the writer",
         &check(&thinned, 1, &config, options()),
@@ -172,7 +202,15 @@ fn correct_chains_pass() {
     );
     let mut four = Vec::new();
     for k in 0..4 {
-        four.extend(run(&model, &config, 50_000, 1, 0, None, seed_of(&format!("catalogue-chain-{k}"))));
+        four.extend(run(
+            &model,
+            &config,
+            50_000,
+            1,
+            0,
+            None,
+            seed_of(&format!("catalogue-chain-{k}")),
+        ));
     }
     let report = check(&four, 4, &config, options());
     expect("4 correct chains", &report, Verdict::Consistent);
@@ -184,17 +222,40 @@ fn correct_chains_pass() {
 fn correct_chains_with_momentum_or_heavy_tails_pass() {
     let model = problem();
     let config = sghmc(0.2 * mean_square_limit(&sghmc(1.0)));
-    let draws = run(&model, &config, 400_000, 1, 0, None, seed_of("catalogue-sghmc"));
-    expect("correct SGHMC chain", &check(&draws, 1, &config, options()), Verdict::Consistent);
+    let draws = run(
+        &model,
+        &config,
+        400_000,
+        1,
+        0,
+        None,
+        seed_of("catalogue-sghmc"),
+    );
+    expect(
+        "correct SGHMC chain",
+        &check(&draws, 1, &config, options()),
+        Verdict::Consistent,
+    );
 
     let lo = mean_square_limit(&sgld(1.0, 1));
     for fraction in [0.8, 0.95] {
         let config = sgld(fraction * lo, 1);
         let law = ExactLaw::of_sampler(&model, &config, DrawAt::EveryStep).unwrap();
-        let draws = run(&model, &config, 1_000_000, 1, 0, None, seed_of(&format!("catalogue-kesten-{fraction}")));
+        let draws = run(
+            &model,
+            &config,
+            1_000_000,
+            1,
+            0,
+            None,
+            seed_of(&format!("catalogue-kesten-{fraction}")),
+        );
         let report = check(&draws, 1, &config, options());
         expect(
-            &format!("correct SGLD at {fraction} x the mean-square limit (fourth moments: {})", law.fourth_moments),
+            &format!(
+                "correct SGLD at {fraction} x the mean-square limit (fourth moments: {})",
+                law.fourth_moments
+            ),
             &report,
             Verdict::Consistent,
         );
@@ -204,13 +265,24 @@ fn correct_chains_with_momentum_or_heavy_tails_pass() {
 /// Scales the deviations of a correct chain from the law's mean by a regime-switching factor:
 /// bursts of mean length `burst` entered with probability `rate` per draw, during which the
 /// deviation is multiplied by `scale`.
-fn bursty(draws: &[f64], mean: &DVector<f64>, rate: f64, burst: f64, scale: f64, seed: u64) -> Vec<f64> {
+fn bursty(
+    draws: &[f64],
+    mean: &DVector<f64>,
+    rate: f64,
+    burst: f64,
+    scale: f64,
+    seed: u64,
+) -> Vec<f64> {
     let d = mean.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut in_burst = false;
     let mut out = draws.to_vec();
     for x in out.chunks_exact_mut(d) {
-        in_burst = if in_burst { rng.gen::<f64>() > 1.0 / burst } else { rng.gen::<f64>() < rate };
+        in_burst = if in_burst {
+            rng.gen::<f64>() > 1.0 / burst
+        } else {
+            rng.gen::<f64>() < rate
+        };
         if in_burst {
             for i in 0..d {
                 x[i] = mean[i] + scale * (x[i] - mean[i]);
@@ -228,14 +300,44 @@ fn broken_chains_are_inconsistent() {
     let law = ExactLaw::of_sampler(&model, &config, DrawAt::EveryStep).unwrap();
     let d = 2;
     let sd: Vec<f64> = (0..d).map(|i| law.covariance[(i, i)].sqrt()).collect();
-    let draws = run(&model, &config, 200_000, 1, 0, None, fixed_seed_of("catalogue-base"));
+    let draws = run(
+        &model,
+        &config,
+        200_000,
+        1,
+        0,
+        None,
+        fixed_seed_of("catalogue-base"),
+    );
 
     // Bursty and heavy-tailed: half the draws inside bursts of scale 40 (variance x1600 there).
-    let b = bursty(&draws, &law.mean, 2e-3, 500.0, 40.0, fixed_seed_of("catalogue-bursty"));
-    expect("bursty heavy-tailed (x40 bursts, half the draws)", &check(&b, 1, &config, options()), Verdict::Inconsistent);
+    let b = bursty(
+        &draws,
+        &law.mean,
+        2e-3,
+        500.0,
+        40.0,
+        fixed_seed_of("catalogue-bursty"),
+    );
+    expect(
+        "bursty heavy-tailed (x40 bursts, half the draws)",
+        &check(&b, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
     // Rare bursts: 1% of the draws, scale 10.
-    let b = bursty(&draws, &law.mean, 2e-5, 500.0, 10.0, fixed_seed_of("catalogue-rare-bursts"));
-    expect("rare bursts (1% of draws, x10)", &check(&b, 1, &config, options()), Verdict::Inconsistent);
+    let b = bursty(
+        &draws,
+        &law.mean,
+        2e-5,
+        500.0,
+        10.0,
+        fixed_seed_of("catalogue-rare-bursts"),
+    );
+    expect(
+        "rare bursts (1% of draws, x10)",
+        &check(&b, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
 
     // A random walk 100 standard deviations away, with tiny steps (ESS of a few draws).
     let mut rng = ChaCha8Rng::seed_from_u64(fixed_seed_of("catalogue-random-walk"));
@@ -248,7 +350,11 @@ fn broken_chains_are_inconsistent() {
             x.clone()
         })
         .collect();
-    expect("random walk 100 sd away (20k draws)", &check(&walk, 1, &config, options()), Verdict::Inconsistent);
+    expect(
+        "random walk 100 sd away (20k draws)",
+        &check(&walk, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
     // A random walk started at the mean.
     let mut x: Vec<f64> = law.mean.as_slice().to_vec();
     let walk: Vec<f64> = (0..100_000)
@@ -259,7 +365,11 @@ fn broken_chains_are_inconsistent() {
             x.clone()
         })
         .collect();
-    expect("random walk from the mean (100k draws)", &check(&walk, 1, &config, options()), Verdict::Inconsistent);
+    expect(
+        "random walk from the mean (100k draws)",
+        &check(&walk, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
 
     // A slow drift from −1 to +1 standard deviation over the run (mean right on average).
     let n = draws.len() / d;
@@ -271,18 +381,32 @@ fn broken_chains_are_inconsistent() {
             (0..d).map(|i| x[i] + shift * sd[i]).collect::<Vec<f64>>()
         })
         .collect();
-    expect("slow drift -1 sd -> +1 sd", &check(&drift, 1, &config, options()), Verdict::Inconsistent);
+    expect(
+        "slow drift -1 sd -> +1 sd",
+        &check(&drift, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
 
     // Stuck at the mean.
-    let stuck: Vec<f64> = (0..50_000).flat_map(|_| law.mean.iter().copied().collect::<Vec<_>>()).collect();
-    expect("stuck chain", &check(&stuck, 1, &config, options()), Verdict::Inconsistent);
+    let stuck: Vec<f64> = (0..50_000)
+        .flat_map(|_| law.mean.iter().copied().collect::<Vec<_>>())
+        .collect();
+    expect(
+        "stuck chain",
+        &check(&stuck, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
     // Stuck for most of the run after a correct start.
     let mut half_stuck = draws.clone();
     let frozen = half_stuck[2 * 10_000..2 * 10_000 + d].to_vec();
     for x in half_stuck.chunks_exact_mut(d).skip(10_000) {
         x.copy_from_slice(&frozen);
     }
-    expect("stuck after 10k draws", &check(&half_stuck, 1, &config, options()), Verdict::Inconsistent);
+    expect(
+        "stuck after 10k draws",
+        &check(&half_stuck, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
 
     // Five huge outliers (10⁶ sd) among 200 000 correct draws.
     let mut outliers = draws.clone();
@@ -290,25 +414,49 @@ fn broken_chains_are_inconsistent() {
         let t = 30_000 * (k + 1);
         outliers[t * d] = law.mean[0] + 1e6 * sd[0];
     }
-    expect("5 outliers at 1e6 sd", &check(&outliers, 1, &config, options()), Verdict::Inconsistent);
+    expect(
+        "5 outliers at 1e6 sd",
+        &check(&outliers, 1, &config, options()),
+        Verdict::Inconsistent,
+    );
 
     // Unburnt: 20 000 draws started 1000 sd away; consistent once the burn-in is discarded.
     let start: Vec<f64> = (0..d).map(|i| law.mean[i] + 1000.0 * sd[i]).collect();
-    let unburnt = run(&model, &config, 20_000, 1, 0, Some(start), fixed_seed_of("catalogue-unburnt"));
+    let unburnt = run(
+        &model,
+        &config,
+        20_000,
+        1,
+        0,
+        Some(start),
+        fixed_seed_of("catalogue-unburnt"),
+    );
     let report = check(&unburnt, 1, &config, options());
-    expect("unburnt chain started 1000 sd away (20k draws)", &report, Verdict::Inconsistent);
+    expect(
+        "unburnt chain started 1000 sd away (20k draws)",
+        &report,
+        Verdict::Inconsistent,
+    );
     let burnt = CheckOptions {
         burn_in: 2_000,
         ..options()
     };
-    expect("the same with --burn-in 2000", &check(&unburnt, 1, &config, burnt), Verdict::Consistent);
+    expect(
+        "the same with --burn-in 2000",
+        &check(&unburnt, 1, &config, burnt),
+        Verdict::Consistent,
+    );
 
     // Several chains, one of them stuck far away.
     let mut chains = draws[..2 * 100_000].to_vec();
-    chains.extend((0..100_000).flat_map(|t| {
-        vec![law.mean[0] + 3.0 * sd[0] + 1e-9 * t as f64, law.mean[1]]
-    }));
-    expect("2 chains, one frozen 3 sd away", &check(&chains, 2, &config, options()), Verdict::Inconsistent);
+    chains.extend(
+        (0..100_000).flat_map(|t| vec![law.mean[0] + 3.0 * sd[0] + 1e-9 * t as f64, law.mean[1]]),
+    );
+    expect(
+        "2 chains, one frozen 3 sd away",
+        &check(&chains, 2, &config, options()),
+        Verdict::Inconsistent,
+    );
 }
 
 /// A correct chain with NaN rows at the end: exit-2 error naming the first row and the count.
@@ -316,7 +464,15 @@ fn broken_chains_are_inconsistent() {
 fn nan_rows_are_named() {
     let model = problem();
     let config = declared();
-    let mut draws = run(&model, &config, 1_000, 1, 0, None, fixed_seed_of("catalogue-nan"));
+    let mut draws = run(
+        &model,
+        &config,
+        1_000,
+        1,
+        0,
+        None,
+        fixed_seed_of("catalogue-nan"),
+    );
     for v in draws[2 * 997..].iter_mut() {
         *v = f64::NAN;
     }
@@ -324,7 +480,10 @@ fn nan_rows_are_named() {
     let problem = Problem::LinearRegression(model);
     match check_sampler(&view, &problem, &config, DrawAt::EveryStep, &options()) {
         Err(Error::NonFinite { what }) => {
-            assert!(what.contains("row 997") && what.contains("3 rows"), "{what}")
+            assert!(
+                what.contains("row 997") && what.contains("3 rows"),
+                "{what}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -338,13 +497,19 @@ fn convention_mistakes_are_diagnosed() {
     let cases: Vec<(&str, SamplerConfig, Option<LinearRegression>, &str)> = vec![
         (
             "SGLD at 2 eps (a library taking eps/2)",
-            SamplerConfig { step_size: 2.0 * config.step_size, ..config },
+            SamplerConfig {
+                step_size: 2.0 * config.step_size,
+                ..config
+            },
             None,
             "step_size_x2",
         ),
         (
             "SGLD at eps/2",
-            SamplerConfig { step_size: 0.5 * config.step_size, ..config },
+            SamplerConfig {
+                step_size: 0.5 * config.step_size,
+                ..config
+            },
             None,
             "step_size_x0.5",
         ),
@@ -364,14 +529,40 @@ fn convention_mistakes_are_diagnosed() {
         ),
         (
             "SGLD with batches drawn without replacement",
-            SamplerConfig { batching: Batching::WithoutReplacement, ..config },
+            SamplerConfig {
+                batching: Batching::WithoutReplacement,
+                ..config
+            },
             None,
             "other_batching",
         ),
     ];
+    // SGLD with the injected noise sqrt(2 eps) xi (the drift of sgbayes' convention, the noise of
+    // theta += eps grad log p + sqrt(2 eps) xi), written by hand.
+    {
+        let name = "SGLD with noise sqrt(2 eps)";
+        let draws = hand_written_sgld(&model, config.step_size, 2.0, 400_000, fixed_seed_of(name));
+        let report = check(&draws, 1, &config, options());
+        expect(name, &report, Verdict::Inconsistent);
+        let best = report.diagnosis.as_ref().and_then(|d| d.best.as_ref());
+        assert_eq!(
+            best.map(|b| b.mistake.as_str()),
+            Some("noise_variance_x2"),
+            "{}",
+            report.message
+        );
+    }
     for (name, writer, writer_model, expected) in cases {
         let writer_model = writer_model.unwrap_or_else(problem);
-        let draws = run(&writer_model, &writer, 400_000, 1, 0, None, fixed_seed_of(name));
+        let draws = run(
+            &writer_model,
+            &writer,
+            400_000,
+            1,
+            0,
+            None,
+            fixed_seed_of(name),
+        );
         let report = check(&draws, 1, &config, options());
         expect(name, &report, Verdict::Inconsistent);
         let best = report
@@ -383,11 +574,40 @@ fn convention_mistakes_are_diagnosed() {
     }
 }
 
+/// SGLD, B = 4 with replacement, θ ← θ − (ε/2) ĝ + sqrt(noise_variance · ε) ξ, after 20 000 steps.
+fn hand_written_sgld(
+    model: &LinearRegression,
+    eps: f64,
+    noise_variance: f64,
+    steps: usize,
+    seed: u64,
+) -> Vec<f64> {
+    let d = model.dimension();
+    let n_data = model.data_size();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut theta = vec![0.0; d];
+    let mut grad = vec![0.0; d];
+    let mut draws = Vec::with_capacity(steps * d);
+    for t in 0..steps + 20_000 {
+        let batch: Vec<usize> = (0..4).map(|_| rng.gen_range(0..n_data)).collect();
+        model.prior_gradient(&theta, &mut grad);
+        model.add_batch_gradient(&batch, &theta, n_data as f64 / 4.0, &mut grad);
+        for i in 0..d {
+            let noise: f64 = rng.sample(StandardNormal);
+            theta[i] += -0.5 * eps * grad[i] + (noise_variance * eps).sqrt() * noise;
+        }
+        if t >= 20_000 {
+            draws.extend_from_slice(&theta);
+        }
+    }
+    draws
+}
+
 /// SGHMC written in another order (explicit Euler: θ ← θ + v with the old v, then
-/// v ← (1 − α) v − ε ĝ(θ_old) + noise) has another law, and the injected noise √(2ε) of the
-/// blackjax convention is named.
+/// v ← (1 − α) v − ε ĝ(θ_old) + noise) has another law. (The order "θ ← θ + v_old, then v from
+/// ĝ(θ_new)" is the same chain as ours shifted by one velocity, with the same θ-law.)
 #[test]
-fn momentum_in_another_order_and_doubled_noise_are_inconsistent() {
+fn momentum_in_another_order_is_inconsistent() {
     let model = problem();
     let config = sghmc(0.3 * mean_square_limit(&sghmc(1.0)));
     let law = ExactLaw::of_sampler(&model, &config, DrawAt::EveryStep).unwrap();
@@ -413,6 +633,9 @@ fn momentum_in_another_order_and_doubled_noise_are_inconsistent() {
         }
     }
     let report = check(&draws, 1, &config, options());
-    expect("SGHMC in explicit-Euler order", &report, Verdict::Inconsistent);
+    expect(
+        "SGHMC in explicit-Euler order",
+        &report,
+        Verdict::Inconsistent,
+    );
 }
-

@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use super::{check_draws, ChainDraws, CheckOptions, ExactLaw, Verdict};
+use super::{check_draws_with, ChainDraws, CheckOptions, ExactLaw, Verdict};
 use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::problem::{Problem, ProblemFile};
@@ -77,8 +77,7 @@ pub(crate) fn diagnose(
     let model = problem.quadratic()?;
     let name = config.kind.name();
     let eps = config.step_size;
-    let law_of =
-        |c: &SamplerConfig| ExactLaw::of_sampler(model, c, draw_at);
+    let law_of = |c: &SamplerConfig| ExactLaw::of_sampler(model, c, draw_at);
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut with_eps = |mistake: &'static str, factor_text: &str, new_eps: f64, hint: String| {
         let c = SamplerConfig {
@@ -162,7 +161,10 @@ pub(crate) fn diagnose(
     // The injected noise scaled (affine-map samplers with injected noise only).
     let injects = matches!(
         config.kind,
-        SamplerKind::Sgld | SamplerKind::Sghmc { .. } | SamplerKind::Psgld { .. } | SamplerKind::Sgfs { .. }
+        SamplerKind::Sgld
+            | SamplerKind::Sghmc { .. }
+            | SamplerKind::Psgld { .. }
+            | SamplerKind::Sgfs { .. }
     );
     if injects && config.batching != Batching::Reshuffle {
         for (mistake, factor, hint) in [
@@ -259,7 +261,8 @@ pub(crate) fn diagnose(
             law: format!(
                 "the declared law after discarding the first {burn_in} draws of every chain"
             ),
-            hint: "the chain had not reached its stationary law at the start: discard a burn-in".into(),
+            hint: "the chain had not reached its stationary law at the start: discard a burn-in"
+                .into(),
             flags: format!("--burn-in {burn_in}"),
             exact: law_of(config),
             burn_in,
@@ -275,7 +278,7 @@ pub(crate) fn diagnose(
                 diagnose: false,
                 ..*options
             };
-            let report = check_draws(draws, &law, &opts).ok()?;
+            let report = check_draws_with(draws, &law, &opts, false).ok()?;
             Some(MistakeFit {
                 mistake: c.mistake.into(),
                 law: c.law,

@@ -103,7 +103,9 @@ impl<'a> ChainDraws<'a> {
     pub fn new(values: &'a [f64], chains: usize, draws: usize, dim: usize) -> Result<Self> {
         if chains == 0 || draws == 0 || dim == 0 || values.len() != chains * draws * dim {
             return Err(Error::DimensionMismatch {
-                what: format!("draws (expected chains × draws × D = {chains} × {draws} × {dim} values)"),
+                what: format!(
+                    "draws (expected chains × draws × D = {chains} × {draws} × {dim} values)"
+                ),
                 expected: chains * draws * dim,
                 found: values.len(),
             });
@@ -237,7 +239,8 @@ pub struct CheckReport {
     /// Whether the whole family ran: false when the law may lack fourth moments, so that the
     /// covariance functionals and long-run-variance tests are left out.
     pub full_family: bool,
-    /// The largest rank-normalised split-R̂ over the coordinates (Vehtari et al. 2021).
+    /// The largest rank-normalised split-R̂ over the coordinates (Vehtari et al. 2021); `None`
+    /// inside the diagnosis and for chains shorter than 4 draws.
     pub split_rhat: Option<f64>,
     /// Total draws (over all chains) that a verdict needs, when there is none.
     pub draws_needed: Option<usize>,
@@ -261,9 +264,20 @@ pub fn check_draws(
     law: &ExactLaw,
     options: &CheckOptions,
 ) -> Result<CheckReport> {
+    check_draws_with(draws, law, options, true)
+}
+
+/// [`check_draws`], optionally without the split-R̂ (which does not depend on the law: the
+/// diagnosis computes it once, not once per candidate).
+pub(crate) fn check_draws_with(
+    draws: &ChainDraws<'_>,
+    law: &ExactLaw,
+    options: &CheckOptions,
+    with_rhat: bool,
+) -> Result<CheckReport> {
     validate(draws, law, options)?;
     let prepared = Prepared::new(draws, law, options)?;
-    Ok(prepared.run(law, options))
+    Ok(prepared.run(law, options, with_rhat))
 }
 
 /// Computes the exact law of `config` on `problem`, tests the draws against it and, if they are
@@ -309,7 +323,10 @@ fn validate(draws: &ChainDraws<'_>, law: &ExactLaw, options: &CheckOptions) -> R
     let d = law.mean.len();
     if draws.dim != d {
         let hint = if draws.draws == d && draws.chains == 1 {
-            format!(" — the array looks transposed ([{d}, {}]): save x.T", draws.dim)
+            format!(
+                " — the array looks transposed ([{d}, {}]): save x.T",
+                draws.dim
+            )
         } else {
             String::new()
         };
@@ -423,6 +440,13 @@ impl Prepared {
             .collect()
     }
 
+    fn raw_coordinate_of_chain(&self, c: usize, i: usize) -> Vec<f64> {
+        self.raw[c * self.n * self.d..(c + 1) * self.n * self.d]
+            .chunks_exact(self.d)
+            .map(|x| x[i])
+            .collect()
+    }
+
     fn norm2(&self) -> Vec<f64> {
         self.z
             .chunks_exact(self.d)
@@ -445,7 +469,7 @@ impl Prepared {
         repeats as f64 / (self.chains * (self.n - 1)).max(1) as f64
     }
 
-    fn run(&self, law: &ExactLaw, options: &CheckOptions) -> CheckReport {
+    fn run(&self, law: &ExactLaw, options: &CheckOptions, with_rhat: bool) -> CheckReport {
         let alpha = options.alpha;
         let (d, n_total) = (self.d, self.total());
         let tau = law.autocorrelation_time;
@@ -578,8 +602,8 @@ impl Prepared {
                     let first = series[..half].iter().sum::<f64>() / h;
                     let second = series[self.n - half..].iter().sum::<f64>() / h;
                     // Var(ā − b̄) ≤ 2U/h + 2V/h² (adjacent blocks share at most Σ k|γ_k|/h²).
-                    let bound = 2.0 * law.variance_bound[i] / h
-                        + 2.0 * law.lag_moment_bound[i] / (h * h);
+                    let bound =
+                        2.0 * law.variance_bound[i] / h + 2.0 * law.lag_moment_bound[i] / (h * h);
                     push(
                         format!("stationarity[{c},{i}]"),
                         second - first,
@@ -598,9 +622,7 @@ impl Prepared {
             if clt_ok {
                 for i in 0..d {
                     let chain_means: Vec<f64> = (0..self.chains)
-                        .map(|c| {
-                            self.coordinate_of_chain(c, i).iter().sum::<f64>() / self.n as f64
-                        })
+                        .map(|c| self.coordinate_of_chain(c, i).iter().sum::<f64>() / self.n as f64)
                         .collect();
                     if let Ok((x, p)) = between_chain_test(
                         &chain_means,
@@ -671,9 +693,8 @@ impl Prepared {
         if stuck {
             p_value = 0.0;
         }
-        let rejected = stuck
-            || tests.iter().any(|t| t.reject)
-            || moment.as_ref().is_some_and(|m| m.reject);
+        let rejected =
+            stuck || tests.iter().any(|t| t.reject) || moment.as_ref().is_some_and(|m| m.reject);
         let moment_missing = moment.is_none();
         let verdict = if rejected {
             Verdict::Inconsistent
@@ -693,20 +714,22 @@ impl Prepared {
             }
             needed.max(n_total + 1)
         });
-        let chain_slices: Vec<Vec<Vec<f64>>> = (0..d)
-            .map(|i| {
-                (0..self.chains)
-                    .map(|c| self.coordinate_of_chain(c, i))
-                    .collect()
-            })
-            .collect();
-        let split_rhat = chain_slices
-            .iter()
-            .filter_map(|chains| {
-                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-                split_rhat(&refs).ok()
-            })
-            .fold(None, |acc: Option<f64>, r| Some(acc.map_or(r, |a| a.max(r))));
+        // Split-R̂ of every raw coordinate (as ArviZ reports it per parameter).
+        let split_rhat = if with_rhat {
+            (0..d)
+                .filter_map(|i| {
+                    let chains: Vec<Vec<f64>> = (0..self.chains)
+                        .map(|c| self.raw_coordinate_of_chain(c, i))
+                        .collect();
+                    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                    split_rhat(&refs).ok()
+                })
+                .fold(None, |acc: Option<f64>, r| {
+                    Some(acc.map_or(r, |a| a.max(r)))
+                })
+        } else {
+            None
+        };
         if let Some(r) = split_rhat {
             if r > 1.01 {
                 notes.push(format!(
@@ -823,6 +846,9 @@ fn describe(t: &RobustTest) -> String {
     } else if name.starts_with("between_chains") {
         format!("the chains disagree ({name}, chi2 = {:.1})", t.statistic)
     } else {
-        format!("{name} is off by {:.3} (z = {:.1})", t.estimate, t.statistic)
+        format!(
+            "{name} is off by {:.3} (z = {:.1})",
+            t.estimate, t.statistic
+        )
     }
 }

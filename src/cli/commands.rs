@@ -559,7 +559,9 @@ fn check(
             json!("draws are stationary chains of the configured sampler: mean and covariance equal the exact discrete-time stationary law, autocovariances within what its exact autocovariances allow"),
         );
         // The moment test keeps its historical key.
-        let moment = object.remove("moment_test").unwrap_or(serde_json::Value::Null);
+        let moment = object
+            .remove("moment_test")
+            .unwrap_or(serde_json::Value::Null);
         object.insert("test".into(), moment);
         object.insert("stationary".into(), law(&report.stationary));
     }
@@ -576,10 +578,7 @@ fn check(
 
 /// Reads one or several draws files into row-major [chains, draws, D] values; several files are
 /// chains of equal length.
-fn read_chains(
-    paths: &[std::path::PathBuf],
-    d: usize,
-) -> Result<(Vec<f64>, usize, usize), String> {
+fn read_chains(paths: &[std::path::PathBuf], d: usize) -> Result<(Vec<f64>, usize, usize), String> {
     use sgbayes::problem::read_draws_array;
     let mut values = Vec::new();
     let (mut chains, mut draws) = (0, None);
@@ -587,7 +586,10 @@ fn read_chains(
         let array = read_draws_array(path).map_err(|e| e.to_string())?;
         if array.dimension != d {
             let transposed = if array.chains == 1 && array.draws == d {
-                format!(": it looks transposed ([{d}, {}]); save x.T", array.dimension)
+                format!(
+                    ": it looks transposed ([{d}, {}]); save x.T",
+                    array.dimension
+                )
             } else {
                 String::new()
             };

@@ -29,8 +29,10 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, StudentsT};
 
-use super::autocorrelation::iat_in_place;
-use super::batch_means::{batch_means_of, checked_batch_length, max_component_tau};
+use super::autocorrelation::{iat_in_place, iat_in_place_capped};
+use super::batch_means::{
+    batch_means_of, checked_batch_length, max_component_tau, BATCH_LENGTH_PER_TAU, MIN_BATCHES,
+};
 use super::{check_alpha, check_finite, check_row_major, cholesky_checked, StatsError};
 
 /// Result of [`chi_square_mean_test`].
@@ -593,7 +595,13 @@ pub fn gaussian_moment_test(
     covariance: &DMatrix<f64>,
     alpha: f64,
 ) -> Result<MomentTestReport, StatsError> {
-    moment_test(draws, mean, covariance, alpha, MomentSet::MeansAndCovariances)
+    moment_test(
+        draws,
+        mean,
+        covariance,
+        alpha,
+        MomentSet::MeansAndCovariances,
+    )
 }
 
 /// Which functionals [`moment_test`] uses.
@@ -655,7 +663,9 @@ pub fn moment_test(
     let mut taus = Vec::with_capacity(k_total);
     for &func in &functionals {
         func.fill(&whitened, d, &mut scratch);
-        taus.push(iat_in_place(&mut scratch, &func.name())?);
+        // Beyond n / (MIN_BATCHES · 20) no batch length fits: the exact τ̂ is not needed.
+        let cap = n as f64 / (MIN_BATCHES as f64 * BATCH_LENGTH_PER_TAU);
+        taus.push(iat_in_place_capped(&mut scratch, &func.name(), cap)?);
     }
     let max_tau = taus.iter().copied().fold(0.0_f64, f64::max);
     let batch_length = checked_batch_length(n, max_tau)?;

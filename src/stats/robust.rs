@@ -407,7 +407,10 @@ fn normal_scores(chains: &[&[f64]]) -> Vec<f64> {
 /// Classic R̂ of `j` chains of `h` values stored one after the other.
 fn rhat_of_scores(scores: &[f64], j: usize, h: usize) -> f64 {
     let hf = h as f64;
-    let means: Vec<f64> = scores.chunks_exact(h).map(|c| c.iter().sum::<f64>() / hf).collect();
+    let means: Vec<f64> = scores
+        .chunks_exact(h)
+        .map(|c| c.iter().sum::<f64>() / hf)
+        .collect();
     let grand = means.iter().sum::<f64>() / j as f64;
     let between = hf / (j as f64 - 1.0) * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     let within = scores
