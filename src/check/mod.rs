@@ -124,7 +124,7 @@ impl<'a> ChainDraws<'a> {
     ///
     /// [`Error::DimensionMismatch`] if the length is not a positive multiple of `dim`.
     pub fn single(values: &'a [f64], dim: usize) -> Result<Self> {
-        let draws = if dim == 0 { 0 } else { values.len() / dim };
+        let draws = values.len().checked_div(dim).unwrap_or(0);
         Self::new(values, 1, draws, dim)
     }
 

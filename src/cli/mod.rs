@@ -47,7 +47,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Test draws from any program against the exact stationary law (exit 0 consistent, 1 not, 2 bad input).
+    /// Test draws from any program against the exact stationary law (exit 0 consistent, 1 not, 2 bad
+    /// input or too few draws for a verdict), naming the common mistake that fits inconsistent draws.
     Check {
         #[command(flatten)]
         sampler: SamplerArgs,

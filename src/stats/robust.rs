@@ -196,9 +196,11 @@ pub fn tail_fraction_test(
 /// # Example
 ///
 /// ```
+/// use rand::{Rng, SeedableRng};
 /// use sgbayes::stats::robust::long_run_variance_test;
-/// let x: Vec<f64> = (0..10_000).map(|t| ((t * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
-/// // Var ≈ 1/12 and nearly uncorrelated: a bound of 1 is not rejected, 0.01 is.
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+/// let x: Vec<f64> = (0..10_000).map(|_| rng.gen::<f64>() - 0.5).collect();
+/// // i.i.d. with variance 1/12: a bound of 1 is not rejected, 0.01 is.
 /// assert!(long_run_variance_test(&x, 1, 1.0).unwrap().p_value > 0.5);
 /// assert!(long_run_variance_test(&x, 1, 0.01).unwrap().p_value < 1e-10);
 /// ```
