@@ -13,6 +13,7 @@
 //! * [`theory`] — exact posterior, the affine-random-map engine, OU approximation, tuning.
 //! * [`stats`] — streaming moments, ESS, calibrated tests with a false-positive budget.
 //! * [`problem`] — the JSON problem file and the .npy draws file.
+//! * [`check`] — tests draws from any program against the exact law of a declared sampler.
 //! * [`reproductions`] — one module per paper: typed records, SVG figures, report directories.
 //!
 //! ```
@@ -29,6 +30,7 @@
 
 pub mod batching;
 pub mod chain;
+pub mod check;
 pub mod config;
 pub mod datasets;
 mod dense_cholesky;

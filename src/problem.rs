@@ -15,7 +15,8 @@
 //! * `{"model": "teacher_student", ...}` ([`TeacherStudentSpec`]): quadratic (exact laws for
 //!   n·m ≤ 64) with BBP closed forms.
 //!
-//! A draws file is a float64 .npy array of shape [draws, D], one chain in order.
+//! A draws file is a float64 or float32 .npy array of shape [draws, D] (one chain in order) or
+//! [chains, draws, D] ([`read_draws_array`]).
 
 use std::path::Path;
 
@@ -449,16 +450,144 @@ pub fn write_draws(path: &Path, draws: &[f64], dimension: usize) -> Result<()> {
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Reads a float64 .npy array [draws, D]; returns the row-major values and D.
-pub fn read_draws(path: &Path) -> Result<(Vec<f64>, usize)> {
-    let array: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {
+/// The contents of a draws file: `chains` chains of `draws` draws of `dimension` components each,
+/// row-major `[chains, draws, D]` in float64 (converted exactly from float32 files).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawsArray {
+    /// The values, row-major `[chains, draws, D]`.
+    pub values: Vec<f64>,
+    /// Number of chains (1 for a 2-d file).
+    pub chains: usize,
+    /// Draws per chain.
+    pub draws: usize,
+    /// Components per draw.
+    pub dimension: usize,
+    /// The file's element type: `"float64"` or `"float32"`.
+    pub dtype: &'static str,
+}
+
+/// The `descr` entry of an .npy header, if the file has one (for error messages only).
+fn npy_descriptor(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let header = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+    let start = header.find("'descr':")? + "'descr':".len();
+    let rest = header[start..].trim_start().strip_prefix('\'')?;
+    Some(rest[..rest.find('\'')?].to_string())
+}
+
+/// Reads a draws file: an .npy array of float64 or float32 (little or big endian, C or Fortran
+/// order), shaped `[draws, D]` (one chain in order) or `[chains, draws, D]`.
+///
+/// Values are not checked for finiteness here: [`crate::check`] names the first non-finite row.
+///
+/// # Errors
+///
+/// [`Error::Io`] with a message that says what was found, what was expected and what to do: an
+/// unreadable or truncated file, an element type other than float32/float64 (e.g. integers or
+/// float16), or an array that is not 2-d or 3-d (a 1-d array of a one-parameter chain must be
+/// saved as `x.reshape(-1, 1)`).
+///
+/// # Example
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("sgbayes-doc-draws-{}.npy", std::process::id()));
+/// let chains = ndarray::Array3::<f32>::from_elem((2, 5, 3), 0.5);
+/// ndarray_npy::write_npy(&path, &chains).unwrap();
+/// let read = sgbayes::problem::read_draws_array(&path).unwrap();
+/// assert_eq!((read.chains, read.draws, read.dimension, read.dtype), (2, 5, 3, "float32"));
+/// assert_eq!(read.values, vec![0.5; 30]);
+/// ```
+pub fn read_draws_array(path: &Path) -> Result<DrawsArray> {
+    use ndarray_npy::ReadNpyError;
+    let cannot = |e: &dyn std::fmt::Display| {
         Error::Io(format!(
-            "cannot read draws file {} as a 2-d float64 .npy array: {e}",
+            "cannot read draws file {}: {e} (expected a NumPy .npy file written by numpy.save)",
             path.display()
         ))
-    })?;
-    let dimension = array.ncols();
-    let values: Vec<f64> = array.iter().cloned().collect();
-    crate::error::ensure_finite("draws", &values)?;
-    Ok((values, dimension))
+    };
+    let (values, shape, dtype) = match ndarray_npy::read_npy::<_, ndarray::ArrayD<f64>>(path) {
+        Ok(a) => (
+            a.iter().copied().collect::<Vec<f64>>(),
+            a.shape().to_vec(),
+            "float64",
+        ),
+        Err(ReadNpyError::WrongDescriptor(_)) => {
+            match ndarray_npy::read_npy::<_, ndarray::ArrayD<f32>>(path) {
+                Ok(a) => (
+                    a.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>(),
+                    a.shape().to_vec(),
+                    "float32",
+                ),
+                Err(ReadNpyError::WrongDescriptor(_)) => {
+                    let found = npy_descriptor(path).unwrap_or_else(|| "unknown".into());
+                    return Err(Error::Io(format!(
+                        "draws file {} holds elements of type '{found}'; expected float64 or float32: save x.astype(numpy.float64)",
+                        path.display()
+                    )));
+                }
+                Err(e) => return Err(cannot(&e)),
+            }
+        }
+        Err(e) => return Err(cannot(&e)),
+    };
+    let (chains, draws, dimension) = match shape.as_slice() {
+        [n, d] => (1, *n, *d),
+        [c, n, d] => (*c, *n, *d),
+        [n] => {
+            return Err(Error::Io(format!(
+                "draws file {} holds a 1-d array of {n} values; expected [draws, D] (one chain) or [chains, draws, D]: for a one-parameter chain save x.reshape(-1, 1)",
+                path.display()
+            )))
+        }
+        other => {
+            return Err(Error::Io(format!(
+                "draws file {} holds an array of shape {other:?}; expected [draws, D] (one chain) or [chains, draws, D]",
+                path.display()
+            )))
+        }
+    };
+    Ok(DrawsArray {
+        values,
+        chains,
+        draws,
+        dimension,
+        dtype,
+    })
+}
+
+/// Reads a 2-d draws file `[draws, D]` (float64 or float32, C or Fortran order, finite values);
+/// returns the row-major values and D.
+///
+/// # Errors
+///
+/// As [`read_draws_array`], plus [`Error::Io`] for a 3-d file and [`Error::NonFinite`] naming the
+/// first non-finite row and the number of such rows.
+pub fn read_draws(path: &Path) -> Result<(Vec<f64>, usize)> {
+    let array = read_draws_array(path)?;
+    if array.chains != 1 || array.values.len() != array.draws * array.dimension {
+        return Err(Error::Io(format!(
+            "draws file {} holds {} chains; expected one chain [draws, D]",
+            path.display(),
+            array.chains
+        )));
+    }
+    if let Some(row) = (0..array.draws).find(|&r| {
+        array.values[r * array.dimension..(r + 1) * array.dimension]
+            .iter()
+            .any(|v| !v.is_finite())
+    }) {
+        let count = (0..array.draws)
+            .filter(|&r| {
+                array.values[r * array.dimension..(r + 1) * array.dimension]
+                    .iter()
+                    .any(|v| !v.is_finite())
+            })
+            .count();
+        return Err(Error::NonFinite {
+            what: format!(
+                "draws: row {row} (0-based) is the first of {count} rows holding NaN or ±inf"
+            ),
+        });
+    }
+    Ok((array.values, array.dimension))
 }

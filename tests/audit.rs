@@ -10,16 +10,23 @@
 //! and a Kolmogorov–Smirnov test that the per-functional p-values are uniform. The audit fails if
 //! the overall rejection rate at α = 0.05 is incompatible with ≤ α (one-sided binomial, 1e-4), or
 //! any functional's p-values fail the KS test (Bonferroni over functionals, 1e-4).
+//!
+//! The same chains also go through the whole `check` ([`sgbayes::check::check_draws`]: moment
+//! test plus the robust family) at α = 0.05 and 0.01; its rejection rate is reported per
+//! configuration and overall, with the rate of each robust test at its own share, and the overall
+//! rate is held to the same binomial bound.
 
 mod common;
 
 use common::*;
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::check::{check_draws, ChainDraws, CheckOptions, ExactLaw, Verdict};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::QuadraticModel;
 use sgbayes::stats::gaussian_moment_test;
 use sgbayes::theory;
+use sgbayes::theory::DrawAt;
 use statrs::distribution::{Beta, ContinuousCDF};
 
 fn spectral_radius(m: &nalgebra::DMatrix<f64>) -> f64 {
@@ -75,6 +82,9 @@ fn calibration_audit() {
     // p-values per functional name, one per run (independent across runs).
     let mut functional_p: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     let (mut total, mut reject01, mut reject05) = (0usize, 0usize, 0usize);
+    // The whole check: rejections at α = 0.01 / 0.05, runs without a verdict, and per robust test.
+    let (mut check01, mut check05, mut no_verdict) = (0usize, 0usize, 0usize);
+    let mut robust_rejections: std::collections::BTreeMap<String, usize> = Default::default();
     for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
         for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
             for regression in [true, false] {
@@ -96,7 +106,10 @@ fn calibration_audit() {
                     .unwrap();
                 let tau = 1.0 / (1.0 - spectral_radius(&law.mean_matrix));
                 let steps = ((2000.0 * tau) as usize).max(50_000);
+                let exact =
+                    ExactLaw::of_sampler(model.as_ref(), &config, DrawAt::EveryStep).unwrap();
                 let (mut r01, mut r05) = (0, 0);
+                let (mut c01, mut c05) = (0, 0);
                 for k in 0..reseeds {
                     let seed = seed_of(&format!("audit-{kind:?}-{batching:?}-{regression}-{k}"));
                     let mut chain =
@@ -112,6 +125,22 @@ fn calibration_audit() {
                     );
                     let report =
                         gaussian_moment_test(&out.draws, &law.mean, &law.covariance, 0.05).unwrap();
+                    let view = ChainDraws::single(&out.draws, model.dimension()).unwrap();
+                    for (level, counter) in [(0.01, &mut c01), (0.05, &mut c05)] {
+                        let options = CheckOptions {
+                            alpha: level,
+                            diagnose: false,
+                            ..CheckOptions::default()
+                        };
+                        let full = check_draws(&view, &exact, &options).unwrap();
+                        *counter += (full.verdict == Verdict::Inconsistent) as usize;
+                        no_verdict += (full.verdict == Verdict::NoVerdict) as usize;
+                        if level == 0.05 {
+                            for t in full.robust_tests.iter().filter(|t| t.reject) {
+                                *robust_rejections.entry(t.name.clone()).or_default() += 1;
+                            }
+                        }
+                    }
                     r01 += (report.p_value < 0.01) as usize;
                     r05 += (report.p_value < 0.05) as usize;
                     for f in &report.functionals {
@@ -122,10 +151,12 @@ fn calibration_audit() {
                     }
                 }
                 total += reseeds;
+                check01 += c01;
+                check05 += c05;
                 reject01 += r01;
                 reject05 += r05;
                 rows.push(format!(
-                    "| {} | {} | {} | {:.0} | {} | {r01}/{reseeds} | {r05}/{reseeds} |",
+                    "| {} | {} | {} | {:.0} | {} | {r01}/{reseeds} | {r05}/{reseeds} | {c01}/{reseeds} | {c05}/{reseeds} |",
                     kind.name(),
                     batching.name(),
                     if regression {
@@ -150,8 +181,8 @@ fn calibration_audit() {
         })
         .collect();
     let ks_min = ks.iter().map(|k| k.2).fold(1.0, f64::min) * ks.len() as f64;
-    println!("| sampler | batching | model | τ (steps) | steps | rejections α=0.01 | rejections α=0.05 |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| sampler | batching | model | τ (steps) | steps | moment test α=0.01 | moment test α=0.05 | check α=0.01 | check α=0.05 |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for row in &rows {
         println!("{row}");
     }
@@ -162,6 +193,22 @@ fn calibration_audit() {
     println!(
         "Bonferroni-adjusted smallest KS p-value: {:.3}",
         ks_min.min(1.0)
+    );
+    let (clo05, chi05) = clopper_pearson(check05, total, 1e-3);
+    println!("whole check: α=0.01: {check01}/{total}; α=0.05: {check05}/{total} (99.9% CI {clo05:.4}–{chi05:.4}); runs without a verdict: {no_verdict}");
+    for (name, count) in &robust_rejections {
+        println!("robust test {name} rejected at its share of α=0.05 in {count}/{total} runs");
+    }
+    let check_tail = 1.0
+        - statrs::distribution::Binomial::new(0.05, total as u64)
+            .map(|b| {
+                use statrs::distribution::DiscreteCDF;
+                b.cdf(check05.saturating_sub(1) as u64)
+            })
+            .unwrap();
+    assert!(
+        check_tail > 1e-4,
+        "check rejection rate {check05}/{total} exceeds α = 0.05 (tail {check_tail:e})"
     );
     // One-sided: the Bonferroni-combined test must not reject more often than its level.
     let binomial_tail = 1.0

@@ -112,10 +112,20 @@ fn wrong_dtype_and_shape_are_rejected() {
     std::fs::create_dir_all(&dir).unwrap();
     let f32_path = dir.join("f32.npy");
     ndarray_npy::write_npy(&f32_path, &ndarray::Array2::<f32>::zeros((4, 2))).unwrap();
-    assert!(matches!(read_draws(&f32_path), Err(Error::Io(_))));
+    // float32 (JAX's default) is read exactly; integers are refused with the fix in the message.
+    assert_eq!(read_draws(&f32_path).unwrap(), (vec![0.0; 8], 2));
+    let int_path = dir.join("i64.npy");
+    ndarray_npy::write_npy(&int_path, &ndarray::Array2::<i64>::zeros((4, 2))).unwrap();
+    match read_draws(&int_path) {
+        Err(Error::Io(m)) => assert!(m.contains("float64") && m.contains("astype"), "{m}"),
+        other => panic!("{other:?}"),
+    }
     let one_d = dir.join("1d.npy");
     ndarray_npy::write_npy(&one_d, &ndarray::Array1::<f64>::zeros(4)).unwrap();
-    assert!(matches!(read_draws(&one_d), Err(Error::Io(_))));
+    match read_draws(&one_d) {
+        Err(Error::Io(m)) => assert!(m.contains("reshape(-1, 1)"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Posterior condition numbers up to 1e8: the exact law is returned with a verified residual

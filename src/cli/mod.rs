@@ -48,16 +48,27 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Test draws from any program against the exact stationary law (exit 0 consistent, 1 not, 2 bad input).
+    /// Test draws from any program against the exact stationary law (exit 0 consistent, 1 not, 2 bad
+    /// input or too few draws for a verdict), naming the common mistake that fits inconsistent draws.
     Check {
         #[command(flatten)]
         sampler: SamplerArgs,
-        /// Draws: float64 .npy [draws, D], one chain in order.
-        #[arg(long)]
-        draws: PathBuf,
+        /// Draws: .npy of float64 or float32, [draws, D] (one chain in order) or
+        /// [chains, draws, D]; repeat --draws for chains in separate files.
+        #[arg(long, required = true)]
+        draws: Vec<PathBuf>,
         /// Family-wise false-positive rate of the test.
         #[arg(long, default_value_t = 1e-3)]
         alpha: f64,
+        /// Draws to discard at the start of every chain.
+        #[arg(long, default_value_t = 0)]
+        burn_in: usize,
+        /// Keep every M-th draw (after the burn-in).
+        #[arg(long, default_value_t = 1)]
+        thin: usize,
+        /// Skip the catalogue of common mistakes when the draws are inconsistent.
+        #[arg(long)]
+        no_diagnosis: bool,
     },
     /// Regenerate the paper reproductions under reproductions/.
     Reproduce {

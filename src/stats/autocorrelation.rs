@@ -139,6 +139,18 @@ pub fn tau_floor(n: usize) -> f64 {
 /// Geyer's initial monotone sequence estimate on a scratch buffer holding the
 /// series; the buffer is centred in place (no further allocation).
 pub(crate) fn iat_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsError> {
+    iat_in_place_capped(buffer, what, f64::INFINITY)
+}
+
+/// [`iat_in_place`] that stops summing once τ̂ exceeds `cap` and returns the partial sum (a value
+/// above `cap`, below the full estimate): the cost is `O(n min(τ̂, cap))` instead of `O(n τ̂)`,
+/// which for a random walk is `O(n²)`. Callers that only need to know whether `τ̂ ≤ cap` lose
+/// nothing.
+pub(crate) fn iat_in_place_capped(
+    buffer: &mut [f64],
+    what: &str,
+    cap: f64,
+) -> Result<f64, StatsError> {
     let n = buffer.len();
     let gamma0 = centre_in_place(buffer, what)?;
     let centred: &[f64] = buffer;
@@ -154,6 +166,9 @@ pub(crate) fn iat_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsE
         sum += pair;
         previous = pair;
         k += 1;
+        if -1.0 + 2.0 * sum > cap {
+            break;
+        }
     }
     let tau = -1.0 + 2.0 * sum;
     Ok(tau.max(tau_floor(n)))

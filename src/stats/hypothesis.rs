@@ -29,8 +29,10 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, StudentsT};
 
-use super::autocorrelation::iat_in_place;
-use super::batch_means::{batch_means_of, checked_batch_length, max_component_tau};
+use super::autocorrelation::{iat_in_place, iat_in_place_capped};
+use super::batch_means::{
+    batch_means_of, checked_batch_length, max_component_tau, BATCH_LENGTH_PER_TAU, MIN_BATCHES,
+};
 use super::{check_alpha, check_finite, check_row_major, cholesky_checked, StatsError};
 
 /// Result of [`chi_square_mean_test`].
@@ -467,9 +469,12 @@ enum Functional {
 
 impl Functional {
     /// All functionals for dimension `d`; `norm2` is omitted for `d = 1`,
-    /// where it coincides with `var[0]`.
-    fn all(d: usize) -> Vec<Functional> {
+    /// where it coincides with `var[0]`. With `MomentSet::MeansOnly`, only `mean[i]`.
+    fn all(d: usize, set: MomentSet) -> Vec<Functional> {
         let mut list: Vec<Functional> = (0..d).map(Functional::Mean).collect();
+        if set == MomentSet::MeansOnly {
+            return list;
+        }
         list.extend((0..d).map(Functional::Var));
         for i in 0..d {
             for j in i + 1..d {
@@ -590,6 +595,49 @@ pub fn gaussian_moment_test(
     covariance: &DMatrix<f64>,
     alpha: f64,
 ) -> Result<MomentTestReport, StatsError> {
+    moment_test(
+        draws,
+        mean,
+        covariance,
+        alpha,
+        MomentSet::MeansAndCovariances,
+    )
+}
+
+/// Which functionals [`moment_test`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentSet {
+    /// `z_i`, `z_i² − 1`, `z_i z_j`, `|z|² − d` (needs finite fourth moments of the law).
+    MeansAndCovariances,
+    /// `z_i` only (needs finite second moments only).
+    MeansOnly,
+}
+
+/// [`gaussian_moment_test`] with a choice of functionals: `MomentSet::MeansOnly` keeps the `d`
+/// mean functionals, for laws whose fourth moments may be infinite (the batch-means errors of the
+/// second-moment functionals are then meaningless).
+///
+/// # Errors
+///
+/// As [`gaussian_moment_test`].
+///
+/// # Example
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use sgbayes::stats::hypothesis::{moment_test, MomentSet};
+/// let draws: Vec<f64> = (0..4_000).map(|t| ((t * 7919) % 1000) as f64 / 289.0 - 1.727).collect();
+/// let r = moment_test(&draws, &DVector::zeros(1), &DMatrix::identity(1, 1), 1e-3, MomentSet::MeansOnly).unwrap();
+/// assert_eq!(r.functionals.len(), 1);
+/// ```
+pub fn moment_test(
+    draws: &[f64],
+    mean: &DVector<f64>,
+    covariance: &DMatrix<f64>,
+    alpha: f64,
+    set: MomentSet,
+) -> Result<MomentTestReport, StatsError> {
     check_alpha(alpha)?;
     let d = mean.len();
     check_finite(mean.as_slice(), "null mean")?;
@@ -609,13 +657,15 @@ pub fn gaussian_moment_test(
         }
     }
 
-    let functionals = Functional::all(d);
+    let functionals = Functional::all(d, set);
     let k_total = functionals.len();
     let mut scratch = vec![0.0; n];
     let mut taus = Vec::with_capacity(k_total);
     for &func in &functionals {
         func.fill(&whitened, d, &mut scratch);
-        taus.push(iat_in_place(&mut scratch, &func.name())?);
+        // Beyond n / (MIN_BATCHES · 20) no batch length fits: the exact τ̂ is not needed.
+        let cap = n as f64 / (MIN_BATCHES as f64 * BATCH_LENGTH_PER_TAU);
+        taus.push(iat_in_place_capped(&mut scratch, &func.name(), cap)?);
     }
     let max_tau = taus.iter().copied().fold(0.0_f64, f64::max);
     let batch_length = checked_batch_length(n, max_tau)?;

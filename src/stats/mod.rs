@@ -12,6 +12,7 @@
 //! | [`autocorrelation`] | integrated autocorrelation time and ESS (Geyer 1992) |
 //! | [`batch_means`] | (multivariate) batch-means variance of the mean (Flegal & Jones 2010; Vats, Flegal & Jones 2019) |
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
+//! | [`robust`] | Markov/Chebyshev bounds, bounded functionals, known-variance and between-chain tests, split-R̂ (Vehtari et al. 2021) |
 //! | [`budget`] | the suite's false-positive accounting |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
@@ -45,6 +46,7 @@ pub mod batch_means;
 pub mod budget;
 pub mod hypothesis;
 pub mod moments;
+pub mod robust;
 
 pub use autocorrelation::{
     autocorrelation, effective_sample_size, integrated_autocorrelation_time,
