@@ -18,6 +18,7 @@ pub mod adhikari2023;
 pub mod adhikari2023_nonequilibrium;
 pub mod bbp_teacher_student;
 pub mod corlouer2025;
+mod gaussian_mean_problem;
 pub mod mandt2017;
 pub mod mean_field_sgld;
 pub mod minibatch_regime;

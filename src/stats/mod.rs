@@ -13,6 +13,9 @@
 //! | [`batch_means`] | (multivariate) batch-means variance of the mean (Flegal & Jones 2010; Vats, Flegal & Jones 2019) |
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
 //! | [`budget`] | the suite's false-positive accounting |
+//! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
+//! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
+//! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
 //! [`StatsError`] instead of panicking.
@@ -43,8 +46,11 @@
 pub mod autocorrelation;
 pub mod batch_means;
 pub mod budget;
+pub mod fluctuation_histogram;
 pub mod hypothesis;
 pub mod moments;
+pub mod regression;
+pub mod replicates;
 
 pub use autocorrelation::{
     autocorrelation, effective_sample_size, integrated_autocorrelation_time,

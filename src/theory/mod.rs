@@ -46,3 +46,6 @@ pub use adaptive::{
     rmsprop_squared_gradient_average,
 };
 pub use reshuffle::{reshuffled_law, DrawAt};
+pub mod golden_section;
+pub mod linearised;
+pub mod scalar_gaussian;
