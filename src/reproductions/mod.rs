@@ -23,7 +23,7 @@ pub mod mandt2017;
 pub mod mean_field_sgld;
 pub mod minibatch_regime;
 pub mod numbers;
-pub mod plot;
+mod plot;
 mod report;
 pub mod shaw_whalley2025;
 pub mod simulate;

@@ -264,7 +264,8 @@ pub struct Record {
     pub rows: Vec<Row>,
     /// 2-d sweep.
     pub sweep: Vec<SweepPoint>,
-    /// Detailed-FT points of the τ = 3 window: abscissae x_k = ln(n₊/t₊) ≈ A ([`SymmetricHistogram`]).
+    /// Detailed-FT points of the τ = 3 window: abscissae x_k = ln(n₊/t₊) ≈ A
+    /// ([`crate::stats::fluctuation_histogram::SymmetricHistogram`]).
     #[serde(serialize_with = "sig6_vec")]
     pub detailed_abscissa: Vec<f64>,
     /// Detailed-FT points of the τ = 3 window: ln P(A)/P(−A) = ln(n₊/n₋).

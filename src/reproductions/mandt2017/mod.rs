@@ -31,8 +31,9 @@ mod regression;
 mod render;
 mod simulations;
 
-pub use logistic::{logistic_regression, LogisticSection, LogisticSimulation, LOGISTIC_SEED};
-pub use reference_problems::{r1, r1_preconditioned_kl, r1_sgd_kl, r1_sgld_kl, r2_kl_discrete};
+use logistic::LOGISTIC_SEED;
+pub use logistic::{LogisticSection, LogisticSimulation};
+use reference_problems::{r1_sgd_kl, r1_sgld_kl};
 pub use render::render;
 
 /// BibTeX of the paper.
