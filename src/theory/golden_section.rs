@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn a_monotone_function_ends_at_the_bracket_edge() {
-        let eps = minimise_log_scale(|e| Ok(e), 0.1, 10.0).unwrap();
+        let eps = minimise_log_scale(Ok, 0.1, 10.0).unwrap();
         assert!((eps / 0.1 - 1.0).abs() < 1e-6);
     }
 

@@ -125,7 +125,7 @@ pub(super) fn regression_simulations(
             .fold(DVector::zeros(d), |acc, s| acc + &s.mean)
             / summaries.len() as f64;
         let fitted = GaussianLaw::new(mean, pooled_covariance(&summaries))?;
-        let kl = kl_divergence(&fitted, &posterior)?;
+        let kl = kl_divergence(&fitted, posterior)?;
         simulations.push(SimPoint {
             sampler: label,
             step_size: eps,
