@@ -18,9 +18,9 @@ use sgbayes::models::{
     generate_logistic_regression, LogisticRegression, LogisticRegressionParams,
     LogisticRegressionSpec, Model,
 };
-use sgbayes::reproductions::mandt2017::LinearisedLaws;
 use sgbayes::reproductions::simulate::{pool, run_chains, run_seed, ChainJob};
 use sgbayes::stats::budget::ALPHA_ASSERTION;
+use sgbayes::theory::linearised::LinearisedLaws;
 
 /// Counts allocations of the threads that opted in (so the other tests of this binary, run on
 /// their own threads, neither count nor are disturbed).

@@ -26,9 +26,10 @@ use sgbayes::models::{
 };
 use sgbayes::reproductions::adhikari2023_nonequilibrium::{
     self as repro, circulating_problem, linearisation, segment_estimate, sgd_config, stream_chain,
-    StreamSettings, SymmetricHistogram, BATCH_SIZE, PAPER_EIGENVALUES, PAPER_MINIMUM,
+    StreamSettings, BATCH_SIZE, PAPER_EIGENVALUES, PAPER_MINIMUM,
 };
 use sgbayes::reproductions::{Config, Estimate};
+use sgbayes::stats::fluctuation_histogram::SymmetricHistogram;
 use sgbayes::stats::{univariate_batch_means_z_test, ALPHA_ASSERTION};
 use sgbayes::theory::nonequilibrium::{
     expected_step_entropy, gaussian_exponential_moment, minibatch_gradient_covariance, report,

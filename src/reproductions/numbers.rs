@@ -94,6 +94,16 @@ impl Estimate {
         self.z_score(target) <= self.critical_value(alpha)
     }
 
+    /// Mean and standard error of independent replicates ([`crate::stats::replicates`]).
+    pub fn from_replicates(values: &[f64]) -> Self {
+        let r = crate::stats::replicates::replicate_mean(values);
+        Self {
+            value: r.mean,
+            mcse: r.standard_error,
+            dof: r.dof,
+        }
+    }
+
     /// "value ± mcse" rounded as in the serialisation.
     pub fn display(&self) -> String {
         if !(self.mcse.is_finite() && self.mcse > 0.0) {

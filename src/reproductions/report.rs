@@ -35,8 +35,10 @@ pub struct Rendered {
     pub references: Vec<&'static str>,
 }
 
-/// How the report was produced (goes into the README, not into numbers.json except the seed and
-/// configuration).
+/// How the report was produced. The command, seed, configuration and version go into the README
+/// (seed and configuration also into numbers.json); the wall time and thread count vary from run to
+/// run, so they go only into `timing.json`, which `reproductions/.gitignore` keeps out of the
+/// committed reports (a rerun on the same code leaves the checkout unchanged).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
     /// The exact command line that regenerates the report.
@@ -86,6 +88,9 @@ pub fn write_report(out: &Path, rendered: &Rendered, info: &RunInfo) -> Result<P
     let text = serde_json::to_string_pretty(&numbers).map_err(|e| Error::Io(e.to_string()))?;
     write_atomic(&dir.join("numbers.json"), format!("{text}\n").as_bytes())?;
     write_atomic(&dir.join("README.md"), readme(rendered, info).as_bytes())?;
+    let timing = serde_json::json!({ "seconds": info.seconds, "threads": info.threads });
+    let text = serde_json::to_string_pretty(&timing).map_err(|e| Error::Io(e.to_string()))?;
+    write_atomic(&dir.join("timing.json"), format!("{text}\n").as_bytes())?;
     Ok(dir)
 }
 
@@ -104,7 +109,7 @@ fn readme(rendered: &Rendered, info: &RunInfo) -> String {
     }
     out.push_str(&format!(
         "\n## Reproduce\n\n```sh\n{}\n```\n\n\
-         | | |\n|---|---|\n| seed | {} |\n| configuration | {} |\n| crate version | sgbayes {} |\n| run time | {:.1} s on {} thread(s) |\n\n\
+         | | |\n|---|---|\n| seed | {} |\n| configuration | {} |\n| crate version | sgbayes {} |\n\n\
          Every number above is in `numbers.json` (closed forms to 6 significant digits, \
          simulations rounded to the second significant digit of their Monte-Carlo standard error, \
          which is a batch-means standard error pooled over independent chains). The same seed \
@@ -113,8 +118,6 @@ fn readme(rendered: &Rendered, info: &RunInfo) -> String {
         info.seed,
         if info.quick { "quick (the test configuration)" } else { "full" },
         info.crate_version,
-        info.seconds,
-        info.threads,
     ));
     out.push_str(
         "\n## How to cite\n\nCite the paper for the claim and sgbayes for the check \

@@ -14,6 +14,9 @@
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
 //! | [`robust`] | Markov/Chebyshev bounds, bounded functionals, known-variance and between-chain tests, split-R̂ (Vehtari et al. 2021) |
 //! | [`budget`] | the suite's false-positive accounting |
+//! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
+//! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
+//! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
 //! [`StatsError`] instead of panicking.
@@ -44,8 +47,11 @@
 pub mod autocorrelation;
 pub mod batch_means;
 pub mod budget;
+pub mod fluctuation_histogram;
 pub mod hypothesis;
 pub mod moments;
+pub mod regression;
+pub mod replicates;
 pub mod robust;
 
 pub use autocorrelation::{

@@ -58,3 +58,6 @@ pub use adaptive::{
 pub use draw_at::DrawAt;
 pub use reshuffle::reshuffled_law;
 pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;
+pub mod golden_section;
+pub mod linearised;
+pub mod scalar_gaussian;

@@ -24,11 +24,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
-use super::plot::{self, Chart, Legend, Line, Markers};
 use super::simulate::run_seed;
-use super::{to_json, Config, Figure, Rendered};
+use super::Config;
 use crate::batching::{minibatch_gradient, Batching, Minibatcher};
-use crate::chain::Chain;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{
@@ -39,7 +37,12 @@ use crate::theory::nonequilibrium::{
     EntropyProduction, NearMinimum,
 };
 
-pub use super::adhikari2023::BIBTEX;
+mod render;
+mod streaming;
+pub use render::render;
+pub use streaming::{stream_chain, SegmentStats, StreamSettings};
+
+pub use super::gaussian_mean_problem::ADHIKARI2023_BIBTEX as BIBTEX;
 
 /// Seed of the regression data (ChaCha20; the authors' Julia stream cannot be reproduced).
 pub const DATA_SEED: u64 = 1;
@@ -132,228 +135,9 @@ pub fn sgd_config(
     )
 }
 
-/// Histogram of window sums Σ on |Σ| bins of [0, half-range), for the detailed fluctuation
-/// theorem P(Σ = −A) = e^{−A} P(Σ = A).
-///
-/// # Estimator \[derived]
-/// Per bin k: n₊ (samples A in the bin), n₋ (samples −A in the bin) and t₊ = Σ_{A ∈ bin} e^{−A}.
-/// Under the theorem E n₋ = E t₊ exactly, whatever the bin width, so y_k = ln(n₊/n₋) against
-/// x_k = ln(n₊/t₊) (≈ the bin's A) has slope 1; a bin-centre abscissa instead biases the slope by
-/// about −w²/(12 Var Σ) for bins of width w. The slope is the weighted least-squares fit through the
-/// origin, weights 1/(1/n₊ + 1/n₋) (Poisson variance of y_k), over bins with ≥ 20 counts per side.
-///
-/// ```
-/// use rand::{Rng, SeedableRng};
-/// use sgbayes::reproductions::adhikari2023_nonequilibrium::SymmetricHistogram;
-/// // Gaussian samples of mean m and variance 2m satisfy the detailed theorem exactly.
-/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-/// let m = 0.5f64;
-/// let mut histogram = SymmetricHistogram::new(3.0, 12);
-/// for _ in 0..400_000 {
-///     histogram.add(m + (2.0 * m).sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal));
-/// }
-/// assert!((histogram.slope().unwrap() - 1.0).abs() < 0.02);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct SymmetricHistogram {
-    half_range: f64,
-    /// Per bin: (n₊, n₋, t₊).
-    bins: Vec<(f64, f64, f64)>,
-}
-
-impl SymmetricHistogram {
-    /// An empty histogram of `bins` bins on [0, `half_range`).
-    pub fn new(half_range: f64, bins: usize) -> Self {
-        Self {
-            half_range,
-            bins: vec![(0.0, 0.0, 0.0); bins],
-        }
-    }
-    /// Adds one sample (outside ±half-range: ignored).
-    pub fn add(&mut self, a: f64) {
-        let k = (a.abs() / self.half_range * self.bins.len() as f64) as usize;
-        if let Some(bin) = self.bins.get_mut(k) {
-            if a >= 0.0 {
-                bin.0 += 1.0;
-                bin.2 += (-a).exp();
-            } else {
-                bin.1 += 1.0;
-            }
-        }
-    }
-    /// Adds another histogram's counts (same binning).
-    pub fn merge(&mut self, other: &Self) {
-        for (b, o) in self.bins.iter_mut().zip(&other.bins) {
-            b.0 += o.0;
-            b.1 += o.1;
-            b.2 += o.2;
-        }
-    }
-    /// The usable bins' (x_k, y_k, weight) = (ln(n₊/t₊), ln(n₊/n₋), 1/(1/n₊ + 1/n₋)).
-    pub fn points(&self) -> Vec<(f64, f64, f64)> {
-        self.bins
-            .iter()
-            .filter(|(plus, minus, _)| *plus >= 20.0 && *minus >= 20.0)
-            .map(|&(plus, minus, tilted)| {
-                (
-                    (plus / tilted).ln(),
-                    (plus / minus).ln(),
-                    1.0 / (1.0 / plus + 1.0 / minus),
-                )
-            })
-            .collect()
-    }
-    /// The fitted slope (1 under the detailed theorem); `None` with fewer than 2 usable bins.
-    pub fn slope(&self) -> Option<f64> {
-        let points = self.points();
-        let num: f64 = points.iter().map(|(x, y, w)| w * x * y).sum();
-        let den: f64 = points.iter().map(|(x, _, w)| w * x * x).sum();
-        (points.len() >= 2).then(|| num / den)
-    }
-}
-
-/// What to accumulate while streaming a chain.
-#[derive(Debug, Clone)]
-pub struct StreamSettings {
-    /// Discarded steps.
-    pub burn_in: usize,
-    /// Segments (batch-means units) per chain.
-    pub segments: usize,
-    /// Steps per segment.
-    pub segment_steps: usize,
-    /// Keep every `thin`-th state for the moments (M for epoch ends of reshuffled SGD).
-    pub thin: usize,
-    /// Half-range of the Σ_τ histograms, per window.
-    pub histogram_ranges: Vec<f64>,
-    /// Histogram bins on [0, half-range).
-    pub bins: usize,
-}
-
-/// Per-segment functionals of one streamed chain.
-#[derive(Debug, Clone)]
-pub struct SegmentStats {
-    /// Mean σ (midpoint) per step.
-    pub entropy_midpoint: f64,
-    /// Mean σ (start point) per step.
-    pub entropy_start_point: f64,
-    /// Mean area velocity ½(x_i x'_j − x_j x'_i) for the (i, j) = `area_entry`.
-    pub area: f64,
-    /// Per window: mean of e^{−Σ_τ} over sliding windows.
-    pub integral_ft: Vec<f64>,
-    /// Per window: histogram of Σ_τ.
-    pub histograms: Vec<SymmetricHistogram>,
-    /// Mean of the kept states' offsets w − centre, per coordinate.
-    pub offset_mean: Vec<f64>,
-    /// Mean of the squared offsets (w − centre)², per coordinate.
-    pub offset_square: Vec<f64>,
-}
-
-/// Streams one chain of `config` from `start`: per segment, the entropy production (with
-/// `estimator`), the area velocity of entry `area_entry` about `centre`, the window functionals and
-/// the first two moments of the kept states' offsets from `centre`.
-#[allow(clippy::too_many_arguments)]
-pub fn stream_chain(
-    model: &dyn Model,
-    config: &SamplerConfig,
-    start: &[f64],
-    centre: &[f64],
-    estimator: &EntropyProduction,
-    area_entry: (usize, usize),
-    settings: &StreamSettings,
-    seed: u64,
-) -> Result<Vec<SegmentStats>> {
-    let d = model.dimension();
-    let windows = settings.histogram_ranges.len();
-    let mut chain = Chain::new(model, config, start, seed)?;
-    for _ in 0..settings.burn_in {
-        chain.step();
-    }
-    let mut previous = chain.state()[..d].to_vec();
-    let mut recent = vec![0.0; windows.max(1)];
-    let mut segments = Vec::with_capacity(settings.segments);
-    let (i, j) = area_entry;
-    let mut steps_done = 0usize;
-    for _ in 0..settings.segments {
-        let mut stats = SegmentStats {
-            entropy_midpoint: 0.0,
-            entropy_start_point: 0.0,
-            area: 0.0,
-            integral_ft: vec![0.0; windows],
-            histograms: settings
-                .histogram_ranges
-                .iter()
-                .map(|&range| SymmetricHistogram::new(range, settings.bins))
-                .collect(),
-            offset_mean: vec![0.0; d],
-            offset_square: vec![0.0; d],
-        };
-        let mut kept = 0usize;
-        let mut window_counts = vec![0usize; windows];
-        for _ in 0..settings.segment_steps {
-            chain.step();
-            steps_done += 1;
-            let current = &chain.state()[..d];
-            let sigma = estimator.step(&previous, current, Discretisation::Midpoint);
-            stats.entropy_midpoint += sigma;
-            stats.entropy_start_point +=
-                estimator.step(&previous, current, Discretisation::StartPoint);
-            let (xi, xj) = (previous[i] - centre[i], previous[j] - centre[j]);
-            let (yi, yj) = (current[i] - centre[i], current[j] - centre[j]);
-            stats.area += 0.5 * (xi * yj - xj * yi);
-            // recent[k] = σ of the step k steps ago; window τ sums recent[0..τ].
-            recent.rotate_right(1);
-            recent[0] = sigma;
-            let mut sum = 0.0;
-            for w in 0..windows {
-                sum += recent[w];
-                if steps_done > w {
-                    stats.integral_ft[w] += (-sum).exp();
-                    window_counts[w] += 1;
-                    stats.histograms[w].add(sum);
-                }
-            }
-            if steps_done.is_multiple_of(settings.thin.max(1)) {
-                if current.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::Invalid {
-                        what: "simulation".into(),
-                        why: "non-finite state (the chain diverged)".into(),
-                    });
-                }
-                kept += 1;
-                for a in 0..d {
-                    let x = current[a] - centre[a];
-                    stats.offset_mean[a] += x;
-                    stats.offset_square[a] += x * x;
-                }
-            }
-            previous.copy_from_slice(current);
-        }
-        let n = settings.segment_steps as f64;
-        stats.entropy_midpoint /= n;
-        stats.entropy_start_point /= n;
-        stats.area /= n;
-        for a in 0..d {
-            stats.offset_mean[a] /= kept.max(1) as f64;
-            stats.offset_square[a] /= kept.max(1) as f64;
-        }
-        for (value, count) in stats.integral_ft.iter_mut().zip(&window_counts) {
-            *value /= (*count).max(1) as f64;
-        }
-        segments.push(stats);
-    }
-    Ok(segments)
-}
-
 /// Mean and standard error of segment means (t with K − 1 degrees of freedom).
 pub fn segment_estimate(values: &[f64]) -> Estimate {
-    let k = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / k;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
-    Estimate {
-        value: mean,
-        mcse: (var / k).sqrt(),
-        dof: values.len().saturating_sub(1),
-    }
+    Estimate::from_replicates(values)
 }
 
 /// Detailed-FT slope from the pooled histogram of window `window`, with the between-segment
@@ -480,7 +264,8 @@ pub struct Record {
     pub rows: Vec<Row>,
     /// 2-d sweep.
     pub sweep: Vec<SweepPoint>,
-    /// Detailed-FT points of the τ = 3 window: abscissae x_k = ln(n₊/t₊) ≈ A ([`SymmetricHistogram`]).
+    /// Detailed-FT points of the τ = 3 window: abscissae x_k = ln(n₊/t₊) ≈ A
+    /// ([`crate::stats::fluctuation_histogram::SymmetricHistogram`]).
     #[serde(serialize_with = "sig6_vec")]
     pub detailed_abscissa: Vec<f64>,
     /// Detailed-FT points of the τ = 3 window: ln P(A)/P(−A) = ln(n₊/n₋).
@@ -968,180 +753,4 @@ fn sweep(cfg: &Config) -> Result<Vec<SweepPoint>> {
             })
         })
         .collect()
-}
-
-/// README body and figures.
-pub fn render(record: &Record) -> Result<Rendered> {
-    let table = super::numbers::markdown_table(&record.rows);
-    let sweep_rows: Vec<Row> = record
-        .sweep
-        .iter()
-        .flat_map(|p| {
-            let mut slope = Row::new(
-                format!("ηλ_max = {}: detailed FT slope (τ = 1)", p.eta_lambda),
-                Provenance::Derived,
-            )
-            .reference(1.0);
-            if let Some(s) = p.detailed_slope {
-                slope = slope.simulation(s);
-            }
-            [
-                Row::new(
-                    format!("ηλ_max = {}: ⟨σ⟩ OU formula (Eq. 29)", p.eta_lambda),
-                    Provenance::Paper,
-                )
-                .closed_form(p.entropy_ou),
-                Row::new(
-                    format!("ηλ_max = {}: ⟨σ⟩ exact discrete vs simulated", p.eta_lambda),
-                    Provenance::Derived,
-                )
-                .closed_form(p.entropy_exact)
-                .simulation(p.entropy_simulated),
-                Row::new(
-                    format!(
-                        "ηλ_max = {}: ⟨e^(−σ)⟩ Gaussian chain exact vs simulated",
-                        p.eta_lambda
-                    ),
-                    Provenance::Derived,
-                )
-                .reference(1.0)
-                .closed_form(p.integral_ft_gaussian)
-                .simulation(p.integral_ft_simulated),
-                slope,
-            ]
-        })
-        .collect();
-    let sweep_table = super::numbers::markdown_table(&sweep_rows);
-    let entropy_chart = Chart {
-        title: "Entropy production per step on the 2-d circulating problem".into(),
-        x_label: "ηλ_max".into(),
-        y_label: "⟨σ⟩ / (ηλ_max)".into(),
-        log_x: true,
-        log_y: false,
-        lines: vec![
-            Line {
-                label: "OU formula tr(QᵀD⁻¹QC⁻¹) (Eq. 29)".into(),
-                points: record
-                    .sweep
-                    .iter()
-                    .map(|p| (p.eta_lambda, p.entropy_ou / p.eta_lambda))
-                    .collect(),
-                color: 1,
-                width: 0,
-            },
-            Line {
-                label: "exact discrete-time expectation".into(),
-                points: record
-                    .sweep
-                    .iter()
-                    .map(|p| (p.eta_lambda, p.entropy_exact / p.eta_lambda))
-                    .collect(),
-                color: 2,
-                width: 0,
-            },
-        ],
-        markers: vec![Markers {
-            label: "SGD simulation (± 2 MCSE)".into(),
-            points: record
-                .sweep
-                .iter()
-                .map(|p| {
-                    (
-                        p.eta_lambda,
-                        p.entropy_simulated.value / p.eta_lambda,
-                        2.0 * p.entropy_simulated.mcse / p.eta_lambda,
-                    )
-                })
-                .collect(),
-            color: 0,
-            size: 3,
-        }],
-        legend: Legend::UpperLeft,
-        ..Chart::default()
-    };
-    let a_max = record.detailed_abscissa.iter().copied().fold(0.0, f64::max);
-    let detailed_chart = Chart {
-        title: "Detailed fluctuation theorem, tanh regression, τ = 3 steps".into(),
-        x_label: "A".into(),
-        y_label: "ln P(Σ = A)/P(Σ = −A)".into(),
-        lines: vec![Line {
-            label: "slope 1 (detailed FT)".into(),
-            points: vec![(0.0, 0.0), (a_max, a_max)],
-            color: 1,
-            width: 0,
-        }],
-        markers: vec![Markers {
-            label: "SGD (WR), pooled histogram".into(),
-            points: record
-                .detailed_abscissa
-                .iter()
-                .zip(&record.detailed_log_ratio)
-                .map(|(&a, &y)| (a, y, 0.0))
-                .collect(),
-            color: 0,
-            size: 3,
-        }],
-        legend: Legend::UpperLeft,
-        ..Chart::default()
-    };
-    let body = format!(
-        "**Paper.** S. Adhikari, A. Kabakçıoğlu, A. Strang, D. Yuret, M. Hinczewski (2023), \"Machine \
-learning in and out of equilibrium\", arXiv:2306.03521, with the authors' notebooks \
-(hincz-lab/ml-nonequilibrium, \"Nonlinear regression WR/WOR\").\n\n\
-**Claims reproduced.** Near a minimum, constant-step SGD is an Ornstein–Uhlenbeck process with \
-diffusion D = ½η²Cov(∇L_b) (finite-population factor for distinct indices), covariance HC + CH = (2/η)D \
-(Eq. 21), and a probability current with circulation Q = (η/2)(HC − CH) ≠ 0 whenever H and D do not \
-commute: the stationary state is out of equilibrium, with mean entropy production tr(QᵀD⁻¹QC⁻¹) per step \
-(Eq. 29) and trajectory entropy Σ_τ obeying the integral and detailed fluctuation theorems. Reshuffled \
-epochs (WOR) shrink the noise to O(η⁴) per epoch and move the minimum to that of \
-L + (η/4)E_b‖∇L_b‖².\n\n\
-**Problem.** f(x) = w₅tanh(w₁x + w₃) + w₆tanh(w₂x + w₄) + w₇, x on −3:0.03:3 without its last point \
-(N = 200), y = exp(−x²) + 0.1ξ with ξ from ChaCha20 seed {data_seed} (the authors' Julia stream cannot \
-be reproduced, so our w* and Hessian differ from theirs at the level of the noise; their numbers are \
-loose cross-checks), loss (N/(2σ²))mean(y − f)² + (N/(2σ²))λ‖w‖², σ = 0.1, λ = 10⁻³; w* by damped \
-Newton on the analytic Hessian. SGD w ← w − η∇L_b with B = {b}, η = {eta} (the paper: 10⁻⁷; \
-ηλ_max = {etal:.3}), i.e. the crate's `sgd` with ε = ηN. WR = fresh distinct-index batch every step \
-(`--batching without-replacement`), WOR = reshuffled epochs (`--batching reshuffle`, moments at epoch \
-ends). Entropy production σ_n = v(w̃_n)ᵀD⁻¹(w_(n+1) − w_n) with v(w) = −QC⁻¹(w − w*) from the OU \
-matrices, Stratonovich midpoint w̃_n (the authors' start point beside it). Errors: batch means over \
-segments of ≥ 3 slowest relaxation times, pooled over independent chains.\n\n\
-w* = {minimum:?}\n\nHessian eigenvalues = {eig:?}\n\nWOR effective minimum w̃ = {wtilde:?}\n\n\
-## Numbers (tanh regression)\n\n{table}\n\
-Expected values: \"paper\" are the authors' printed numbers on their dataset at η = 10⁻⁷ (loose \
-cross-checks); \"reference\" 1 is the theorem's value. The WR stationary mean differs from w* at O(η) by \
-the anharmonic (third-derivative) drift, which the quadratic theory leaves out, as in the authors' run.\n\n\
-## Where the continuous-time statements break (2-d problem with non-commuting H and D)\n\n\
-H = diag(101, 501), minibatch-noise correlation ρ = {rho} (`circulating_problem`), B = {b} of N = 100. \
-The exact discrete-time expectation of the estimator and the exact ⟨e^(−σ)⟩ of the Gaussian linear \
-chain (theory::nonequilibrium, derived) depart from the OU values at O(ηλ_max); at ηλ_max = 1 the \
-integral FT fails by several per cent and e^(−σ) has infinite variance there (the Monte-Carlo error \
-is then not reliable).\n\n{sweep_table}\n",
-        data_seed = DATA_SEED,
-        b = BATCH_SIZE,
-        eta = record.learning_rate,
-        etal = record.eta_lambda,
-        minimum = record.minimum.iter().map(|x| super::numbers::round_significant(*x, 6)).collect::<Vec<_>>(),
-        eig = record.hessian_eigenvalues.iter().map(|x| super::numbers::round_significant(*x, 5)).collect::<Vec<_>>(),
-        wtilde = record.effective_minimum.iter().map(|x| super::numbers::round_significant(*x, 7)).collect::<Vec<_>>(),
-        rho = CIRCULATING_CORRELATION,
-    );
-    Ok(Rendered {
-        id: "adhikari2023-nonequilibrium",
-        title: "adhikari2023-nonequilibrium — SGD out of equilibrium: currents, entropy production, fluctuation theorems".into(),
-        body,
-        figures: vec![
-            Figure {
-                file_name: "entropy_production.svg".into(),
-                caption: "Mean entropy production per step against ηλ_max (2-d problem): OU formula, exact discrete value, simulation".into(),
-                svg: plot::render(&entropy_chart)?,
-            },
-            Figure {
-                file_name: "detailed_ft.svg".into(),
-                caption: "Detailed fluctuation theorem on the tanh regression (τ = 3 steps): ln P(A)/P(−A) against A".into(),
-                svg: plot::render(&detailed_chart)?,
-            },
-        ],
-        record: to_json(record)?,
-        references: vec![BIBTEX],
-    })
 }

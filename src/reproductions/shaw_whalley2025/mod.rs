@@ -15,14 +15,16 @@
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use super::adhikari2023::{problem, scheme_config, variance_with_batch, Scheme, PRIOR_VARIANCE};
+use super::gaussian_mean_problem::{
+    problem, scheme_config, variance_with_batch, Scheme, PRIOR_VARIANCE,
+};
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
-use super::plot::{self, Chart, Legend, Line};
 use super::simulate::{self, pool, run_seed, ChainJob};
-use super::{to_json, Config, Figure, Rendered};
+use super::Config;
 use crate::error::Result;
 use crate::models::Model;
 use crate::theory;
+use crate::theory::scalar_gaussian::wasserstein_same_mean;
 
 /// BibTeX of the paper.
 pub const BIBTEX: &str = r"@article{shaw2025random,
@@ -32,13 +34,11 @@ pub const BIBTEX: &str = r"@article{shaw2025random,
   year = {2025}
 }";
 
+mod render;
+pub use render::render;
+
 /// Batch sizes compared (N = 40).
 pub const BATCH_SIZES: [usize; 3] = [2, 4, 10];
-
-/// W₂ between N(μ, v) and N(μ, 1/a).
-pub fn wasserstein(a: f64, v: f64) -> f64 {
-    (v.sqrt() - (1.0 / a).sqrt()).abs()
-}
 
 /// W₂(RR)/W₂(RM) against h·a for one batch size.
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +120,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         let mut epoch_end_vs_iid = Vec::new();
         let mut every_step_vs_per_step = Vec::new();
         for &x in &ha {
-            let w = |scheme| -> Result<f64> { Ok(wasserstein(a, v(x, scheme, b)?)) };
+            let w = |scheme| -> Result<f64> { Ok(wasserstein_same_mean(a, v(x, scheme, b)?)) };
             let iid = w(Scheme::Iid)?;
             every_step_vs_iid.push(w(Scheme::ReshuffleEveryStep)? / iid);
             epoch_end_vs_iid.push(w(Scheme::ReshuffleEpochEnd)? / iid);
@@ -265,77 +265,4 @@ pub fn run(cfg: &Config) -> Result<Record> {
         simulations,
         rows,
     })
-}
-
-/// README body and figures.
-pub fn render(record: &Record) -> Result<Rendered> {
-    let mut lines = Vec::new();
-    for (k, curve) in record.ratios.iter().enumerate() {
-        let zip = |ys: &[f64]| record.ha.iter().cloned().zip(ys.iter().cloned()).collect();
-        lines.push(Line {
-            label: format!("RR every step / RM i.i.d., N/B = {}", 40 / curve.batch_size),
-            points: zip(&curve.every_step_vs_iid),
-            color: k + 1,
-            width: 2,
-        });
-        lines.push(Line {
-            label: format!("RR epoch ends / RM i.i.d., N/B = {}", 40 / curve.batch_size),
-            points: zip(&curve.epoch_end_vs_iid),
-            color: k + 1,
-            width: 1,
-        });
-    }
-    lines.push(Line {
-        label: "ratio 1".into(),
-        points: vec![(record.ha[0], 1.0), (*record.ha.last().expect("grid"), 1.0)],
-        color: 0,
-        width: 1,
-    });
-    let chart = Chart {
-        title: "Bias ratio W₂(RR)/W₂(RM) against the step size".into(),
-        x_label: "h·a (h = ε/2)".into(),
-        y_label: "W₂(RR) / W₂(RM)".into(),
-        log_x: true,
-        log_y: true,
-        lines,
-        legend: Legend::LowerRight,
-        ..Chart::default()
-    };
-    let body = format!(
-        "**Paper.** L. Shaw, P. A. Whalley (2025), \"Random reshuffling for stochastic gradient Langevin \
-dynamics\", arXiv:2501.16055.\n\n\
-**Claim.** Random reshuffling (RR: each epoch a random permutation cut into N/B batches) reduces \
-SGLD's bias compared with Robbins–Monro (RM: independent batches every step); on the Gaussian model \
-problem the bias is computed analytically. We reproduce the model problem with the exact \
-discrete-time laws (the paper's Wasserstein bound and logistic-regression experiments need results \
-and models not implemented here): the stochastic-gradient part of the bias is O(h) for RM, O(h²) for \
-RR over all iterates and O(h³) at epoch ends, and W₂(RR) < W₂(RM) for every h·a ≤ 0.3 and \
-N/B ∈ {{4, 10, 20}}.\n\n\
-**Problem.** The 1-d model of `adhikari2023`: ℓ_i(θ) = (θ − x_i)²/2, prior N(0, 10²), N = 40, \
-posterior precision a = {a}; SGLD θ ← θ − (ε/2)ĝ + √ε ξ, h = ε/2. RM is shown with i.i.d. indices \
-and with B distinct indices per step. W₂ = |√v − √(1/a)| between centred Gaussians (the digest's \
-statistic; the paper's exact functional was not verified). The \"reference (digest)\" column gives \
-the leading-order relative biases of the digest (../shared/theory/deep-linear-and-teacher-student.md, \
-Item 3), which the exact values approach as h → 0. Simulations: the real `sgld` sampler with \
-`--batching with-replacement` or `reshuffle`, one chain each at h·a = 0.1.\n\n\
-## Numbers\n\n{table}\n",
-        a = a_of(record),
-        table = super::numbers::markdown_table(&record.rows),
-    );
-    Ok(Rendered {
-        id: "shaw-whalley2025",
-        title: "shaw-whalley2025 — random reshuffling vs Robbins–Monro bias of SGLD on the Gaussian model".into(),
-        body,
-        figures: vec![Figure {
-            file_name: "bias_ratio.svg".into(),
-            caption: "W₂(RR)/W₂(RM) against h·a for N/B = 4, 10, 20 (every step: thick; epoch ends: thin)".into(),
-            svg: plot::render(&chart)?,
-        }],
-        record: to_json(record)?,
-        references: vec![BIBTEX, super::adhikari2023::BIBTEX],
-    })
-}
-
-fn a_of(record: &Record) -> f64 {
-    record.posterior_precision
 }

@@ -22,9 +22,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
-use super::plot::{self, Chart, Legend, Line, Markers, VerticalLine};
 use super::simulate::run_seed;
-use super::{to_json, Config, Figure, Rendered};
+use super::Config;
 use crate::batching::Batching;
 use crate::chain::Chain;
 use crate::config::{SamplerConfig, SamplerKind};
@@ -48,6 +47,9 @@ pub const BIBTEX: &str = r"@article{park2026spectral,
   pages = {120--135},
   year = {2012}
 }";
+
+mod render;
+pub use render::render;
 
 /// Aspect ratio c = n/m of the BBP curves and the trajectory.
 pub const ASPECT_RATIO: f64 = 0.25;
@@ -142,17 +144,6 @@ pub struct Record {
     pub signal_aspect: Vec<Cell>,
     /// The table.
     pub rows: Vec<Row>,
-}
-
-fn mean_and_error(values: &[f64]) -> Estimate {
-    let k = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / k;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
-    Estimate {
-        value: mean,
-        mcse: (var / k).sqrt(),
-        dof: values.len().saturating_sub(1),
-    }
 }
 
 /// Top singular value and squared overlaps of X + θ u vᵀ (X n×m, entries N(0, 1/m), u, v random).
@@ -253,9 +244,9 @@ pub fn run(cfg: &Config) -> Result<Record> {
         bbp_points.push(BbpPoint {
             rows: n,
             strength: theta,
-            singular_value: mean_and_error(&pick(|s| s.0)),
-            left_overlap: mean_and_error(&pick(|s| s.1)),
-            right_overlap: mean_and_error(&pick(|s| s.2)),
+            singular_value: Estimate::from_replicates(&pick(|s| s.0)),
+            left_overlap: Estimate::from_replicates(&pick(|s| s.1)),
+            right_overlap: Estimate::from_replicates(&pick(|s| s.2)),
         });
     }
     let offset = jobs.len() as u64;
@@ -614,275 +605,5 @@ pub fn run(cfg: &Config) -> Result<Record> {
         boundary,
         signal_aspect,
         rows,
-    })
-}
-
-fn phase_markers(cells: &[Cell]) -> Vec<Markers> {
-    [
-        (Phase::Detached, "simulated: detached", 3),
-        (Phase::NotYet, "simulated: inside the bulk", 2),
-        (Phase::Divergent, "simulated: divergent", 1),
-    ]
-    .into_iter()
-    .map(|(phase, label, color)| Markers {
-        label: label.into(),
-        points: cells
-            .iter()
-            .filter(|c| c.simulated == phase)
-            .map(|c| (c.x, c.y, 0.0))
-            .collect(),
-        color,
-        size: 4,
-    })
-    .collect()
-}
-
-/// README body and figures.
-pub fn render(record: &Record) -> Result<Rendered> {
-    let c = ASPECT_RATIO;
-    let fine: Vec<f64> = (0..200).map(|k| 0.05 + 2.5 * k as f64 / 199.0).collect();
-    let noise = BulkNoise::new(1, 4, 0.25)?; // c = 1/4, unit scale
-    let curve = |f: fn(&bbp::Outlier) -> f64| -> Result<Vec<(f64, f64)>> {
-        fine.iter()
-            .map(|&t| noise.outlier(t).map(|o| (t, f(&o))))
-            .collect()
-    };
-    let sizes: Vec<usize> = {
-        let mut s: Vec<usize> = record.bbp.iter().map(|p| p.rows).collect();
-        s.dedup();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let markers = |f: fn(&BbpPoint) -> Estimate| -> Vec<Markers> {
-        sizes
-            .iter()
-            .enumerate()
-            .map(|(k, &n)| Markers {
-                label: format!("simulated, n = {n}, m = {}", (n as f64 / c) as usize),
-                points: record
-                    .bbp
-                    .iter()
-                    .filter(|p| p.rows == n)
-                    .map(|p| {
-                        let e = f(p);
-                        (p.strength, e.value, 2.0 * e.mcse)
-                    })
-                    .collect(),
-                color: k + 2,
-                size: 3,
-            })
-            .collect()
-    };
-    let location_chart = Chart {
-        title: "Top singular value of X + θuvᵀ, c = 1/4: BBP location vs simulation".into(),
-        x_label: "θ".into(),
-        y_label: "top singular value".into(),
-        lines: vec![Line {
-            label: "BBP: √((1+θ²)(c+θ²))/θ above c^{1/4}, edge 1+√c below".into(),
-            points: curve(|o| o.singular_value)?,
-            color: 0,
-            width: 0,
-        }],
-        markers: markers(|p| p.singular_value),
-        verticals: vec![VerticalLine {
-            label: "threshold c^{1/4}".into(),
-            x: c.powf(0.25),
-            color: 1,
-        }],
-        legend: Legend::UpperLeft,
-        ..Chart::default()
-    };
-    let mut overlap_markers = markers(|p| p.left_overlap);
-    for m in markers(|p| p.right_overlap) {
-        overlap_markers.push(Markers {
-            label: format!("{} (right)", m.label),
-            color: m.color + 2,
-            ..m
-        });
-    }
-    let overlap_chart = Chart {
-        title: "Squared singular-vector overlaps, c = 1/4 (left: ℝ^n short side, right: ℝ^m)"
-            .into(),
-        x_label: "θ".into(),
-        y_label: "overlap²".into(),
-        lines: vec![
-            Line {
-                label: "BBP left 1 − c(1+θ²)/(θ²(θ²+c))".into(),
-                points: curve(|o| o.left_overlap)?,
-                color: 0,
-                width: 0,
-            },
-            Line {
-                label: "BBP right 1 − (c+θ²)/(θ²(θ²+1))".into(),
-                points: curve(|o| o.right_overlap)?,
-                color: 1,
-                width: 0,
-            },
-        ],
-        markers: overlap_markers,
-        verticals: vec![VerticalLine {
-            label: "threshold".into(),
-            x: c.powf(0.25),
-            color: 1,
-        }],
-        legend: Legend::UpperLeft,
-        ..Chart::default()
-    };
-    let tr = &record.trajectory;
-    let steps = tr.measured.len();
-    let mut lines = vec![Line {
-        label: "predicted bulk edge".into(),
-        points: (0..steps).map(|t| (t as f64, tr.bulk_edge[t])).collect(),
-        color: 0,
-        width: 1,
-    }];
-    let mut traj_markers = Vec::new();
-    for alpha in 0..tr.teacher_strengths.len() {
-        lines.push(Line {
-            label: format!(
-                "predicted σ_{} (θ* = {:.2})",
-                alpha + 1,
-                tr.teacher_strengths[alpha]
-            ),
-            points: (0..steps)
-                .map(|t| (t as f64, tr.predicted[t][alpha]))
-                .collect(),
-            color: alpha + 1,
-            width: 0,
-        });
-        traj_markers.push(Markers {
-            label: format!("measured σ_{}", alpha + 1),
-            points: (0..steps)
-                .step_by(4)
-                .map(|t| (t as f64, tr.measured[t][alpha], 0.0))
-                .collect(),
-            color: alpha + 1,
-            size: 2,
-        });
-    }
-    let trajectory_chart = Chart {
-        title: format!(
-            "Gradient descent: top singular values of W_t (n = {}, m = {}, N = {}, η = {}, σ₀ = {})",
-            tr.shape.0, tr.shape.1, tr.shape.2, tr.learning_rate, tr.init_scale
-        ),
-        x_label: "step t".into(),
-        y_label: "singular value".into(),
-        lines,
-        markers: traj_markers,
-        verticals: tr
-            .detachment_times
-            .iter()
-            .enumerate()
-            .filter_map(|(a, t)| {
-                t.map(|t| VerticalLine {
-                    label: format!("t* mode {}", a + 1),
-                    x: t,
-                    color: a + 1,
-                })
-            })
-            .collect(),
-        legend: Legend::UpperRight,
-        ..Chart::default()
-    };
-    let trainability_chart = Chart {
-        title: format!(
-            "Trainability in (η, σ₀): GD, n = 20, m = 40, θ* = 1, phase at T = {} steps",
-            record.budget
-        ),
-        x_label: "learning rate η".into(),
-        y_label: "initial scale σ₀".into(),
-        log_y: true,
-        lines: vec![Line {
-            label: "t*(η, σ₀) = T (derived)".into(),
-            points: record.boundary.clone(),
-            color: 0,
-            width: 0,
-        }],
-        markers: phase_markers(&record.trainability),
-        verticals: vec![VerticalLine {
-            label: "divergence η = 2/(1 + κ)".into(),
-            x: 2.0 / (1.0 + 1.0 / 80.0),
-            color: 1,
-        }],
-        legend: Legend::UpperLeft,
-        ..Chart::default()
-    };
-    let signal_chart = Chart {
-        title: "BBP phase diagram in (aspect ratio c, signal θ), unit bulk scale".into(),
-        x_label: "c = n/m".into(),
-        y_label: "θ".into(),
-        lines: vec![Line {
-            label: "threshold θ = c^{1/4}".into(),
-            points: (1..=100)
-                .map(|k| {
-                    let x = k as f64 / 100.0;
-                    (x, x.powf(0.25))
-                })
-                .collect(),
-            color: 0,
-            width: 0,
-        }],
-        markers: phase_markers(&record.signal_aspect),
-        legend: Legend::LowerRight,
-        ..Chart::default()
-    };
-    let body = format!(
-        "**Paper.** C. Park, M. Bocchi, A. D'Amico, B. Lucini, G. Aarts (2026), \"Spectral phase \
-transitions and trainability in neural network learning dynamics\", arXiv:2606.28486. Only the abstract \
-was available: the claims reproduced are the abstract's (training reshapes the bulk and amplifies the \
-signal, so isolated singular values detach from the bulk in a BBP transition; in a solvable linear \
-teacher–student model the spectral evolution is analytic and gives a trainability phase diagram in \
-(learning rate, initial weight variance)). Every formula below is either the standard BBP result \
-(Benaych-Georges & Nadakuditi 2012) or derived here; none is the paper's.\n\n\
-**Model.** Student W ∈ ℝ^{{n×m}}, teacher W* of rank r, y = W*x + σ_ε ε, inputs whitened exactly on \
-the sample; loss (1/2N)Σ‖Wx − y‖² + (κ/2)‖W‖², κ = λσ²/N. W₀ has i.i.d. N(0, σ₀²/m) entries. \
-Gradient descent is the real `sgd` sampler with B = N; SGD has B = 4. See docs/bbp-teacher-student.md.\n\n\
-**Figures.** (1, 2) outlier location and squared overlaps against θ at c = 1/4, simulated at two sizes \
-(means over replicas ± 2 SE) against the rectangular BBP formulas; (3) the top two singular values of \
-W_t during gradient descent against the prediction (bulk of variance a^{{2t}}σ₀²/m + (1 − a^t)²σ_ε²/N, \
-signal (1 − a^t)θ*/(1 + κ), a = 1 − η(1 + κ)), with the detachment times t*; (4) the trainability \
-diagram in (η, σ₀) after T steps: divergence at η = 2/(1 + κ), and the derived boundary t* = T \
-between detached and still-in-the-bulk; (5) the BBP diagram in (c, θ) with the threshold c^{{1/4}}.\n\n\
-## Numbers\n\n{table}\n\
-The digest's leading-order stationary SGD variance ησ_ε²/(B(2 − η)) omits the multiplicative \
-minibatch noise; the exact Gaussian-input value is ησ_ε²/(B(2 − η) − η(m + 1)) (derived here), which \
-the simulation confirms. SGD's trainability limit is therefore the mean-square limit \
-2B/(B + m + 1) (for κ = 0), far below gradient descent's η < 2 when m ≫ B.\n",
-        table = super::numbers::markdown_table(&record.rows),
-    );
-    Ok(Rendered {
-        id: "bbp-teacher-student",
-        title: "bbp-teacher-student — BBP spectral transition and trainability in the linear teacher–student model".into(),
-        body,
-        figures: vec![
-            Figure {
-                file_name: "outlier_location.svg".into(),
-                caption: "Top singular value against the signal strength θ, c = 1/4".into(),
-                svg: plot::render(&location_chart)?,
-            },
-            Figure {
-                file_name: "overlaps.svg".into(),
-                caption: "Squared singular-vector overlaps against θ, c = 1/4".into(),
-                svg: plot::render(&overlap_chart)?,
-            },
-            Figure {
-                file_name: "spectral_evolution.svg".into(),
-                caption: "Top singular values during gradient descent with predicted detachment".into(),
-                svg: plot::render(&trajectory_chart)?,
-            },
-            Figure {
-                file_name: "trainability.svg".into(),
-                caption: "Trainability phase diagram in (η, σ₀)".into(),
-                svg: plot::render(&trainability_chart)?,
-            },
-            Figure {
-                file_name: "signal_aspect.svg".into(),
-                caption: "BBP phase diagram in (c, θ)".into(),
-                svg: plot::render(&signal_chart)?,
-            },
-        ],
-        record: to_json(record)?,
-        references: vec![BIBTEX],
     })
 }
