@@ -9,6 +9,7 @@ mod averaging;
 pub mod bbp;
 pub mod deep_linear;
 mod gaussian;
+pub mod high_dimensional_sgd;
 pub mod kernels;
 mod lyapunov;
 pub mod mean_field;
