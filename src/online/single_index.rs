@@ -9,8 +9,8 @@
 //! θ ← θ − δ ∇L(θ; x, y) = θ + δ (y − θ·x) x
 //! ```
 //!
-//! (Ben Arous, Gheissari & Jagannath 2022, eq. (1.1), with a fresh sample each step; Rangriz 2025,
-//! §2, single-layer network f(θ·x) with f(u) = u). The summary statistics are the overlap
+//! (online SGD with a fresh sample each step, as in Ben Arous, Gheissari & Jagannath 2022, here
+//! for Rangriz 2025's single-layer network f(θ·x) with f(u) = u). The summary statistics are the overlap
 //! m = θ·θ* and the orthogonal squared norm r⊥² = |θ − mθ*|² = |θ|² − m².
 
 use rand::Rng;
@@ -18,7 +18,7 @@ use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
 
-/// The summary statistics u_N(θ) = (m, r⊥²) of Rangriz 2025 (and Ben Arous et al. 2022, §2).
+/// The summary statistics u_N(θ) = (m, r⊥²) of Rangriz 2025.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct SummaryStatistics {
     /// The overlap m = θ·θ* with the teacher direction.

@@ -4,12 +4,12 @@
 //! finite-N moments, and the Ornstein–Uhlenbeck fluctuations about the fixed point.
 //!
 //! # Provenance
-//! The framework — summary statistics u_N, the ODE limit u' = −f + g in time t = k/N with a
-//! population drift f (gradient flow of the population loss) and a corrector g (the Itô term
-//! ½ δ² N E[u_N's Hessian : ∇L∇Lᵀ]) present exactly at δ = Θ(1/N), and the diffusive (OU) limit of
+//! The framework — summary statistics u_N, the ODE limit u' = F + G in time t = k/N with a
+//! population drift F (gradient flow of the population loss) and a corrector G (the Itô term
+//! ½ δ² N E[∇L∇Lᵀ : ∇²u_N]) present exactly at δ = Θ(1/N), and the diffusive (OU) limit of
 //! √N(u − u*) near fixed points — is Ben Arous, Gheissari & Jagannath, "High-dimensional limit
-//! theorems for SGD: effective dynamics and critical scaling" (NeurIPS 2022; arXiv:2206.04030,
-//! Thms 2.2 and 2.3), specialised to single-layer networks with u = (m, r⊥²) by Rangriz,
+//! theorems for SGD: effective dynamics and critical scaling" (NeurIPS 2022; arXiv:2206.04030),
+//! specialised to single-layer networks with u = (m, r⊥²) by Rangriz,
 //! "Limit Theorems for Stochastic Gradient Descent in High-Dimensional Single-Layer Networks"
 //! (arXiv:2511.02258). Only the abstracts of both papers were available here: **every explicit
 //! formula below (drift, corrector, fixed point, critical c, finite-N moments, diffusion matrix,
