@@ -9,6 +9,7 @@
 //!   closed forms need).
 //! * [`batching`] — minibatch schedules and the single N/B-scaled gradient estimate.
 //! * [`samplers`] — reference implementations, one file each; allocation-free steps.
+//! * [`online`] — online SGD on fresh Gaussian examples in growing dimension (no data set).
 //! * [`chain`] — the driver: seeded ChaCha streams, burn-in, thinning, streaming moments.
 //! * [`theory`] — exact posterior, the affine-random-map engine, OU approximation, tuning.
 //! * [`stats`] — streaming moments, ESS, calibrated tests with a false-positive budget.
@@ -36,6 +37,7 @@ pub mod datasets;
 mod dense_cholesky;
 pub mod error;
 pub mod models;
+pub mod online;
 pub mod problem;
 #[cfg(feature = "reports")]
 pub mod reproductions;

@@ -15,6 +15,7 @@ pub mod bbp;
 pub mod deep_linear;
 mod draw_at;
 mod gaussian;
+pub mod high_dimensional_sgd;
 pub mod kernels;
 mod laws;
 mod lyapunov;
