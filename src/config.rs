@@ -107,6 +107,48 @@ pub enum SamplerKind {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
     },
+    /// SGHMC in the forms the libraries ship (blackjax, SGMCMCJax): [`SamplerKind::Sghmc`]'s step
+    /// with, optionally, the momentum re-drawn v ~ N(0, εI) before each trajectory of L steps (the
+    /// draws are then the positions at the trajectory ends), the position updated first
+    /// (θ ← θ + v with the old v, then v ← (1 − α)v − ε ĝ(θ_old) + N(0, 2(α − β̂)ε I)), and one
+    /// minibatch for all L steps of a trajectory.
+    SghmcGeneral {
+        /// Friction α ∈ (0, 1].
+        #[doc(alias = "alpha")]
+        friction: f64,
+        /// Estimate β̂ ∈ [0, α] of the gradient-noise term.
+        #[doc(alias = "beta_hat")]
+        noise_estimate: f64,
+        /// L ≥ 1: v re-drawn from N(0, εI) before each trajectory of L steps; `None`: the momentum
+        /// persists (every step's θ is a draw).
+        refresh_every: Option<usize>,
+        /// Which of θ and v a step updates first.
+        order: SghmcOrder,
+        /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
+        batch_per_trajectory: bool,
+    },
+}
+
+/// The update order of an SGHMC step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SghmcOrder {
+    /// v ← (1 − α)v − ε ĝ(θ) + N(0, 2(α − β̂)ε I), then θ ← θ + v with the new v (Chen et al. 2014,
+    /// eq. 15 and Algorithm 2).
+    VelocityFirst,
+    /// θ ← θ + v with the old v, then v ← (1 − α)v − ε ĝ(θ_old) + N(0, 2(α − β̂)ε I) (the order
+    /// blackjax 1.x and SGMCMCJax 0.2 ship).
+    PositionFirst,
+}
+
+impl SghmcOrder {
+    /// The command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            SghmcOrder::VelocityFirst => "velocity-first",
+            SghmcOrder::PositionFirst => "position-first",
+        }
+    }
 }
 
 /// A preconditioner H (or G) of the preconditioned samplers.
@@ -241,6 +283,7 @@ impl SamplerKind {
             SamplerKind::Asgs { .. } => "asgs",
             SamplerKind::Sgfs { .. } => "sgfs",
             SamplerKind::SgfsOnline { .. } => "sgfs-online",
+            SamplerKind::SghmcGeneral { .. } => "sghmc",
         }
     }
 
@@ -264,8 +307,26 @@ impl SamplerKind {
     pub fn has_momentum(&self) -> bool {
         matches!(
             self,
-            SamplerKind::SgdMomentum { .. } | SamplerKind::Sghmc { .. }
+            SamplerKind::SgdMomentum { .. }
+                | SamplerKind::Sghmc { .. }
+                | SamplerKind::SghmcGeneral { .. }
         )
+    }
+
+    /// `Some(L)` when the sampler's draws are the states at the end of each cycle of L steps (SGHMC
+    /// with a momentum refresh every L steps); `None` when every step's state is a draw.
+    ///
+    /// ```
+    /// use sgbayes::config::{SamplerKind, SghmcOrder};
+    /// let kind = SamplerKind::SghmcGeneral { friction: 0.1, noise_estimate: 0.0, refresh_every: Some(10), order: SghmcOrder::PositionFirst, batch_per_trajectory: true };
+    /// assert_eq!(kind.draw_period(), Some(10));
+    /// assert_eq!(SamplerKind::Sgld.draw_period(), None);
+    /// ```
+    pub fn draw_period(&self) -> Option<usize> {
+        match *self {
+            SamplerKind::SghmcGeneral { refresh_every, .. } => refresh_every,
+            _ => None,
+        }
     }
 
     /// Checks the sampler's own parameters: μ ∈ (0, 1]; α ∈ (0, 1] and 0 ≤ β̂ ≤ α; pSGLD takes a
@@ -343,6 +404,25 @@ impl SamplerKind {
                     );
                 }
                 Ok(())
+            }
+            SamplerKind::SghmcGeneral {
+                friction,
+                noise_estimate,
+                refresh_every,
+                batch_per_trajectory,
+                ..
+            } => {
+                if refresh_every == Some(0) {
+                    return invalid("refresh-every", "a trajectory has at least one step (L >= 1)".into());
+                }
+                if batch_per_trajectory && refresh_every.is_none() {
+                    return invalid("batch-per-trajectory", "one minibatch per trajectory needs trajectories: give --refresh-every L".into());
+                }
+                SamplerKind::Sghmc {
+                    friction,
+                    noise_estimate,
+                }
+                .validate()
             }
             SamplerKind::Sghmc {
                 friction,

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use sgbayes::batching::Batching;
 use sgbayes::chain::Chain;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 
 use common::allocation_counter::{Counting, ALLOCATIONS, COUNTING};
@@ -54,6 +54,14 @@ fn sampler_steps_do_not_allocate() {
         SamplerKind::Sgfs {
             fisher: preconditioner,
             scale: 1.0,
+        },
+        // The trajectory's minibatch is copied into a buffer allocated at construction.
+        SamplerKind::SghmcGeneral {
+            friction: 0.2,
+            noise_estimate: 0.0,
+            refresh_every: Some(7),
+            order: SghmcOrder::PositionFirst,
+            batch_per_trajectory: true,
         },
     ];
     for kind in kinds {

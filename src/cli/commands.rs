@@ -331,7 +331,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",
             "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
             "sgd-momentum": "v <- (1 - mu) v - (eps/N) g_hat(theta); theta <- theta + v (Mandt et al. 2017, SGD with momentum); state (theta, v), v starts at 0",
-            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0",
+            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0; with --refresh-every L: v <- N(0, eps I) before each trajectory of L steps, draws = positions at trajectory ends, stationary = exact law of those draws; --order position-first: theta <- theta + v (old v), then the v update with g_hat(theta_old); --batch-per-trajectory: one minibatch for the L steps",
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
             "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
@@ -417,6 +417,19 @@ fn sample(args: &SamplerArgs, settings: ChainSettings, out: &std::path::Path) ->
                 "--steps {} is shorter than --thin {} epochs of {epoch} steps: no draws",
                 settings.steps,
                 settings.thin / epoch
+            ));
+        }
+    }
+    // Draws at the ends of cycles of L steps (momentum-refreshed trajectories): burn-in rounded
+    // up to whole cycles, and one draw every `thin` cycles.
+    if let Some(period) = config.kind.draw_period() {
+        settings.burn_in = settings.burn_in.div_ceil(period) * period;
+        settings.thin *= period;
+        if settings.steps / settings.thin == 0 {
+            return Err(format!(
+                "--steps {} is shorter than --thin {} trajectories of {period} steps: no draws",
+                settings.steps,
+                settings.thin / period
             ));
         }
     }

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -315,6 +315,17 @@ struct SamplerArgs {
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
     #[arg(long, allow_negative_numbers = true)]
     noise_estimate: Option<f64>,
+    /// sghmc: re-draw the momentum v ~ N(0, εI) before each trajectory of L steps; the draws are
+    /// the positions at the trajectory ends (blackjax's and SGMCMCJax's SGHMC).
+    #[arg(long)]
+    refresh_every: Option<usize>,
+    /// sghmc: update the velocity first (Chen et al. 2014, eq. 15) or the position first with the
+    /// old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise: blackjax, SGMCMCJax).
+    #[arg(long, value_enum)]
+    order: Option<OrderName>,
+    /// sghmc: one minibatch for all L steps of a trajectory (blackjax; needs --refresh-every).
+    #[arg(long)]
+    batch_per_trajectory: bool,
     /// Preconditioner of sgd-preconditioned (H) or psgld (G): a JSON file holding a d×d nested
     /// array, or `optimal` / `optimal-diagonal` (Mandt et al. 2017, Thm 2; sgd-preconditioned only).
     #[arg(long)]
@@ -343,6 +354,12 @@ struct SamplerArgs {
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
     draw_at: DrawAtName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderName {
+    VelocityFirst,
+    PositionFirst,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +426,9 @@ impl SamplerArgs {
         if !sghmc {
             unused("friction", self.friction.is_some())?;
             unused("noise-estimate", self.noise_estimate.is_some())?;
+            unused("refresh-every", self.refresh_every.is_some())?;
+            unused("order", self.order.is_some())?;
+            unused("batch-per-trajectory", self.batch_per_trajectory)?;
         }
         let preconditioned = matches!(
             self.sampler,
@@ -469,10 +489,31 @@ impl SamplerArgs {
             SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },
-            SamplerName::Sghmc => SamplerKind::Sghmc {
-                friction: required("friction", self.friction)?,
-                noise_estimate: self.noise_estimate.unwrap_or(0.0),
-            },
+            SamplerName::Sghmc => {
+                let friction = required("friction", self.friction)?;
+                let noise_estimate = self.noise_estimate.unwrap_or(0.0);
+                let order = match self.order {
+                    Some(OrderName::PositionFirst) => SghmcOrder::PositionFirst,
+                    _ => SghmcOrder::VelocityFirst,
+                };
+                if self.refresh_every.is_none()
+                    && order == SghmcOrder::VelocityFirst
+                    && !self.batch_per_trajectory
+                {
+                    SamplerKind::Sghmc {
+                        friction,
+                        noise_estimate,
+                    }
+                } else {
+                    SamplerKind::SghmcGeneral {
+                        friction,
+                        noise_estimate,
+                        refresh_every: self.refresh_every,
+                        order,
+                        batch_per_trajectory: self.batch_per_trajectory,
+                    }
+                }
+            }
             SamplerName::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },

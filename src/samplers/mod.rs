@@ -19,6 +19,7 @@ mod sgd_preconditioned;
 mod sgfs;
 mod sgfs_online;
 mod sghmc;
+mod sghmc_general;
 mod sgld;
 mod stochastic_ngd;
 
@@ -35,6 +36,7 @@ pub use sgd_preconditioned::SgdPreconditioned;
 pub use sgfs::Sgfs;
 pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
+pub use sghmc_general::SghmcGeneral;
 pub use sgld::Sgld;
 pub use stochastic_ngd::StochasticNgd;
 
@@ -86,6 +88,22 @@ pub fn build(
             config.step_size,
             friction,
             noise_estimate,
+            dimension,
+        )),
+        SamplerKind::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+        } => Box::new(SghmcGeneral::new(
+            config.step_size,
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+            config.batch_size,
             dimension,
         )),
         SamplerKind::SgdPreconditioned { preconditioner } => Box::new(SgdPreconditioned::new(

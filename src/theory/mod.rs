@@ -12,6 +12,7 @@ mod adaptive;
 mod affine_map;
 mod averaging;
 pub mod bbp;
+mod cycle_map;
 pub mod deep_linear;
 mod draw_at;
 mod gaussian;
@@ -35,6 +36,7 @@ pub use affine_map::{
     RESIDUAL_TOLERANCE,
 };
 pub use averaging::{window_mean_covariance, MAX_WINDOW};
+pub use cycle_map::{MAX_CYCLE_STATE_DIMENSION, MAX_ENUMERATED_BATCHES};
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};

@@ -14,12 +14,15 @@ mod sgd_preconditioned;
 mod sgfs;
 mod sgfs_online;
 mod sghmc;
+mod sghmc_general;
 mod sgld;
 mod stochastic_ngd;
 
-pub(crate) use description::{Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature};
+pub(crate) use description::{
+    Cycle, Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature,
+};
 
-use crate::config::SamplerKind;
+use crate::config::{SamplerKind, SghmcOrder};
 
 /// The law of a sampler kind.
 pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
@@ -33,6 +36,19 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         } => Box::new(sghmc::Sghmc {
             friction,
             noise_estimate,
+        }),
+        SamplerKind::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+        } => Box::new(sghmc_general::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            position_first: order == SghmcOrder::PositionFirst,
+            batch_per_trajectory,
         }),
         SamplerKind::SgdPreconditioned { preconditioner } => {
             Box::new(sgd_preconditioned::SgdPreconditioned { preconditioner })
