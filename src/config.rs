@@ -107,6 +107,23 @@ pub enum SamplerKind {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
     },
+    /// SGLD at a temperature T (Welling & Teh 2011, eq. 4, with the injected noise scaled so the
+    /// target is the tempered posterior ∝ posterior^(1/T)), with a step-size schedule ε_k:
+    /// θ ← θ − (ε_k/2) ĝ(θ) + √(ε_k T) ξ.
+    SgldGeneral {
+        /// The temperature T > 0 (T < 1: a "cold" posterior).
+        temperature: f64,
+        /// The step-size schedule.
+        schedule: StepSchedule,
+    },
+    /// pSGLD with a fixed preconditioner G at a temperature T:
+    /// θ ← θ − (ε/2) G ĝ(θ) + √(εT) G^{1/2} ξ.
+    PsgldTempered {
+        /// The fixed preconditioner G (a given SPD matrix).
+        preconditioner: Preconditioner,
+        /// The temperature T > 0.
+        temperature: f64,
+    },
     /// SGHMC in the forms the libraries ship (blackjax, SGMCMCJax): [`SamplerKind::Sghmc`]'s step
     /// with, optionally, the momentum re-drawn v ~ N(0, εI) before each trajectory of L steps (the
     /// draws are then the positions at the trajectory ends), the position updated first
@@ -127,6 +144,16 @@ pub enum SamplerKind {
         /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
         batch_per_trajectory: bool,
     },
+}
+
+/// The step-size schedule of [`SamplerKind::SgldGeneral`]: ε_k at step k = 0, 1, … from the
+/// configured ε.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum StepSchedule {
+    /// ε_k = ε.
+    Constant,
 }
 
 /// The update order of an SGHMC step.
@@ -284,6 +311,8 @@ impl SamplerKind {
             SamplerKind::Sgfs { .. } => "sgfs",
             SamplerKind::SgfsOnline { .. } => "sgfs-online",
             SamplerKind::SghmcGeneral { .. } => "sghmc",
+            SamplerKind::SgldGeneral { .. } => "sgld",
+            SamplerKind::PsgldTempered { .. } => "psgld",
         }
     }
 
@@ -353,7 +382,18 @@ impl SamplerKind {
                 }
                 Ok(())
             }
-            SamplerKind::StochasticNgd { temperature } => {
+            SamplerKind::PsgldTempered {
+                preconditioner,
+                temperature,
+            } => {
+                SamplerKind::SgldGeneral {
+                    temperature,
+                    schedule: StepSchedule::Constant,
+                }
+                .validate()?;
+                SamplerKind::Psgld { preconditioner }.validate()
+            }
+            SamplerKind::SgldGeneral { temperature, .. } | SamplerKind::StochasticNgd { temperature } => {
                 if !(temperature.is_finite() && temperature > 0.0) {
                     return invalid(
                         "temperature",

@@ -8,7 +8,7 @@
 //! must equal `TheoryReport`'s (written from the papers' equations, `theory/cycle_map.rs`) to 1e-9.
 //!
 //! False-positive budget (`stats::budget`): each statistical assertion runs at α = 1e-6
-//! (`ALPHA_ASSERTION`); this file makes 3 acceptances (3e-6). The rejections fail only for lack
+//! (`ALPHA_ASSERTION`); this file makes 5 acceptances (5e-6). The rejections fail only for lack
 //! of power: each wrong variant moves a tested functional by several standard deviations of its
 //! estimate (the exact laws of both are printed on failure).
 
@@ -18,7 +18,7 @@ use common::*;
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
-use sgbayes::config::{SamplerConfig, SamplerKind, SghmcOrder};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
 use sgbayes::stats::budget::ALPHA_ASSERTION;
@@ -145,15 +145,14 @@ fn batch_sequences(
 }
 
 fn assert_cycle_probe_matches_theory(model: &dyn QuadraticModel, config: &SamplerConfig) {
-    let SamplerKind::SghmcGeneral {
-        refresh_every,
-        batch_per_trajectory,
-        ..
-    } = config.kind
-    else {
-        unreachable!()
-    };
-    let length = refresh_every.unwrap_or(1);
+    let length = config.kind.draw_period().unwrap_or(1);
+    let batch_per_trajectory = matches!(
+        config.kind,
+        SamplerKind::SghmcGeneral {
+            batch_per_trajectory: true,
+            ..
+        }
+    );
     let pieces: Vec<_> = batch_sequences(model.data_size(), config, length, batch_per_trajectory)
         .into_iter()
         .map(|(sequence, p)| {
@@ -275,6 +274,35 @@ fn one_batch_per_trajectory_with_state_dependent_noise_is_refused_beyond_enumera
     assert!(TheoryReport::compute(&gm, &config).is_ok());
 }
 
+#[test]
+fn tempered_sgld_and_psgld_probe_equals_theory() {
+    let lr = random_linear_regression(2, 4, seed_of("dialects-probe-tempered-lr"));
+    let gm = random_gaussian_mean(2, 4, seed_of("dialects-probe-tempered-gm"));
+    let rows = vec![vec![1.5, 0.3], vec![0.3, 0.8]];
+    let preconditioner = Preconditioner::from_rows(&rows).unwrap();
+    for model in [&lr as &dyn QuadraticModel, &gm] {
+        for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+            for b in [1, 2] {
+                for temperature in [0.3, 2.5] {
+                    for kind in [
+                        SamplerKind::SgldGeneral {
+                            temperature,
+                            schedule: StepSchedule::Constant,
+                        },
+                        SamplerKind::PsgldTempered {
+                            preconditioner,
+                            temperature,
+                        },
+                    ] {
+                        let config = stable_step(model, kind, b, batching);
+                        assert_cycle_probe_matches_theory(model, &config);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calibrated law tests and power: the draws at the trajectory ends against the exact law.
 
@@ -378,6 +406,72 @@ fn persistent_momentum_fails_the_refreshed_law() {
     let wrong = sghmc(None, SghmcOrder::PositionFirst, false);
     let report = trajectory_run(&*model, &config, wrong, "dialects-refresh-power");
     assert!(report.reject, "missing refresh not detected: {report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tempered SGLD: target ∝ posterior^(1/T), noise √(εT).
+
+const COLD: f64 = 0.5;
+
+fn tempered_setting(kind: SamplerKind) -> (Box<dyn QuadraticModel>, SamplerConfig) {
+    let model = Box::new(random_linear_regression(
+        2,
+        50,
+        seed_of("dialects-tempered"),
+    ));
+    let mut config = SamplerConfig::new(kind, 1.0, 5, Batching::WithReplacement);
+    config.step_size = 0.3 * theory::stability_limit(&config, &*model);
+    (model, config)
+}
+
+fn cold_sgld(temperature: f64) -> SamplerKind {
+    SamplerKind::SgldGeneral {
+        temperature,
+        schedule: StepSchedule::Constant,
+    }
+}
+
+#[test]
+fn cold_sgld_draws_match_the_exact_law() {
+    let (model, config) = tempered_setting(cold_sgld(COLD));
+    let report = trajectory_run(&*model, &config, config.kind, "dialects-cold-sgld");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn hot_psgld_draws_match_the_exact_law() {
+    let rows = vec![vec![1.5, 0.3], vec![0.3, 0.8]];
+    let kind = SamplerKind::PsgldTempered {
+        preconditioner: Preconditioner::from_rows(&rows).unwrap(),
+        temperature: 2.0,
+    };
+    let (model, config) = tempered_setting(kind);
+    let report = trajectory_run(&*model, &config, config.kind, "dialects-hot-psgld");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn noise_scaled_by_t_instead_of_root_t_fails_the_tempered_law() {
+    // √ε T ξ instead of √(εT) ξ: injected variance εT² = half the intended εT at T = 1/2.
+    let (model, config) = tempered_setting(cold_sgld(COLD));
+    let report = trajectory_run(
+        &*model,
+        &config,
+        cold_sgld(COLD * COLD),
+        "dialects-cold-power",
+    );
+    assert!(report.reject, "noise scaled by T not detected: {report}");
+}
+
+#[test]
+fn tempered_exact_law_approaches_t_times_the_posterior() {
+    // As ε → 0 the law tends to N(μ, T P⁻¹) (the tempered posterior), with an O(ε) error.
+    let (model, mut config) = tempered_setting(cold_sgld(COLD));
+    config.step_size *= 1e-4;
+    let report = TheoryReport::compute(&*model, &config).unwrap();
+    let target = &report.posterior.covariance * COLD;
+    assert!(relative_error(&report.stationary.covariance, &target) < 1e-3);
+    assert!((report.temperature - COLD).abs() < 1e-15);
 }
 
 /// FNV-1a over the bit patterns of the draws.

@@ -341,7 +341,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
             "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1, or --temperature T (sgld, psgld: noise sqrt(eps T), target prop. to posterior^(1/T))",
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },

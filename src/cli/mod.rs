@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -340,8 +340,9 @@ struct SamplerArgs {
     /// β of sgfs's B_p = β I (default 1).
     #[arg(long, allow_negative_numbers = true)]
     sgfs_scale: Option<f64>,
-    /// Target temperature T of stochastic-ngd (default 1): the injected noise tops the minibatch
-    /// temperature εNγ/(2B) up to T.
+    /// Target temperature T (default 1). stochastic-ngd: the injected noise tops the minibatch
+    /// temperature εNγ/(2B) up to T. sgld, sgworld, psgld: the injected noise √(εT) targets the
+    /// tempered posterior ∝ posterior^(1/T).
     #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f64>,
     /// Decay α ∈ (0, 1) of psgld-rmsprop's running average V of squared gradients (default 0.99).
@@ -449,9 +450,16 @@ impl SamplerArgs {
         if !matches!(self.sampler, SamplerName::Sgfs) {
             unused("fisher", self.fisher.is_some())?;
         }
-        if !matches!(self.sampler, SamplerName::StochasticNgd) {
+        if !matches!(
+            self.sampler,
+            SamplerName::StochasticNgd
+                | SamplerName::Sgld
+                | SamplerName::Sgworld
+                | SamplerName::Psgld
+        ) {
             unused("temperature", self.temperature.is_some())?;
         }
+        let tempered = self.temperature.filter(|&t| t != 1.0);
         if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
@@ -485,7 +493,13 @@ impl SamplerArgs {
         };
         let kind = match self.sampler {
             SamplerName::Sgd => SamplerKind::Sgd,
-            SamplerName::Sgld | SamplerName::Sgworld => SamplerKind::Sgld,
+            SamplerName::Sgld | SamplerName::Sgworld => match tempered {
+                None => SamplerKind::Sgld,
+                Some(temperature) => SamplerKind::SgldGeneral {
+                    temperature,
+                    schedule: StepSchedule::Constant,
+                },
+            },
             SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },
@@ -517,8 +531,14 @@ impl SamplerArgs {
             SamplerName::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },
-            SamplerName::Psgld => SamplerKind::Psgld {
-                preconditioner: preconditioner()?,
+            SamplerName::Psgld => match tempered {
+                None => SamplerKind::Psgld {
+                    preconditioner: preconditioner()?,
+                },
+                Some(temperature) => SamplerKind::PsgldTempered {
+                    preconditioner: preconditioner()?,
+                    temperature,
+                },
             },
             SamplerName::PsgldRmsprop => SamplerKind::PsgldRmsprop {
                 decay: self.rmsprop_decay.unwrap_or(0.99),

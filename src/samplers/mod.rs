@@ -21,6 +21,7 @@ mod sgfs_online;
 mod sghmc;
 mod sghmc_general;
 mod sgld;
+mod sgld_general;
 mod stochastic_ngd;
 
 pub use asgs::window_means;
@@ -38,6 +39,7 @@ pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
 pub use sghmc_general::SghmcGeneral;
 pub use sgld::Sgld;
+pub use sgld_general::SgldGeneral;
 pub use stochastic_ngd::StochasticNgd;
 
 use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
@@ -111,6 +113,24 @@ pub fn build(
             given_matrix(&preconditioner, dimension)?,
             dimension,
             data_size,
+        )?),
+        SamplerKind::SgldGeneral {
+            temperature,
+            schedule,
+        } => Box::new(SgldGeneral::new(
+            config.step_size,
+            temperature,
+            schedule,
+            dimension,
+        )),
+        SamplerKind::PsgldTempered {
+            preconditioner,
+            temperature,
+        } => Box::new(Psgld::tempered(
+            config.step_size,
+            temperature,
+            given_matrix(&preconditioner, dimension)?,
+            dimension,
         )?),
         SamplerKind::Psgld { preconditioner } => Box::new(Psgld::new(
             config.step_size,

@@ -16,6 +16,7 @@ mod sgfs_online;
 mod sghmc;
 mod sghmc_general;
 mod sgld;
+mod sgld_general;
 mod stochastic_ngd;
 
 pub(crate) use description::{
@@ -53,7 +54,24 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         SamplerKind::SgdPreconditioned { preconditioner } => {
             Box::new(sgd_preconditioned::SgdPreconditioned { preconditioner })
         }
-        SamplerKind::Psgld { preconditioner } => Box::new(psgld::Psgld { preconditioner }),
+        SamplerKind::Psgld { preconditioner } => Box::new(psgld::Psgld {
+            preconditioner,
+            temperature: 1.0,
+        }),
+        SamplerKind::PsgldTempered {
+            preconditioner,
+            temperature,
+        } => Box::new(psgld::Psgld {
+            preconditioner,
+            temperature,
+        }),
+        SamplerKind::SgldGeneral {
+            temperature,
+            schedule,
+        } => Box::new(sgld_general::SgldGeneral {
+            temperature,
+            schedule,
+        }),
         SamplerKind::PsgldRmsprop { regularizer, .. } => {
             Box::new(psgld_rmsprop::PsgldRmsprop { regularizer })
         }
