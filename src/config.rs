@@ -107,6 +107,19 @@ pub enum SamplerKind {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
     },
+    /// [`SamplerKind::PsgldRmsprop`] with the choice of what V averages: the mean per-example
+    /// gradient ḡ (the paper) or the whole estimate ĝ (SGMCMCJax):
+    /// V ← αV + (1 − α) u ⊙ u, u = ḡ or ĝ, G = diag(1 ⊘ (λ + √V)), then the pSGLD step with G.
+    PsgldRmspropGeneral {
+        /// Decay α ∈ (0, 1).
+        #[doc(alias = "alpha")]
+        decay: f64,
+        /// Regulariser λ > 0.
+        #[doc(alias = "lambda")]
+        regularizer: f64,
+        /// What V averages.
+        rms_of: RmsOf,
+    },
     /// SGLD at a temperature T (Welling & Teh 2011, eq. 4, with the injected noise scaled so the
     /// target is the tempered posterior ∝ posterior^(1/T)), with a step-size schedule ε_k:
     /// θ ← θ − (ε_k/2) ĝ(θ) + √(ε_k T) ξ.
@@ -144,6 +157,27 @@ pub enum SamplerKind {
         /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
         batch_per_trajectory: bool,
     },
+}
+
+/// What RMSprop-adaptive pSGLD averages the squares of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RmsOf {
+    /// The mean per-example likelihood gradient ḡ = (1/B) Σ_{i∈S} ∇ℓ_i (Li et al. 2016,
+    /// Algorithm 1).
+    MeanExample,
+    /// The whole estimate ĝ = ∇R + (N/B) Σ_{i∈S} ∇ℓ_i, prior and N scaling included (SGMCMCJax).
+    FullEstimate,
+}
+
+impl RmsOf {
+    /// The command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            RmsOf::MeanExample => "mean-example",
+            RmsOf::FullEstimate => "full-estimate",
+        }
+    }
 }
 
 /// The step-size schedule of [`SamplerKind::SgldGeneral`]: ε_k at step k = 0, 1, … from the
@@ -312,6 +346,7 @@ impl SamplerKind {
             SamplerKind::SgfsOnline { .. } => "sgfs-online",
             SamplerKind::SghmcGeneral { .. } => "sghmc",
             SamplerKind::SgldGeneral { .. } => "sgld",
+            SamplerKind::PsgldRmspropGeneral { .. } => "psgld-rmsprop",
             SamplerKind::PsgldTempered { .. } => "psgld",
         }
     }
@@ -421,7 +456,10 @@ impl SamplerKind {
                     format!("psgld takes a given matrix G, not '{}' (the KL-optimal preconditioners are Mandt et al.'s, for sgd-preconditioned)", other.name()),
                 ),
             },
-            SamplerKind::PsgldRmsprop { decay, regularizer } => {
+            SamplerKind::PsgldRmspropGeneral {
+                decay, regularizer, ..
+            }
+            | SamplerKind::PsgldRmsprop { decay, regularizer } => {
                 if !(decay > 0.0 && decay < 1.0) {
                     return invalid(
                         "rmsprop decay",

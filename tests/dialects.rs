@@ -8,7 +8,8 @@
 //! must equal `TheoryReport`'s (written from the papers' equations, `theory/cycle_map.rs`) to 1e-9.
 //!
 //! False-positive budget (`stats::budget`): each statistical assertion runs at α = 1e-6
-//! (`ALPHA_ASSERTION`); this file makes 5 acceptances (5e-6). The rejections fail only for lack
+//! (`ALPHA_ASSERTION`); this file makes 5 moment-test acceptances and 2 coordinate-level
+//! bias-aware acceptances (7e-6). The rejections fail only for lack
 //! of power: each wrong variant moves a tested functional by several standard deviations of its
 //! estimate (the exact laws of both are printed on failure).
 
@@ -18,10 +19,13 @@ use common::*;
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, ChainSettings};
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule};
+use sgbayes::config::{
+    Preconditioner, RmsOf, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule,
+};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
-use sgbayes::stats::budget::ALPHA_ASSERTION;
+use sgbayes::stats::batch_means::univariate_batch_means_auto;
+use sgbayes::stats::budget::{two_sided_normal_quantile, ALPHA_ASSERTION};
 use sgbayes::stats::{gaussian_moment_test, MomentTestReport};
 use sgbayes::theory::{self, TheoryReport};
 
@@ -472,6 +476,157 @@ fn tempered_exact_law_approaches_t_times_the_posterior() {
     let target = &report.posterior.covariance * COLD;
     assert!(relative_error(&report.stationary.covariance, &target) < 1e-3);
     assert!((report.temperature - COLD).abs() < 1e-15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RMSprop pSGLD with the RMS average of the whole estimate (SGMCMCJax): reference law and power.
+
+fn rmsprop_full(decay: f64, step_size: f64) -> SamplerConfig {
+    SamplerConfig::new(
+        SamplerKind::PsgldRmspropGeneral {
+            decay,
+            regularizer: 1e-5,
+            rms_of: RmsOf::FullEstimate,
+        },
+        step_size,
+        4,
+        Batching::WithReplacement,
+    )
+}
+
+fn rmsprop_problem() -> sgbayes::models::LinearRegression {
+    adaptive_regression(seed_of("dialects-rmsprop"))
+}
+
+/// ε at 0.3 of the reference chain's stability limit.
+fn rmsprop_step_size(model: &sgbayes::models::LinearRegression) -> f64 {
+    0.3 * theory::stability_limit(&rmsprop_full(0.99, 1e-6), model)
+}
+
+#[test]
+fn full_estimate_squared_average_equals_batch_enumeration() {
+    // θ fixed (Σ = 0): E_S[ĝ_S(θ)²] over every batch, from the crate's minibatch gradient.
+    let model = random_linear_regression(2, 4, seed_of("dialects-rms-enumeration"));
+    let theta = DVector::from_vec(vec![0.4, -1.3]);
+    for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
+        let formula = theory::rmsprop_full_estimate_squared_average(
+            &model,
+            &theta,
+            &DMatrix::zeros(2, 2),
+            2,
+            batching,
+        )
+        .unwrap();
+        let mut enumerated = DVector::<f64>::zeros(2);
+        for (batch, p) in enumerate_batches(4, 2, batching) {
+            let mut g = vec![0.0; 2];
+            sgbayes::batching::minibatch_gradient(&model, theta.as_slice(), &batch, &mut g);
+            for k in 0..2 {
+                enumerated[k] += p * g[k] * g[k];
+            }
+        }
+        assert!((&formula - &enumerated).amax() < 1e-10 * enumerated.amax());
+    }
+}
+
+#[test]
+fn full_estimate_reference_preconditioner_is_a_fixed_point() {
+    let model = rmsprop_problem();
+    let config = rmsprop_full(0.99, rmsprop_step_size(&model));
+    let g = theory::rmsprop_reference_preconditioner(&config, &model).unwrap();
+    let law = theory::affine_map(&config, &model)
+        .unwrap()
+        .stationary_law()
+        .unwrap();
+    let v = theory::rmsprop_full_estimate_squared_average(
+        &model,
+        &law.mean,
+        &law.covariance,
+        config.batch_size,
+        config.batching,
+    )
+    .unwrap();
+    for k in 0..2 {
+        let again = 1.0 / (1e-5 + v[k].sqrt());
+        assert!((again - g[(k, k)]).abs() <= 1e-10 * g[(k, k)]);
+    }
+    // The RMS of the whole estimate carries the N scaling: G is far below the paper's form's
+    // (whose chain is unstable at this ε; its G at a thousandth of it).
+    let paper = SamplerConfig {
+        kind: SamplerKind::PsgldRmsprop {
+            decay: 0.99,
+            regularizer: 1e-5,
+        },
+        step_size: 1e-3 * config.step_size,
+        ..config
+    };
+    let g_paper = theory::rmsprop_reference_preconditioner(&paper, &model).unwrap();
+    assert!(g[(0, 0)] < 0.2 * g_paper[(0, 0)] && g[(1, 1)] < 0.2 * g_paper[(1, 1)]);
+}
+
+/// Relative gaps (v̂_k − v_k)/v_k of the chain's variances from the reference law of `config`,
+/// with batch-means standard errors; the chain runs `run_config`.
+fn rmsprop_gaps(
+    model: &sgbayes::models::LinearRegression,
+    config: &SamplerConfig,
+    run_config: &SamplerConfig,
+    seed: u64,
+) -> Vec<(f64, f64)> {
+    let reference = TheoryReport::compute(model, config).unwrap().stationary;
+    let mut chain = Chain::new(model, run_config, reference.mean.as_slice(), seed).unwrap();
+    let output = chain.run(
+        &ChainSettings {
+            steps: 2_000_000,
+            burn_in: 20_000,
+            thin: 1,
+            seed,
+        },
+        |_| {},
+    );
+    (0..2)
+        .map(|k| {
+            let v = reference.covariance[(k, k)];
+            let series: Vec<f64> = (0..output.len())
+                .map(|t| (output.draw(t)[k] - reference.mean[k]).powi(2) / v - 1.0)
+                .collect();
+            let estimate = univariate_batch_means_auto(&series).unwrap();
+            (estimate.mean, estimate.standard_error)
+        })
+        .collect()
+}
+
+/// Bias-aware, as for the paper's form (`tests/adaptive.rs`): at α = 0.999 the variances lie
+/// within 1% (the bias budget of the frozen-V reference law) + z·s.e. of the reference law.
+#[test]
+fn full_estimate_chain_matches_its_reference_law() {
+    let model = rmsprop_problem();
+    let config = rmsprop_full(0.999, rmsprop_step_size(&model));
+    let z = two_sided_normal_quantile(ALPHA_ASSERTION);
+    let gaps = rmsprop_gaps(&model, &config, &config, seed_of("dialects-rms-full"));
+    eprintln!("relative variance gaps (estimate, s.e.): {gaps:?}");
+    for (gap, se) in &gaps {
+        assert!(gap.abs() <= 0.01 + z * se, "gap {gap} ± {se}: {gaps:?}");
+    }
+}
+
+#[test]
+fn full_estimate_with_doubled_step_size_is_rejected() {
+    // SGMCMCJax's pSGLD step is (dt/2) G ĝ + √(dt G) ξ, so ε = dt (its SGLD has ε = 2 dt): the
+    // trap ε = 2 dt doubles the step, which moves the stationary variances by the
+    // discretisation bias.
+    let model = rmsprop_problem();
+    let config = rmsprop_full(0.999, rmsprop_step_size(&model));
+    let doubled = SamplerConfig {
+        step_size: 2.0 * config.step_size,
+        ..config
+    };
+    let z = two_sided_normal_quantile(ALPHA_ASSERTION);
+    let gaps = rmsprop_gaps(&model, &config, &doubled, seed_of("dialects-rms-power"));
+    eprintln!("relative variance gaps (estimate, s.e.): {gaps:?}");
+    assert!(
+        gaps.iter().any(|(gap, se)| gap.abs() > 0.01 + z * se),
+        "doubled step passes: {gaps:?}"
+    );
 }
 
 /// FNV-1a over the bit patterns of the draws.

@@ -334,7 +334,7 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0; with --refresh-every L: v <- N(0, eps I) before each trajectory of L steps, draws = positions at trajectory ends, stationary = exact law of those draws; --order position-first: theta <- theta + v (old v), then the v update with g_hat(theta_old); --batch-per-trajectory: one minibatch for the L steps",
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
-            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
+            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain; --rms-of full-estimate: V averages g_hat^2 (prior and N scaling included, SGMCMCJax), reference law with V_inf = E[g_hat^2]",
             "sgfs-online": "I_t = (1 - 1/t) I_{t-1} + V_t/t (V_t the minibatch score covariance, 1/(B-1)), then the sgfs step with I_t (Ahn et al. 2012, eq. 11 and the online estimate); stationary = REFERENCE law: exact fixed-Fisher SGFS law at the self-consistent I_inf = E[V], which the running estimate converges to",
             "stochastic-ngd": "theta <- theta - (eps/N) F^-1 g_hat + (eps T/N) Gamma + sqrt(2 eps T_inj/N) F^(-1/2) xi, Gamma_i = (1/sqrt det F) sum_j d_j(sqrt det F [F^-1]_ij), T_inj = T - eps N gamma/(2B) (Smith et al. 2018's stochastic NGD in our Riemannian-Langevin form); target law prop. to sqrt(det F) exp(-U/T); on quadratic models F is constant and stationary is exact",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
@@ -539,7 +539,9 @@ fn check(args: &SamplerArgs, draws_path: &std::path::Path, alpha: f64) -> Comman
     if let SamplerKind::SgfsOnline { .. } = args.config()?.kind {
         return Err("sgfs-online has no exact stationary law to check draws against (its running Fisher estimate carries memory); `sgbayes theory` reports its self-consistent fixed-Fisher reference law, and `check --sampler sgfs --fisher I_FILE` checks fixed-Fisher SGFS exactly".into());
     }
-    if let SamplerKind::PsgldRmsprop { .. } = args.config()?.kind {
+    if let SamplerKind::PsgldRmsprop { .. } | SamplerKind::PsgldRmspropGeneral { .. } =
+        args.config()?.kind
+    {
         return Err("psgld-rmsprop has no exact stationary law to check draws against (its adaptive preconditioner carries memory); `sgbayes theory` reports its self-consistent fixed-G reference law, and `check --sampler psgld --preconditioner G_FILE` checks a fixed-G pSGLD exactly".into());
     }
     // The covariance functionals need finite fourth moments of the stationary law.

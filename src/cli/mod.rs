@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule};
+use sgbayes::config::{
+    Preconditioner, RmsOf, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule,
+};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -351,10 +353,20 @@ struct SamplerArgs {
     /// Regulariser λ > 0 of psgld-rmsprop's G = diag(1 ⊘ (λ + √V)) (default 1e-5).
     #[arg(long, allow_negative_numbers = true)]
     rmsprop_regularizer: Option<f64>,
+    /// What psgld-rmsprop's V averages: the mean per-example likelihood gradient (Li et al. 2016,
+    /// the default) or the whole estimate ĝ, prior and N scaling included (SGMCMCJax).
+    #[arg(long, value_enum)]
+    rms_of: Option<RmsOfName>,
     /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
     draw_at: DrawAtName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum RmsOfName {
+    MeanExample,
+    FullEstimate,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -463,6 +475,7 @@ impl SamplerArgs {
         if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
+            unused("rms-of", self.rms_of.is_some())?;
         }
         let matrix_file = |path: &str| -> Result<Preconditioner, String> {
             let text = std::fs::read_to_string(path)
@@ -540,10 +553,18 @@ impl SamplerArgs {
                     temperature,
                 },
             },
-            SamplerName::PsgldRmsprop => SamplerKind::PsgldRmsprop {
-                decay: self.rmsprop_decay.unwrap_or(0.99),
-                regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
-            },
+            SamplerName::PsgldRmsprop => {
+                let decay = self.rmsprop_decay.unwrap_or(0.99);
+                let regularizer = self.rmsprop_regularizer.unwrap_or(1e-5);
+                match self.rms_of {
+                    Some(RmsOfName::FullEstimate) => SamplerKind::PsgldRmspropGeneral {
+                        decay,
+                        regularizer,
+                        rms_of: RmsOf::FullEstimate,
+                    },
+                    _ => SamplerKind::PsgldRmsprop { decay, regularizer },
+                }
+            }
             SamplerName::Ngd => SamplerKind::Ngd,
             SamplerName::StochasticNgd => SamplerKind::StochasticNgd {
                 temperature: self.temperature.unwrap_or(1.0),

@@ -137,6 +137,17 @@ pub fn build(
             given_matrix(&preconditioner, dimension)?,
             dimension,
         )?),
+        SamplerKind::PsgldRmspropGeneral {
+            decay,
+            regularizer,
+            rms_of,
+        } => Box::new(PsgldRmsprop::with_rms_of(
+            config.step_size,
+            decay,
+            regularizer,
+            rms_of,
+            dimension,
+        )),
         SamplerKind::PsgldRmsprop { decay, regularizer } => Box::new(PsgldRmsprop::new(
             config.step_size,
             decay,

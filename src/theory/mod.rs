@@ -50,8 +50,8 @@ pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 
 pub use adaptive::{
-    online_fisher_average, online_fisher_reference, rmsprop_reference_preconditioner,
-    rmsprop_squared_gradient_average,
+    online_fisher_average, online_fisher_reference, rmsprop_full_estimate_squared_average,
+    rmsprop_reference_preconditioner, rmsprop_squared_gradient_average,
 };
 pub use draw_at::DrawAt;
 pub use reshuffle::reshuffled_law;

@@ -110,6 +110,8 @@ pub(crate) enum PreconditionerRule {
     RmspropReference {
         /// The regulariser λ.
         regularizer: f64,
+        /// V_∞ = E[ĝ⊙ĝ] of the whole estimate (else E[ḡ⊙ḡ] of the mean per-example gradient).
+        full_estimate: bool,
     },
 }
 

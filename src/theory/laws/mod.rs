@@ -23,7 +23,7 @@ pub(crate) use description::{
     Cycle, Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature,
 };
 
-use crate::config::{SamplerKind, SghmcOrder};
+use crate::config::{RmsOf, SamplerKind, SghmcOrder};
 
 /// The law of a sampler kind.
 pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
@@ -72,9 +72,18 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
             temperature,
             schedule,
         }),
-        SamplerKind::PsgldRmsprop { regularizer, .. } => {
-            Box::new(psgld_rmsprop::PsgldRmsprop { regularizer })
-        }
+        SamplerKind::PsgldRmsprop { regularizer, .. } => Box::new(psgld_rmsprop::PsgldRmsprop {
+            regularizer,
+            full_estimate: false,
+        }),
+        SamplerKind::PsgldRmspropGeneral {
+            regularizer,
+            rms_of,
+            ..
+        } => Box::new(psgld_rmsprop::PsgldRmsprop {
+            regularizer,
+            full_estimate: rms_of == RmsOf::FullEstimate,
+        }),
         SamplerKind::Ngd => Box::new(ngd::Ngd),
         SamplerKind::StochasticNgd { temperature } => {
             Box::new(stochastic_ngd::StochasticNgd { temperature })
