@@ -188,6 +188,43 @@ impl RmsOf {
 pub enum StepSchedule {
     /// ε_k = ε.
     Constant,
+    /// Cyclical SGLD (Zhang, Li, Zhang, Chen & Wilson 2020, eq. 1):
+    /// ε_k = (ε/2)(cos(π mod(k, K)/K) + 1); the draws are the states at the cycle ends.
+    Cyclical {
+        /// The cycle length K ≥ 1 in steps.
+        cycle_length: usize,
+    },
+    /// Welling & Teh's (2011, §3) decreasing schedule ε_t = a(b + t)^(−γ) with a = ε.
+    Polynomial {
+        /// b > 0.
+        b: f64,
+        /// γ ∈ (0.5, 1].
+        gamma: f64,
+    },
+}
+
+impl StepSchedule {
+    /// The step size ε_k of step k = 0, 1, … from the base ε.
+    ///
+    /// ```
+    /// use sgbayes::config::StepSchedule;
+    /// let cyclical = StepSchedule::Cyclical { cycle_length: 4 };
+    /// assert_eq!(cyclical.step_size(0.1, 0), 0.1);
+    /// assert!((cyclical.step_size(0.1, 2) - 0.05).abs() < 1e-15);
+    /// assert_eq!(cyclical.step_size(0.1, 4), 0.1);
+    /// let polynomial = StepSchedule::Polynomial { b: 1.0, gamma: 1.0 };
+    /// assert!((polynomial.step_size(0.1, 9) - 0.01).abs() < 1e-15);
+    /// ```
+    pub fn step_size(&self, step_size: f64, step: u64) -> f64 {
+        match *self {
+            StepSchedule::Constant => step_size,
+            StepSchedule::Cyclical { cycle_length } => {
+                let phase = (step % cycle_length as u64) as f64 / cycle_length as f64;
+                0.5 * step_size * ((std::f64::consts::PI * phase).cos() + 1.0)
+            }
+            StepSchedule::Polynomial { b, gamma } => step_size * (b + step as f64).powf(-gamma),
+        }
+    }
 }
 
 /// The update order of an SGHMC step.
@@ -389,6 +426,10 @@ impl SamplerKind {
     pub fn draw_period(&self) -> Option<usize> {
         match *self {
             SamplerKind::SghmcGeneral { refresh_every, .. } => refresh_every,
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Cyclical { cycle_length },
+                ..
+            } => Some(cycle_length),
             _ => None,
         }
     }
@@ -428,6 +469,17 @@ impl SamplerKind {
                 .validate()?;
                 SamplerKind::Psgld { preconditioner }.validate()
             }
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Cyclical { cycle_length: 0 },
+                ..
+            } => invalid("cycle length", "a cycle has at least one step (K >= 1)".into()),
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Polynomial { b, gamma },
+                ..
+            } if !(b.is_finite() && b > 0.0 && gamma > 0.5 && gamma <= 1.0) => invalid(
+                "polynomial schedule",
+                format!("a(b + t)^(-gamma) needs b > 0 and 0.5 < gamma <= 1 (sum eps_t = infinity, sum eps_t^2 < infinity; Welling & Teh 2011), got b = {b}, gamma = {gamma}"),
+            ),
             SamplerKind::SgldGeneral { temperature, .. } | SamplerKind::StochasticNgd { temperature } => {
                 if !(temperature.is_finite() && temperature > 0.0) {
                     return invalid(

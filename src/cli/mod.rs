@@ -353,6 +353,20 @@ struct SamplerArgs {
     /// Regulariser λ > 0 of psgld-rmsprop's G = diag(1 ⊘ (λ + √V)) (default 1e-5).
     #[arg(long, allow_negative_numbers = true)]
     rmsprop_regularizer: Option<f64>,
+    /// sgld, sgworld: the step-size schedule — constant, cyclical (Zhang et al. 2020:
+    /// ε_k = (ε/2)(cos(π mod(k, K)/K) + 1), draws at the cycle ends) or polynomial (Welling & Teh
+    /// 2011: ε_t = ε(b + t)^(−γ), no stationary law).
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleName>,
+    /// The cycle length K of `--schedule cyclical`.
+    #[arg(long)]
+    cycle_length: Option<usize>,
+    /// b of `--schedule polynomial` (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    schedule_b: Option<f64>,
+    /// γ of `--schedule polynomial` (default 0.55).
+    #[arg(long, allow_negative_numbers = true)]
+    schedule_gamma: Option<f64>,
     /// What psgld-rmsprop's V averages: the mean per-example likelihood gradient (Li et al. 2016,
     /// the default) or the whole estimate ĝ, prior and N scaling included (SGMCMCJax).
     #[arg(long, value_enum)]
@@ -361,6 +375,13 @@ struct SamplerArgs {
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
     draw_at: DrawAtName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ScheduleName {
+    Constant,
+    Cyclical,
+    Polynomial,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,6 +493,28 @@ impl SamplerArgs {
             unused("temperature", self.temperature.is_some())?;
         }
         let tempered = self.temperature.filter(|&t| t != 1.0);
+        if !matches!(self.sampler, SamplerName::Sgld | SamplerName::Sgworld) {
+            unused("schedule", self.schedule.is_some())?;
+        }
+        if self.schedule != Some(ScheduleName::Cyclical) {
+            unused("cycle-length", self.cycle_length.is_some())?;
+        }
+        if self.schedule != Some(ScheduleName::Polynomial) {
+            unused("schedule-b", self.schedule_b.is_some())?;
+            unused("schedule-gamma", self.schedule_gamma.is_some())?;
+        }
+        let schedule = match self.schedule {
+            None | Some(ScheduleName::Constant) => StepSchedule::Constant,
+            Some(ScheduleName::Cyclical) => StepSchedule::Cyclical {
+                cycle_length: self
+                    .cycle_length
+                    .ok_or("--schedule cyclical needs --cycle-length K")?,
+            },
+            Some(ScheduleName::Polynomial) => StepSchedule::Polynomial {
+                b: self.schedule_b.unwrap_or(1.0),
+                gamma: self.schedule_gamma.unwrap_or(0.55),
+            },
+        };
         if !matches!(self.sampler, SamplerName::PsgldRmsprop) {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
@@ -506,13 +549,16 @@ impl SamplerArgs {
         };
         let kind = match self.sampler {
             SamplerName::Sgd => SamplerKind::Sgd,
-            SamplerName::Sgld | SamplerName::Sgworld => match tempered {
-                None => SamplerKind::Sgld,
-                Some(temperature) => SamplerKind::SgldGeneral {
-                    temperature,
-                    schedule: StepSchedule::Constant,
-                },
-            },
+            SamplerName::Sgld | SamplerName::Sgworld => {
+                if tempered.is_none() && schedule == StepSchedule::Constant {
+                    SamplerKind::Sgld
+                } else {
+                    SamplerKind::SgldGeneral {
+                        temperature: tempered.unwrap_or(1.0),
+                        schedule,
+                    }
+                }
+            }
             SamplerName::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },

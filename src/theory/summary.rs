@@ -67,6 +67,9 @@ impl TheoryReport {
     /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
     /// ```
     pub fn compute<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
+        if let Some(why) = sampler_law(&config.kind).no_stationary_law() {
+            return Err(Error::NoClosedForm { what: why.into() });
+        }
         if config.batching == Batching::Reshuffle {
             return Self::compute_reshuffled(model, config, DrawAt::EveryStep);
         }
@@ -202,6 +205,9 @@ impl TheoryReport {
             return Err(Error::NoClosedForm {
                 what: "asgs window means under reshuffled batches".into(),
             });
+        }
+        if let Some(why) = sampler_law(&config.kind).no_stationary_law() {
+            return Err(Error::NoClosedForm { what: why.into() });
         }
         if sampler_law(&config.kind).cycle(config).is_some() {
             return Err(Error::NoClosedForm {

@@ -70,6 +70,12 @@ pub(crate) trait SamplerLaw {
         None
     }
 
+    /// Why the chain has no stationary law at all (a decreasing step-size schedule); `None` when
+    /// it has one.
+    fn no_stationary_law(&self) -> Option<&'static str> {
+        None
+    }
+
     /// `None` when the law is the sampler's exact stationary law; otherwise why the chain has
     /// only a reference law (an adaptive preconditioner whose memory the law freezes).
     fn reference_only(&self) -> Option<&'static str> {
