@@ -107,6 +107,146 @@ pub enum SamplerKind {
         /// Window length n ≥ 1 (n = 1: plain SGD draws).
         window: usize,
     },
+    /// [`SamplerKind::PsgldRmsprop`] with the choice of what V averages: the mean per-example
+    /// gradient ḡ (the paper) or the whole estimate ĝ (SGMCMCJax):
+    /// V ← αV + (1 − α) u ⊙ u, u = ḡ or ĝ, G = diag(1 ⊘ (λ + √V)), then the pSGLD step with G.
+    PsgldRmspropGeneral {
+        /// Decay α ∈ (0, 1).
+        #[doc(alias = "alpha")]
+        decay: f64,
+        /// Regulariser λ > 0.
+        #[doc(alias = "lambda")]
+        regularizer: f64,
+        /// What V averages.
+        rms_of: RmsOf,
+    },
+    /// SGLD at a temperature T (Welling & Teh 2011, eq. 4, with the injected noise scaled so the
+    /// target is the tempered posterior ∝ posterior^(1/T)), with a step-size schedule ε_k:
+    /// θ ← θ − (ε_k/2) ĝ(θ) + √(ε_k T) ξ.
+    SgldGeneral {
+        /// The temperature T > 0 (T < 1: a "cold" posterior).
+        temperature: f64,
+        /// The step-size schedule.
+        schedule: StepSchedule,
+    },
+    /// pSGLD with a fixed preconditioner G at a temperature T:
+    /// θ ← θ − (ε/2) G ĝ(θ) + √(εT) G^{1/2} ξ.
+    PsgldTempered {
+        /// The fixed preconditioner G (a given SPD matrix).
+        preconditioner: Preconditioner,
+        /// The temperature T > 0.
+        temperature: f64,
+    },
+    /// SGHMC in the forms the libraries ship (blackjax, SGMCMCJax): [`SamplerKind::Sghmc`]'s step
+    /// with, optionally, the momentum re-drawn v ~ N(0, εI) before each trajectory of L steps (the
+    /// draws are then the positions at the trajectory ends), the position updated first
+    /// (θ ← θ + v with the old v, then v ← (1 − α)v − ε ĝ(θ_old) + N(0, 2(α − β̂)ε I)), and one
+    /// minibatch for all L steps of a trajectory.
+    SghmcGeneral {
+        /// Friction α ∈ (0, 1].
+        #[doc(alias = "alpha")]
+        friction: f64,
+        /// Estimate β̂ ∈ [0, α] of the gradient-noise term.
+        #[doc(alias = "beta_hat")]
+        noise_estimate: f64,
+        /// L ≥ 1: v re-drawn from N(0, εI) before each trajectory of L steps; `None`: the momentum
+        /// persists (every step's θ is a draw).
+        refresh_every: Option<usize>,
+        /// Which of θ and v a step updates first.
+        order: SghmcOrder,
+        /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
+        batch_per_trajectory: bool,
+    },
+}
+
+/// What RMSprop-adaptive pSGLD averages the squares of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RmsOf {
+    /// The mean per-example likelihood gradient ḡ = (1/B) Σ_{i∈S} ∇ℓ_i (Li et al. 2016,
+    /// Algorithm 1).
+    MeanExample,
+    /// The whole estimate ĝ = ∇R + (N/B) Σ_{i∈S} ∇ℓ_i, prior and N scaling included (SGMCMCJax).
+    FullEstimate,
+}
+
+impl RmsOf {
+    /// The command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            RmsOf::MeanExample => "mean-example",
+            RmsOf::FullEstimate => "full-estimate",
+        }
+    }
+}
+
+/// The step-size schedule of [`SamplerKind::SgldGeneral`]: ε_k at step k = 0, 1, … from the
+/// configured ε.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum StepSchedule {
+    /// ε_k = ε.
+    Constant,
+    /// Cyclical SGLD (Zhang, Li, Zhang, Chen & Wilson 2020, eq. 1):
+    /// ε_k = (ε/2)(cos(π mod(k, K)/K) + 1); the draws are the states at the cycle ends.
+    Cyclical {
+        /// The cycle length K ≥ 1 in steps.
+        cycle_length: usize,
+    },
+    /// Welling & Teh's (2011, §3) decreasing schedule ε_t = a(b + t)^(−γ) with a = ε.
+    Polynomial {
+        /// b > 0.
+        b: f64,
+        /// γ ∈ (0.5, 1].
+        gamma: f64,
+    },
+}
+
+impl StepSchedule {
+    /// The step size ε_k of step k = 0, 1, … from the base ε.
+    ///
+    /// ```
+    /// use sgbayes::config::StepSchedule;
+    /// let cyclical = StepSchedule::Cyclical { cycle_length: 4 };
+    /// assert_eq!(cyclical.step_size(0.1, 0), 0.1);
+    /// assert!((cyclical.step_size(0.1, 2) - 0.05).abs() < 1e-15);
+    /// assert_eq!(cyclical.step_size(0.1, 4), 0.1);
+    /// let polynomial = StepSchedule::Polynomial { b: 1.0, gamma: 1.0 };
+    /// assert!((polynomial.step_size(0.1, 9) - 0.01).abs() < 1e-15);
+    /// ```
+    pub fn step_size(&self, step_size: f64, step: u64) -> f64 {
+        match *self {
+            StepSchedule::Constant => step_size,
+            StepSchedule::Cyclical { cycle_length } => {
+                let phase = (step % cycle_length as u64) as f64 / cycle_length as f64;
+                0.5 * step_size * ((std::f64::consts::PI * phase).cos() + 1.0)
+            }
+            StepSchedule::Polynomial { b, gamma } => step_size * (b + step as f64).powf(-gamma),
+        }
+    }
+}
+
+/// The update order of an SGHMC step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SghmcOrder {
+    /// v ← (1 − α)v − ε ĝ(θ) + N(0, 2(α − β̂)ε I), then θ ← θ + v with the new v (Chen et al. 2014,
+    /// eq. 15 and Algorithm 2).
+    VelocityFirst,
+    /// θ ← θ + v with the old v, then v ← (1 − α)v − ε ĝ(θ_old) + N(0, 2(α − β̂)ε I) (the order
+    /// blackjax 1.x and SGMCMCJax 0.2 ship).
+    PositionFirst,
+}
+
+impl SghmcOrder {
+    /// The command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            SghmcOrder::VelocityFirst => "velocity-first",
+            SghmcOrder::PositionFirst => "position-first",
+        }
+    }
 }
 
 /// A preconditioner H (or G) of the preconditioned samplers.
@@ -316,12 +456,36 @@ impl SamplerKind {
             SamplerKind::Asgs { .. } => SamplerId::Asgs,
             SamplerKind::Sgfs { .. } => SamplerId::Sgfs,
             SamplerKind::SgfsOnline { .. } => SamplerId::SgfsOnline,
+            SamplerKind::SghmcGeneral { .. } => SamplerId::Sghmc,
+            SamplerKind::SgldGeneral { .. } => SamplerId::Sgld,
+            SamplerKind::PsgldTempered { .. } => SamplerId::Psgld,
+            SamplerKind::PsgldRmspropGeneral { .. } => SamplerId::PsgldRmsprop,
         }
     }
 
     /// The command-line name ([`SamplerId::name`]).
     pub fn name(&self) -> &'static str {
         self.id().name()
+    }
+
+    /// `Some(L)` when the sampler's draws are the states at the end of each cycle of L steps (SGHMC
+    /// with a momentum refresh every L steps); `None` when every step's state is a draw.
+    ///
+    /// ```
+    /// use sgbayes::config::{SamplerKind, SghmcOrder};
+    /// let kind = SamplerKind::SghmcGeneral { friction: 0.1, noise_estimate: 0.0, refresh_every: Some(10), order: SghmcOrder::PositionFirst, batch_per_trajectory: true };
+    /// assert_eq!(kind.draw_period(), Some(10));
+    /// assert_eq!(SamplerKind::Sgld.draw_period(), None);
+    /// ```
+    pub fn draw_period(&self) -> Option<usize> {
+        match *self {
+            SamplerKind::SghmcGeneral { refresh_every, .. } => refresh_every,
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Cyclical { cycle_length },
+                ..
+            } => Some(cycle_length),
+            _ => None,
+        }
     }
 
     /// Checks the sampler's own parameters: μ ∈ (0, 1]; α ∈ (0, 1] and 0 ≤ β̂ ≤ α; pSGLD takes a
@@ -348,7 +512,29 @@ impl SamplerKind {
                 }
                 Ok(())
             }
-            SamplerKind::StochasticNgd { temperature } => {
+            SamplerKind::PsgldTempered {
+                preconditioner,
+                temperature,
+            } => {
+                SamplerKind::SgldGeneral {
+                    temperature,
+                    schedule: StepSchedule::Constant,
+                }
+                .validate()?;
+                SamplerKind::Psgld { preconditioner }.validate()
+            }
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Cyclical { cycle_length: 0 },
+                ..
+            } => invalid("cycle length", "a cycle has at least one step (K >= 1)".into()),
+            SamplerKind::SgldGeneral {
+                schedule: StepSchedule::Polynomial { b, gamma },
+                ..
+            } if !(b.is_finite() && b > 0.0 && gamma > 0.5 && gamma <= 1.0) => invalid(
+                "polynomial schedule",
+                format!("a(b + t)^(-gamma) needs b > 0 and 0.5 < gamma <= 1 (sum eps_t = infinity, sum eps_t^2 < infinity; Welling & Teh 2011), got b = {b}, gamma = {gamma}"),
+            ),
+            SamplerKind::SgldGeneral { temperature, .. } | SamplerKind::StochasticNgd { temperature } => {
                 if !(temperature.is_finite() && temperature > 0.0) {
                     return invalid(
                         "temperature",
@@ -376,7 +562,10 @@ impl SamplerKind {
                     format!("psgld takes a given matrix G, not '{}' (the KL-optimal preconditioners are Mandt et al.'s, for sgd-preconditioned)", other.name()),
                 ),
             },
-            SamplerKind::PsgldRmsprop { decay, regularizer } => {
+            SamplerKind::PsgldRmspropGeneral {
+                decay, regularizer, ..
+            }
+            | SamplerKind::PsgldRmsprop { decay, regularizer } => {
                 if !(decay > 0.0 && decay < 1.0) {
                     return invalid(
                         "rmsprop decay",
@@ -399,6 +588,25 @@ impl SamplerKind {
                     );
                 }
                 Ok(())
+            }
+            SamplerKind::SghmcGeneral {
+                friction,
+                noise_estimate,
+                refresh_every,
+                batch_per_trajectory,
+                ..
+            } => {
+                if refresh_every == Some(0) {
+                    return invalid("refresh-every", "a trajectory has at least one step (L >= 1)".into());
+                }
+                if batch_per_trajectory && refresh_every.is_none() {
+                    return invalid("batch-per-trajectory", "one minibatch per trajectory needs trajectories: give --refresh-every L".into());
+                }
+                SamplerKind::Sghmc {
+                    friction,
+                    noise_estimate,
+                }
+                .validate()
             }
             SamplerKind::Sghmc {
                 friction,

@@ -16,7 +16,7 @@ use sgbayes::chain::{
     each_draw, each_epoch_end, each_step, Chain, DrawRecorder, Draws, Flow, RunLength, StopFlag,
     Transitions,
 };
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::stats::StreamingMoments;
 
@@ -62,6 +62,14 @@ fn sampler_steps_do_not_allocate() {
         SamplerKind::Sgfs {
             fisher: preconditioner,
             scale: 1.0,
+        },
+        // The trajectory's minibatch is copied into a buffer allocated at construction.
+        SamplerKind::SghmcGeneral {
+            friction: 0.2,
+            noise_estimate: 0.0,
+            refresh_every: Some(7),
+            order: SghmcOrder::PositionFirst,
+            batch_per_trajectory: true,
         },
     ];
     // Every sampler of the crate's list: a new one fails here until it joins `kinds`.

@@ -394,17 +394,17 @@ fn theory(args: &SamplerArgs) -> CommandResult {
             "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",
             "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
             "sgd-momentum": "v <- (1 - mu) v - (eps/N) g_hat(theta); theta <- theta + v (Mandt et al. 2017, SGD with momentum); state (theta, v), v starts at 0",
-            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0",
+            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0; with --refresh-every L: v <- N(0, eps I) before each trajectory of L steps, draws = positions at trajectory ends, stationary = exact law of those draws; --order position-first: theta <- theta + v (old v), then the v update with g_hat(theta_old); --batch-per-trajectory: one minibatch for the L steps",
             "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
             "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
-            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain",
+            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain; --rms-of full-estimate: V averages g_hat^2 (prior and N scaling included, SGMCMCJax), reference law with V_inf = E[g_hat^2]",
             "sgfs-online": "I_t = (1 - 1/t) I_{t-1} + V_t/t (V_t the minibatch score covariance, 1/(B-1)), then the sgfs step with I_t (Ahn et al. 2012, eq. 11 and the online estimate); stationary = REFERENCE law: exact fixed-Fisher SGFS law at the self-consistent I_inf = E[V], which the running estimate converges to",
             "stochastic-ngd": "theta <- theta - (eps/N) F^-1 g_hat + (eps T/N) Gamma + sqrt(2 eps T_inj/N) F^(-1/2) xi, Gamma_i = (1/sqrt det F) sum_j d_j(sqrt det F [F^-1]_ij), T_inj = T - eps N gamma/(2B) (Smith et al. 2018's stochastic NGD in our Riemannian-Langevin form); target law prop. to sqrt(det F) exp(-U/T); on quadratic models F is constant and stationary is exact",
             "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
             "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
             "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
             "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1",
+            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1, or --temperature T (sgld, psgld: noise sqrt(eps T), target prop. to posterior^(1/T))",
             "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
             "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
         },
@@ -553,6 +553,20 @@ fn sample(
             return Err(format!(
                 "--steps {} is shorter than --thin {} epochs of {epoch} steps: no draws",
                 length.steps, length.thin
+            ));
+        }
+    }
+    // Draws at the ends of cycles of L steps (momentum-refreshed trajectories): burn-in rounded
+    // up to whole cycles, and one draw every `thin` cycles.
+    if let Some(period) = config.kind.draw_period() {
+        length.burn_in = length.burn_in.div_ceil(period) * period;
+        length.thin *= period;
+        reported_thin = length.thin;
+        if length.steps / length.thin == 0 {
+            return Err(format!(
+                "--steps {} is shorter than --thin {} trajectories of {period} steps: no draws",
+                length.steps,
+                length.thin / period
             ));
         }
     }

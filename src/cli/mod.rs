@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{
+    Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder, StepSchedule,
+};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -349,6 +351,17 @@ struct SamplerArgs {
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
     #[arg(long, allow_negative_numbers = true)]
     noise_estimate: Option<f64>,
+    /// sghmc: re-draw the momentum v ~ N(0, εI) before each trajectory of L steps; the draws are
+    /// the positions at the trajectory ends (blackjax's and SGMCMCJax's SGHMC).
+    #[arg(long)]
+    refresh_every: Option<usize>,
+    /// sghmc: update the velocity first (Chen et al. 2014, eq. 15) or the position first with the
+    /// old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise: blackjax, SGMCMCJax).
+    #[arg(long, value_enum)]
+    order: Option<OrderName>,
+    /// sghmc: one minibatch for all L steps of a trajectory (blackjax; needs --refresh-every).
+    #[arg(long)]
+    batch_per_trajectory: bool,
     /// Preconditioner of sgd-preconditioned (H) or psgld (G): a JSON file holding a d×d nested
     /// array, or `optimal` / `optimal-diagonal` (Mandt et al. 2017, Thm 2; sgd-preconditioned only).
     #[arg(long)]
@@ -363,8 +376,9 @@ struct SamplerArgs {
     /// β of sgfs's B_p = β I (default 1).
     #[arg(long, allow_negative_numbers = true)]
     sgfs_scale: Option<f64>,
-    /// Target temperature T of stochastic-ngd (default 1): the injected noise tops the minibatch
-    /// temperature εNγ/(2B) up to T.
+    /// Target temperature T (default 1). stochastic-ngd: the injected noise tops the minibatch
+    /// temperature εNγ/(2B) up to T. sgld, sgworld, psgld: the injected noise √(εT) targets the
+    /// tempered posterior ∝ posterior^(1/T).
     #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f64>,
     /// Decay α ∈ (0, 1) of psgld-rmsprop's running average V of squared gradients (default 0.99).
@@ -373,10 +387,47 @@ struct SamplerArgs {
     /// Regulariser λ > 0 of psgld-rmsprop's G = diag(1 ⊘ (λ + √V)) (default 1e-5).
     #[arg(long, allow_negative_numbers = true)]
     rmsprop_regularizer: Option<f64>,
+    /// sgld, sgworld: the step-size schedule — constant, cyclical (Zhang et al. 2020:
+    /// ε_k = (ε/2)(cos(π mod(k, K)/K) + 1), draws at the cycle ends) or polynomial (Welling & Teh
+    /// 2011: ε_t = ε(b + t)^(−γ), no stationary law).
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleName>,
+    /// The cycle length K of `--schedule cyclical`.
+    #[arg(long)]
+    cycle_length: Option<usize>,
+    /// b of `--schedule polynomial` (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    schedule_b: Option<f64>,
+    /// γ of `--schedule polynomial` (default 0.55).
+    #[arg(long, allow_negative_numbers = true)]
+    schedule_gamma: Option<f64>,
+    /// What psgld-rmsprop's V averages: the mean per-example likelihood gradient (Li et al. 2016,
+    /// the default) or the whole estimate ĝ, prior and N scaling included (SGMCMCJax).
+    #[arg(long, value_enum)]
+    rms_of: Option<RmsOfName>,
     /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
     draw_at: DrawAtName,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ScheduleName {
+    Constant,
+    Cyclical,
+    Polynomial,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum RmsOfName {
+    MeanExample,
+    FullEstimate,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderName {
+    VelocityFirst,
+    PositionFirst,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -488,6 +539,9 @@ impl SamplerArgs {
         if id != SamplerId::Sghmc {
             unused("friction", self.friction.is_some())?;
             unused("noise-estimate", self.noise_estimate.is_some())?;
+            unused("refresh-every", self.refresh_every.is_some())?;
+            unused("order", self.order.is_some())?;
+            unused("batch-per-trajectory", self.batch_per_trajectory)?;
         }
         if !matches!(id, SamplerId::SgdPreconditioned | SamplerId::Psgld) {
             unused("preconditioner", self.preconditioner.is_some())?;
@@ -501,12 +555,39 @@ impl SamplerArgs {
         if id != SamplerId::Sgfs {
             unused("fisher", self.fisher.is_some())?;
         }
-        if id != SamplerId::StochasticNgd {
+        if !matches!(
+            id,
+            SamplerId::StochasticNgd | SamplerId::Sgld | SamplerId::Psgld
+        ) {
             unused("temperature", self.temperature.is_some())?;
         }
+        let tempered = self.temperature.filter(|&t| t != 1.0);
+        if id != SamplerId::Sgld {
+            unused("schedule", self.schedule.is_some())?;
+        }
+        if self.schedule != Some(ScheduleName::Cyclical) {
+            unused("cycle-length", self.cycle_length.is_some())?;
+        }
+        if self.schedule != Some(ScheduleName::Polynomial) {
+            unused("schedule-b", self.schedule_b.is_some())?;
+            unused("schedule-gamma", self.schedule_gamma.is_some())?;
+        }
+        let schedule = match self.schedule {
+            None | Some(ScheduleName::Constant) => StepSchedule::Constant,
+            Some(ScheduleName::Cyclical) => StepSchedule::Cyclical {
+                cycle_length: self
+                    .cycle_length
+                    .ok_or("--schedule cyclical needs --cycle-length K")?,
+            },
+            Some(ScheduleName::Polynomial) => StepSchedule::Polynomial {
+                b: self.schedule_b.unwrap_or(1.0),
+                gamma: self.schedule_gamma.unwrap_or(0.55),
+            },
+        };
         if id != SamplerId::PsgldRmsprop {
             unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
             unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
+            unused("rms-of", self.rms_of.is_some())?;
         }
         let matrix_file = |path: &str| -> Result<Preconditioner, String> {
             let text = std::fs::read_to_string(path)
@@ -537,24 +618,68 @@ impl SamplerArgs {
         };
         let kind = match id {
             SamplerId::Sgd => SamplerKind::Sgd,
-            SamplerId::Sgld => SamplerKind::Sgld,
+            SamplerId::Sgld => {
+                if tempered.is_none() && schedule == StepSchedule::Constant {
+                    SamplerKind::Sgld
+                } else {
+                    SamplerKind::SgldGeneral {
+                        temperature: tempered.unwrap_or(1.0),
+                        schedule,
+                    }
+                }
+            }
             SamplerId::SgdMomentum => SamplerKind::SgdMomentum {
                 damping: required("damping", self.damping)?,
             },
-            SamplerId::Sghmc => SamplerKind::Sghmc {
-                friction: required("friction", self.friction)?,
-                noise_estimate: self.noise_estimate.unwrap_or(0.0),
-            },
+            SamplerId::Sghmc => {
+                let friction = required("friction", self.friction)?;
+                let noise_estimate = self.noise_estimate.unwrap_or(0.0);
+                let order = match self.order {
+                    Some(OrderName::PositionFirst) => SghmcOrder::PositionFirst,
+                    _ => SghmcOrder::VelocityFirst,
+                };
+                if self.refresh_every.is_none()
+                    && order == SghmcOrder::VelocityFirst
+                    && !self.batch_per_trajectory
+                {
+                    SamplerKind::Sghmc {
+                        friction,
+                        noise_estimate,
+                    }
+                } else {
+                    SamplerKind::SghmcGeneral {
+                        friction,
+                        noise_estimate,
+                        refresh_every: self.refresh_every,
+                        order,
+                        batch_per_trajectory: self.batch_per_trajectory,
+                    }
+                }
+            }
             SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },
-            SamplerId::Psgld => SamplerKind::Psgld {
-                preconditioner: preconditioner()?,
+            SamplerId::Psgld => match tempered {
+                None => SamplerKind::Psgld {
+                    preconditioner: preconditioner()?,
+                },
+                Some(temperature) => SamplerKind::PsgldTempered {
+                    preconditioner: preconditioner()?,
+                    temperature,
+                },
             },
-            SamplerId::PsgldRmsprop => SamplerKind::PsgldRmsprop {
-                decay: self.rmsprop_decay.unwrap_or(0.99),
-                regularizer: self.rmsprop_regularizer.unwrap_or(1e-5),
-            },
+            SamplerId::PsgldRmsprop => {
+                let decay = self.rmsprop_decay.unwrap_or(0.99);
+                let regularizer = self.rmsprop_regularizer.unwrap_or(1e-5);
+                match self.rms_of {
+                    Some(RmsOfName::FullEstimate) => SamplerKind::PsgldRmspropGeneral {
+                        decay,
+                        regularizer,
+                        rms_of: RmsOf::FullEstimate,
+                    },
+                    _ => SamplerKind::PsgldRmsprop { decay, regularizer },
+                }
+            }
             SamplerId::Ngd => SamplerKind::Ngd,
             SamplerId::StochasticNgd => SamplerKind::StochasticNgd {
                 temperature: self.temperature.unwrap_or(1.0),

@@ -19,7 +19,9 @@ mod sgd_preconditioned;
 mod sgfs;
 mod sgfs_online;
 mod sghmc;
+mod sghmc_general;
 mod sgld;
+mod sgld_general;
 mod stochastic_ngd;
 
 pub use asgs::{averaging_window, window_means, IterateAverage};
@@ -35,7 +37,9 @@ pub use sgd_preconditioned::SgdPreconditioned;
 pub use sgfs::Sgfs;
 pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
+pub use sghmc_general::SghmcGeneral;
 pub use sgld::Sgld;
+pub use sgld_general::SgldGeneral;
 pub use stochastic_ngd::StochasticNgd;
 
 use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
@@ -108,17 +112,62 @@ pub fn build(
             noise_estimate,
             dimension,
         )),
+        SamplerKind::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+        } => Box::new(SghmcGeneral::new(
+            config.step_size,
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+            config.batch_size,
+            dimension,
+        )),
         SamplerKind::SgdPreconditioned { preconditioner } => Box::new(SgdPreconditioned::new(
             config.step_size,
             given_matrix(&preconditioner, dimension)?,
             dimension,
             data_size,
         )?),
+        SamplerKind::SgldGeneral {
+            temperature,
+            schedule,
+        } => Box::new(SgldGeneral::new(
+            config.step_size,
+            temperature,
+            schedule,
+            dimension,
+        )),
+        SamplerKind::PsgldTempered {
+            preconditioner,
+            temperature,
+        } => Box::new(Psgld::tempered(
+            config.step_size,
+            temperature,
+            given_matrix(&preconditioner, dimension)?,
+            dimension,
+        )?),
         SamplerKind::Psgld { preconditioner } => Box::new(Psgld::new(
             config.step_size,
             given_matrix(&preconditioner, dimension)?,
             dimension,
         )?),
+        SamplerKind::PsgldRmspropGeneral {
+            decay,
+            regularizer,
+            rms_of,
+        } => Box::new(PsgldRmsprop::with_rms_of(
+            config.step_size,
+            decay,
+            regularizer,
+            rms_of,
+            dimension,
+        )),
         SamplerKind::PsgldRmsprop { decay, regularizer } => Box::new(PsgldRmsprop::new(
             config.step_size,
             decay,

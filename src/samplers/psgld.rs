@@ -34,12 +34,23 @@ pub struct Psgld {
 impl Psgld {
     /// pSGLD with step size ε and fixed G (row-major d×d, symmetric positive definite).
     pub fn new(step_size: f64, preconditioner: &[f64], dimension: usize) -> Result<Self> {
+        Self::tempered(step_size, 1.0, preconditioner, dimension)
+    }
+
+    /// pSGLD at temperature T: θ ← θ − (ε/2) G ĝ(θ) + √(εT) G^{1/2} ξ (the injected noise scaled
+    /// so the target is ∝ posterior^(1/T); T = 1 is [`Psgld::new`], bit for bit).
+    pub fn tempered(
+        step_size: f64,
+        temperature: f64,
+        preconditioner: &[f64],
+        dimension: usize,
+    ) -> Result<Self> {
         check_square(preconditioner, dimension)?;
         let g = DMatrix::from_row_slice(dimension, dimension, preconditioner);
         let factor = Cholesky::new(g).ok_or_else(|| Error::NotPositiveDefinite {
             what: "preconditioner".into(),
         })?;
-        let loading = factor.l() * step_size.sqrt();
+        let loading = factor.l() * (step_size * temperature).sqrt();
         let loading: Vec<f64> = loading.transpose().iter().cloned().collect(); // row-major
         Ok(Self {
             inner: PreconditionedStep::new(

@@ -1,6 +1,7 @@
 //! Preconditioned SGLD with the RMSprop-adaptive preconditioner (Li, Chen, Carlson & Carin 2016).
 
 use super::Sampler;
+use crate::config::RmsOf;
 use crate::models::Model;
 
 /// pSGLD with the adaptive diagonal preconditioner of Li et al. (2016, Algorithm 1).
@@ -12,6 +13,8 @@ use crate::models::Model;
 /// V ← α V + (1 − α) ḡ ⊙ ḡ,  G = diag(1 ⊘ (λ 1 + √V)),
 /// θ ← θ − (ε/2) G ĝ(θ) + √ε G^{1/2} ξ,  ξ ~ N(0, I).
 ///
+/// With [`RmsOf::FullEstimate`] (SGMCMCJax's form) V averages ĝ ⊙ ĝ instead of ḡ ⊙ ḡ: the prior
+/// gradient and the N/B scaling enter the RMS average (G ≈ 1/N times the paper's).
 /// V starts at 0 and is updated before the step, as in Algorithm 1. The paper's drift also has
 /// Γ(θ)_k = ∂G_kk/∂θ_k, which its experiments drop (Li et al. 2016, §3: "ignored in practice");
 /// so do we. The chain of θ is then not exactly invariant for the posterior: the preconditioner
@@ -38,6 +41,8 @@ pub struct PsgldRmsprop {
     step_size: f64,
     decay: f64,
     regularizer: f64,
+    /// V averages the squares of ĝ (else of ḡ).
+    rms_of_full_estimate: bool,
     /// The running average V of squared mean per-example gradients.
     squared_gradient_average: Vec<f64>,
     /// ∇R(θ), then ĝ(θ).
@@ -49,10 +54,23 @@ pub struct PsgldRmsprop {
 impl PsgldRmsprop {
     /// RMSprop-pSGLD with step size ε, decay α and regulariser λ on a d-dimensional model (parameters are validated by [`crate::config::SamplerKind::validate`]).
     pub fn new(step_size: f64, decay: f64, regularizer: f64, dimension: usize) -> Self {
+        Self::with_rms_of(step_size, decay, regularizer, RmsOf::MeanExample, dimension)
+    }
+
+    /// RMSprop-pSGLD whose V averages the squares of ḡ ([`RmsOf::MeanExample`], [`Self::new`]) or
+    /// of the whole estimate ĝ ([`RmsOf::FullEstimate`]).
+    pub fn with_rms_of(
+        step_size: f64,
+        decay: f64,
+        regularizer: f64,
+        rms_of: RmsOf,
+        dimension: usize,
+    ) -> Self {
         Self {
             step_size,
             decay,
             regularizer,
+            rms_of_full_estimate: rms_of == RmsOf::FullEstimate,
             squared_gradient_average: vec![0.0; dimension],
             gradient: vec![0.0; dimension],
             likelihood_gradient: vec![0.0; dimension],
@@ -81,11 +99,15 @@ impl Sampler for PsgldRmsprop {
         let batch_size = batch.len() as f64;
         let scale = model.data_size() as f64 / batch_size;
         for k in 0..state.len() {
-            let mean_gradient = self.likelihood_gradient[k] / batch_size;
-            let v = &mut self.squared_gradient_average[k];
-            *v = self.decay * *v + (1.0 - self.decay) * mean_gradient * mean_gradient;
-            let g = 1.0 / (self.regularizer + v.sqrt());
             let full_gradient = self.gradient[k] + scale * self.likelihood_gradient[k];
+            let rms_input = if self.rms_of_full_estimate {
+                full_gradient
+            } else {
+                self.likelihood_gradient[k] / batch_size
+            };
+            let v = &mut self.squared_gradient_average[k];
+            *v = self.decay * *v + (1.0 - self.decay) * rms_input * rms_input;
+            let g = 1.0 / (self.regularizer + v.sqrt());
             state[k] +=
                 -0.5 * self.step_size * g * full_gradient + (self.step_size * g).sqrt() * noise[k];
         }

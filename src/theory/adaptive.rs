@@ -46,8 +46,71 @@ pub fn rmsprop_squared_gradient_average<M: QuadraticModel + ?Sized>(
     batch_size: usize,
     batching: Batching,
 ) -> Result<DVector<f64>> {
+    squared_batch_average(
+        model.data_size(),
+        |i| (model.example_hessian(i), model.example_offset(i)),
+        mean,
+        covariance,
+        batch_size,
+        batching,
+    )
+}
+
+/// The stationary average E[ĝ ⊙ ĝ] of the squared whole minibatch estimate
+/// ĝ(θ) = ∇R(θ) + (N/B) Σ_{i∈S} ∇ℓ_i(θ) when θ ~ N(m, Σ) independently of the minibatch S: what
+/// V averages in SGMCMCJax's RMSprop pSGLD.
+///
+/// # Formula (derived here)
+/// ĝ = (1/B) Σ_k (K_{i_k} θ − r_{i_k}) with K_i = Λ₀ + N H_i, r_i = Λ₀ m₀ + N b_i is a batch mean of
+/// per-example affine pieces like ḡ, so [`rmsprop_squared_gradient_average`]'s formula holds with
+/// (H_i, b_i) replaced by (K_i, r_i).
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use sgbayes::{batching::Batching, models::LinearRegression, theory};
+/// let model = LinearRegression::new(vec![vec![1.0], vec![2.0]], vec![0.0, 0.0], 1.0, 1.0).unwrap();
+/// // θ ≡ 1, B = 1: ĝ = θ (prior) + 2 x_i² θ = 3 or 9, each with probability ½: E[ĝ²] = 45.
+/// let v = theory::rmsprop_full_estimate_squared_average(&model, &DVector::from_element(1, 1.0),
+///     &DMatrix::zeros(1, 1), 1, Batching::WithReplacement).unwrap();
+/// assert!((v[0] - 45.0).abs() < 1e-12);
+/// ```
+pub fn rmsprop_full_estimate_squared_average<M: QuadraticModel + ?Sized>(
+    model: &M,
+    mean: &DVector<f64>,
+    covariance: &DMatrix<f64>,
+    batch_size: usize,
+    batching: Batching,
+) -> Result<DVector<f64>> {
     let n = model.data_size();
-    let d = model.dimension();
+    let prior_precision = model.prior_precision();
+    let prior_pull = &prior_precision * model.prior_mean();
+    squared_batch_average(
+        n,
+        |i| {
+            (
+                &prior_precision + model.example_hessian(i) * n as f64,
+                &prior_pull + model.example_offset(i) * n as f64,
+            )
+        },
+        mean,
+        covariance,
+        batch_size,
+        batching,
+    )
+}
+
+/// E[u ⊙ u] for the batch mean u = (1/B) Σ_k (A_{i_k} θ − a_{i_k}) of per-example affine pieces
+/// (A_i, a_i), θ ~ N(m, Σ) independent of the batch (the formula of
+/// [`rmsprop_squared_gradient_average`]).
+fn squared_batch_average(
+    n: usize,
+    example: impl Fn(usize) -> (DMatrix<f64>, DVector<f64>),
+    mean: &DVector<f64>,
+    covariance: &DMatrix<f64>,
+    batch_size: usize,
+    batching: Batching,
+) -> Result<DVector<f64>> {
+    let d = mean.len();
     let factor = batching
         .finite_population_factor(n, batch_size)
         .ok_or_else(|| Error::NoClosedForm {
@@ -58,8 +121,7 @@ pub fn rmsprop_squared_gradient_average<M: QuadraticModel + ?Sized>(
     let mut mean_offset = DVector::<f64>::zeros(d);
     let mut per_example = DVector::<f64>::zeros(d);
     for i in 0..n {
-        let h = model.example_hessian(i);
-        let b = model.example_offset(i);
+        let (h, b) = example(i);
         let residual = &h * mean - &b;
         let spread = &h * covariance * &h;
         for k in 0..d {
@@ -97,8 +159,10 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
 ) -> Result<DMatrix<f64>> {
-    let PreconditionerRule::RmspropReference { regularizer } =
-        sampler_law(&config.kind).preconditioner()
+    let PreconditionerRule::RmspropReference {
+        regularizer,
+        full_estimate,
+    } = sampler_law(&config.kind).preconditioner()
     else {
         return Err(Error::Invalid {
             what: "sampler".into(),
@@ -113,7 +177,12 @@ pub fn rmsprop_reference_preconditioner<M: QuadraticModel + ?Sized>(
     let (mut mean, mut covariance) = (posterior.mean, posterior.covariance);
     let mut previous: Option<DVector<f64>> = None;
     for _ in 0..MAX_ITERATIONS {
-        let v = rmsprop_squared_gradient_average(
+        let average = if full_estimate {
+            rmsprop_full_estimate_squared_average
+        } else {
+            rmsprop_squared_gradient_average
+        };
+        let v = average(
             model,
             &mean,
             &covariance,

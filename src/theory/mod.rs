@@ -12,6 +12,7 @@ mod adaptive;
 mod affine_map;
 mod averaging;
 pub mod bbp;
+mod cycle_map;
 pub mod deep_linear;
 mod draw_at;
 mod gaussian;
@@ -39,6 +40,7 @@ pub use affine_map::{
     MAX_STATE_DIMENSION, RESIDUAL_TOLERANCE,
 };
 pub use averaging::{window_mean_covariance, MAX_WINDOW};
+pub use cycle_map::{MAX_CYCLE_STATE_DIMENSION, MAX_ENUMERATED_BATCHES};
 pub use gaussian::{kl_divergence, GaussianLaw};
 pub use lyapunov::{solve_continuous_lyapunov, solve_discrete_lyapunov};
 pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
@@ -53,8 +55,8 @@ pub use summary::TheoryReport;
 pub use tuning::{gradient_noise_covariance, optimal_learning_rate, smith_temperature};
 
 pub use adaptive::{
-    online_fisher_average, online_fisher_reference, rmsprop_reference_preconditioner,
-    rmsprop_squared_gradient_average,
+    online_fisher_average, online_fisher_reference, rmsprop_full_estimate_squared_average,
+    rmsprop_reference_preconditioner, rmsprop_squared_gradient_average,
 };
 pub use draw_at::DrawAt;
 pub use reshuffle::reshuffled_law;

@@ -85,10 +85,12 @@ pub fn largest_curvature<M: QuadraticModel + ?Sized>(model: &M) -> f64 {
 pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model: &M) -> f64 {
     let law = sampler_law(&config.kind);
     let (eta, _) = law.step_scales(config, model.data_size());
-    let bound = match law.momentum_retention() {
-        None => 2.0,
-        Some(rho) => 2.0 * (1.0 + rho),
-    };
+    let bound = law
+        .mean_stability_bound()
+        .unwrap_or(match law.momentum_retention() {
+            None => 2.0,
+            Some(rho) => 2.0 * (1.0 + rho),
+        });
     let curvature = match preconditioner_matrix(config, model) {
         Ok(None) => largest_curvature(model),
         Ok(Some(h)) => match preconditioned_curvature(&h, &model.posterior_precision()) {

@@ -3,12 +3,14 @@
 use nalgebra::Cholesky;
 
 use super::averaging::window_mean_covariance;
+use super::cycle_map::cycle_law;
 use super::draw_at::DrawAt;
 use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
-use super::laws::{sampler_law, Draws, Temperature};
+use super::laws::{sampler_law, Cycle, Draws, Temperature};
 use super::posterior::exact_posterior;
 use super::reshuffle::reshuffled_law;
 use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
+use super::step_map::preconditioned_affine_map;
 use super::tuning::{optimal_learning_rate, smith_temperature};
 use crate::batching::Batching;
 use crate::config::SamplerConfig;
@@ -65,8 +67,14 @@ impl TheoryReport {
     /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
     /// ```
     pub fn compute<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
+        if let Some(why) = sampler_law(&config.kind).no_stationary_law() {
+            return Err(Error::NoClosedForm { what: why.into() });
+        }
         if config.batching == Batching::Reshuffle {
             return Self::compute_reshuffled(model, config, DrawAt::EveryStep);
+        }
+        if let Some(cycle) = sampler_law(&config.kind).cycle(config) {
+            return Self::compute_cycle(model, config, &cycle);
         }
         let posterior = exact_posterior(model)?;
         let map = affine_map(config, model)?;
@@ -138,6 +146,50 @@ impl TheoryReport {
         )
     }
 
+    /// The report for draws at the ends of cycles of steps ([`cycle_law`]): `stationary` is the
+    /// exact law of the draws, `long_run_covariance` that of the sequence of draws, and
+    /// `stationary_continuous` the OU approximation of the cycle's first step repeated (the exact
+    /// law itself when that repeated step has none).
+    fn compute_cycle<M: QuadraticModel + ?Sized>(
+        model: &M,
+        config: &SamplerConfig,
+        cycle: &Cycle,
+    ) -> Result<Self> {
+        let law = cycle_law(model, config, cycle)?;
+        let posterior = exact_posterior(model)?;
+        let d = model.dimension();
+        let long_run_covariance = theta_block(&law.long_run_covariance(), d);
+        let state = GaussianLaw::new(law.mean.clone(), law.covariance.clone())?;
+        let step = &cycle.steps[0];
+        let per_step = preconditioned_affine_map(step, model, None);
+        if let Ok(report) = per_step.and_then(|map| {
+            Self::theta_marginal(
+                model,
+                config,
+                step,
+                &map,
+                posterior.clone(),
+                state.clone(),
+                long_run_covariance.clone(),
+            )
+        }) {
+            return Ok(report);
+        }
+        let stationary = GaussianLaw::new(
+            state.mean.rows(0, d).into_owned(),
+            theta_block(&state.covariance, d),
+        )?;
+        Self::assemble(
+            model,
+            config,
+            posterior,
+            stationary.clone(),
+            state,
+            long_run_covariance,
+            stationary,
+        )
+    }
+
     /// The report for reshuffled (epoch-wise without-replacement) batches, with draws at every step
     /// or at epoch ends ([`reshuffled_law`]; state-independent minibatch noise only, e.g. the
     /// Gaussian-mean model). `stationary_continuous` is the OU law of the per-step chain with
@@ -152,6 +204,14 @@ impl TheoryReport {
         if let Draws::WindowMeans { .. } = sampler_law(&config.kind).draws() {
             return Err(Error::NoClosedForm {
                 what: "asgs window means under reshuffled batches".into(),
+            });
+        }
+        if let Some(why) = sampler_law(&config.kind).no_stationary_law() {
+            return Err(Error::NoClosedForm { what: why.into() });
+        }
+        if sampler_law(&config.kind).cycle(config).is_some() {
+            return Err(Error::NoClosedForm {
+                what: "cycles of steps (trajectories, schedules) under reshuffled batches".into(),
             });
         }
         let posterior = exact_posterior(model)?;

@@ -57,6 +57,25 @@ pub(crate) trait SamplerLaw {
         Draws::Iterates
     }
 
+    /// The step-size bound c of the mean iteration, η λ_max < c, when it is not the one of the
+    /// map's form (2 without momentum, 2(1 + ρ) with); `None` for the form's bound.
+    fn mean_stability_bound(&self) -> Option<f64> {
+        None
+    }
+
+    /// The cycle of steps whose end states are the draws, when the chain is not one repeated
+    /// step of the forms above (a momentum refresh, a position-first order, a minibatch reused
+    /// for a trajectory, a periodic step-size schedule); `None` for a repeated step.
+    fn cycle(&self, _config: &SamplerConfig) -> Option<Cycle> {
+        None
+    }
+
+    /// Why the chain has no stationary law at all (a decreasing step-size schedule); `None` when
+    /// it has one.
+    fn no_stationary_law(&self) -> Option<&'static str> {
+        None
+    }
+
     /// `None` when the law is the sampler's exact stationary law; otherwise why the chain has
     /// only a reference law (an adaptive preconditioner whose memory the law freezes).
     fn reference_only(&self) -> Option<&'static str> {
@@ -97,6 +116,8 @@ pub(crate) enum PreconditionerRule {
     RmspropReference {
         /// The regulariser λ.
         regularizer: f64,
+        /// V_∞ = E[ĝ⊙ĝ] of the whole estimate (else E[ḡ⊙ḡ] of the mean per-example gradient).
+        full_estimate: bool,
     },
 }
 
@@ -128,6 +149,22 @@ pub(crate) enum Temperature {
     NotScalar,
 }
 
+/// A cycle of steps, each an affine random map, whose end states are the draws.
+#[derive(Debug, Clone)]
+pub(crate) struct Cycle {
+    /// The variance r of a momentum refresh v ← N(0, r I) before the cycle's first step (state
+    /// (θ, v)); `None` without refresh.
+    pub(crate) momentum_refresh: Option<f64>,
+    /// The cycle's steps in order, each the configuration of a sampler whose step is one of the
+    /// forms above.
+    pub(crate) steps: Vec<SamplerConfig>,
+    /// The momentum steps update the position first: θ' = θ + v (the old v), then
+    /// v' = ρ v − η ĝ(θ) + τ ξ.
+    pub(crate) position_first: bool,
+    /// One minibatch for all steps of the cycle (else a fresh one per step).
+    pub(crate) one_batch: bool,
+}
+
 /// Which states of a chain are its draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Draws {
@@ -137,5 +174,10 @@ pub(crate) enum Draws {
     WindowMeans {
         /// The window n ≥ 1.
         window: usize,
+    },
+    /// The states at the end of each cycle of `length` steps ([`SamplerLaw::cycle`]).
+    CycleEnds {
+        /// The cycle length L ≥ 1.
+        length: usize,
     },
 }

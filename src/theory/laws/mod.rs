@@ -14,12 +14,16 @@ mod sgd_preconditioned;
 mod sgfs;
 mod sgfs_online;
 mod sghmc;
+mod sghmc_general;
 mod sgld;
+mod sgld_general;
 mod stochastic_ngd;
 
-pub(crate) use description::{Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature};
+pub(crate) use description::{
+    Cycle, Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature,
+};
 
-use crate::config::SamplerKind;
+use crate::config::{RmsOf, SamplerKind, SghmcOrder};
 
 /// The law of a sampler kind.
 pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
@@ -34,13 +38,52 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
             friction,
             noise_estimate,
         }),
+        SamplerKind::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            order,
+            batch_per_trajectory,
+        } => Box::new(sghmc_general::SghmcGeneral {
+            friction,
+            noise_estimate,
+            refresh_every,
+            position_first: order == SghmcOrder::PositionFirst,
+            batch_per_trajectory,
+        }),
         SamplerKind::SgdPreconditioned { preconditioner } => {
             Box::new(sgd_preconditioned::SgdPreconditioned { preconditioner })
         }
-        SamplerKind::Psgld { preconditioner } => Box::new(psgld::Psgld { preconditioner }),
-        SamplerKind::PsgldRmsprop { regularizer, .. } => {
-            Box::new(psgld_rmsprop::PsgldRmsprop { regularizer })
-        }
+        SamplerKind::Psgld { preconditioner } => Box::new(psgld::Psgld {
+            preconditioner,
+            temperature: 1.0,
+        }),
+        SamplerKind::PsgldTempered {
+            preconditioner,
+            temperature,
+        } => Box::new(psgld::Psgld {
+            preconditioner,
+            temperature,
+        }),
+        SamplerKind::SgldGeneral {
+            temperature,
+            schedule,
+        } => Box::new(sgld_general::SgldGeneral {
+            temperature,
+            schedule,
+        }),
+        SamplerKind::PsgldRmsprop { regularizer, .. } => Box::new(psgld_rmsprop::PsgldRmsprop {
+            regularizer,
+            full_estimate: false,
+        }),
+        SamplerKind::PsgldRmspropGeneral {
+            regularizer,
+            rms_of,
+            ..
+        } => Box::new(psgld_rmsprop::PsgldRmsprop {
+            regularizer,
+            full_estimate: rms_of == RmsOf::FullEstimate,
+        }),
         SamplerKind::Ngd => Box::new(ngd::Ngd),
         SamplerKind::StochasticNgd { temperature } => {
             Box::new(stochastic_ngd::StochasticNgd { temperature })

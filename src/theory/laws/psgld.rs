@@ -7,15 +7,18 @@ use crate::config::{Preconditioner, SamplerConfig};
 /// correction vanishes for a constant G).
 ///
 /// # Formula
-/// θ' = θ − (ε/2) G ĝ(θ) + √ε G^{1/2} ξ: η = ε/2 (times G), τ² = ε (times G); T = 1.
+/// θ' = θ − (ε/2) G ĝ(θ) + √(εT) G^{1/2} ξ: η = ε/2 (times G), τ² = εT (times G); the injected
+/// noise targets T (1 for pSGLD; a tempered posterior ∝ posterior^(1/T) otherwise).
 pub(super) struct Psgld {
     /// The preconditioner G (a given matrix; the parameters check refuses the optimal choices).
     pub(super) preconditioner: Preconditioner,
+    /// The temperature T.
+    pub(super) temperature: f64,
 }
 
 impl SamplerLaw for Psgld {
     fn step_scales(&self, config: &SamplerConfig, _data_size: usize) -> (f64, f64) {
-        (config.step_size / 2.0, config.step_size)
+        (config.step_size / 2.0, config.step_size * self.temperature)
     }
 
     fn preconditioner(&self) -> PreconditionerRule {
@@ -23,6 +26,6 @@ impl SamplerLaw for Psgld {
     }
 
     fn temperature(&self, _config: &SamplerConfig) -> Temperature {
-        Temperature::Target(1.0)
+        Temperature::Target(self.temperature)
     }
 }

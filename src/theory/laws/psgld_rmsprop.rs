@@ -9,10 +9,13 @@ use crate::config::SamplerConfig;
 ///
 /// # Formula
 /// θ' = θ − (ε/2) G ĝ(θ) + √ε G^{1/2} ξ with G = G_∞ = diag(1 ⊘ (λ + √V_∞)): η = ε/2 (times G),
-/// τ² = ε (times G); T = 1.
+/// τ² = ε (times G); T = 1. V_∞ = E[ḡ⊙ḡ] (the paper), or E[ĝ⊙ĝ] when V averages the whole
+/// estimate (SGMCMCJax's form).
 pub(super) struct PsgldRmsprop {
     /// The regulariser λ of G.
     pub(super) regularizer: f64,
+    /// V averages the squares of the whole estimate ĝ.
+    pub(super) full_estimate: bool,
 }
 
 impl SamplerLaw for PsgldRmsprop {
@@ -23,6 +26,7 @@ impl SamplerLaw for PsgldRmsprop {
     fn preconditioner(&self) -> PreconditionerRule {
         PreconditionerRule::RmspropReference {
             regularizer: self.regularizer,
+            full_estimate: self.full_estimate,
         }
     }
 
