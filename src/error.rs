@@ -84,6 +84,24 @@ pub enum Error {
         /// What is missing.
         what: String,
     },
+    /// A sampler flag was given to a sampler that has no such parameter.
+    #[error("--{flag} does not apply to --sampler {sampler}")]
+    FlagDoesNotApply {
+        /// The flag, as the command line spells it.
+        flag: &'static str,
+        /// The sampler's name.
+        sampler: String,
+    },
+    /// A sampler needs a flag that was not given.
+    #[error("--sampler {sampler} needs --{flag}{hint}")]
+    MissingFlag {
+        /// The flag, as the command line spells it.
+        flag: &'static str,
+        /// The sampler's name.
+        sampler: String,
+        /// What the flag takes, when that helps (may be empty).
+        hint: &'static str,
+    },
     /// A file could not be read, parsed or written.
     #[error("{0}")]
     Io(String),

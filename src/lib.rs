@@ -36,13 +36,16 @@ pub mod config;
 pub mod datasets;
 mod dense_cholesky;
 pub mod error;
+pub mod json;
 pub mod models;
 pub mod online;
 pub mod problem;
 #[cfg(feature = "reports")]
 pub mod reproductions;
 pub mod samplers;
+pub mod spec;
 pub mod stats;
 pub mod theory;
+pub mod workflow;
 
 pub use error::{Error, Result};

@@ -3,12 +3,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use nalgebra::DVector;
 use serde_json::json;
 
-use super::json::{law, matrix, number, vector};
 use super::{Command, ProblemKind, SamplerArgs};
-use sgbayes::chain::{Chain, DrawRecorder, Draws, Flow, Observer, RunLength, StepView, StopFlag};
+use sgbayes::chain::{DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag};
+use sgbayes::json::{law, matrix, vector};
 use sgbayes::problem::{generate_linear_regression, write_draws, Problem};
 use sgbayes::theory::TheoryReport;
 
@@ -299,149 +298,19 @@ impl super::RealDataArgs {
 /// Reads the problem and computes the closed forms of the configuration.
 fn load(args: &SamplerArgs) -> Result<(Problem, TheoryReport), String> {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
-    let config = args.config()?;
-    let model = problem
-        .require_quadratic("the exact stationary law")
-        .map_err(|e| e.to_string())?;
-    let report = compute_report(model, &config, args.draw_at(&config)?)?;
+    let (config, draw_at) = args.spec()?.config().map_err(|e| e.to_string())?;
+    let report =
+        sgbayes::workflow::theory(&problem, &config, draw_at).map_err(|e| e.to_string())?;
     Ok((problem, report))
-}
-
-/// The closed forms, with the reshuffled law at the requested draw times when batches are reshuffled.
-fn compute_report(
-    model: &dyn sgbayes::models::QuadraticModel,
-    config: &sgbayes::config::SamplerConfig,
-    draw_at: sgbayes::theory::DrawAt,
-) -> Result<TheoryReport, String> {
-    if config.batching == sgbayes::batching::Batching::Reshuffle {
-        TheoryReport::compute_reshuffled(model, config, draw_at)
-    } else {
-        TheoryReport::compute(model, config)
-    }
-    .map_err(|e| e.to_string())
-}
-
-/// `theory` on a model without a Gaussian posterior: the closed forms that exist for it.
-fn model_theory(problem: &Problem, args: &SamplerArgs) -> CommandResult {
-    let config = args.config()?;
-    let closed_forms = match problem {
-        Problem::DeepLinear(m) => serde_json::to_value(
-            sgbayes::theory::deep_linear::report(m, &config).map_err(|e| e.to_string())?,
-        ),
-        Problem::TanhRegression(m) => serde_json::to_value(
-            sgbayes::theory::nonequilibrium::report(m, &config).map_err(|e| e.to_string())?,
-        ),
-        Problem::TwoLayer(m) => serde_json::to_value(
-            sgbayes::theory::mean_field::report(m, &config).map_err(|e| e.to_string())?,
-        ),
-        Problem::TeacherStudent(m) => serde_json::to_value(
-            sgbayes::theory::bbp::report(m, &config).map_err(|e| e.to_string())?,
-        ),
-        other => {
-            return Err(format!(
-                "no closed form yet: the model '{}' has no exact stationary law or model-specific closed forms (sampling works)",
-                other.kind_name()
-            ))
-        }
-    }
-    .map_err(|e| e.to_string())?;
-    let model = problem.model();
-    print_json(&json!({
-        "model": problem.kind_name(),
-        "sampler": config.kind.name(),
-        "sampler_parameters": serde_json::to_value(config.kind).map_err(|e| e.to_string())?,
-        "eps": config.step_size,
-        "batch": config.batch_size,
-        "batching": config.batching.name(),
-        "dimension": model.dimension(),
-        "data_size": model.data_size(),
-        "closed_forms": closed_forms,
-    }));
-    Ok(0)
 }
 
 fn theory(args: &SamplerArgs) -> CommandResult {
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
-    // Teacher–student beyond the exact solver's state dimension: its BBP closed forms only.
-    let beyond_exact = matches!(&problem, Problem::TeacherStudent(m)
-        if sgbayes::models::Model::dimension(m) > sgbayes::theory::MAX_DENSE_STATE_DIMENSION);
-    if problem.quadratic().is_none() || beyond_exact {
-        return model_theory(&problem, args);
-    }
-    let (problem, report) = load(args)?;
-    let config = args.config()?;
-    let model = problem.model();
-    let mut document = json!({
-        "sampler": config.kind.name(),
-        "sampler_parameters": serde_json::to_value(config.kind).map_err(|e| e.to_string())?,
-        "eps": config.step_size,
-        "batch": config.batch_size,
-        "batching": config.batching.name(),
-        "dimension": model.dimension(),
-        "data_size": model.data_size(),
-        "posterior": law(&report.posterior),
-        "stationary": law(&report.stationary),
-        "stationary_long_run_covariance": matrix(&report.long_run_covariance),
-        "stationary_continuous": law(&report.stationary_continuous),
-        "kl_stationary_to_posterior": number(report.kl_stationary_to_posterior),
-        "kl_posterior_to_stationary": number(report.kl_posterior_to_stationary),
-        "kl_continuous_to_posterior": number(report.kl_continuous_to_posterior),
-        "temperature": number(report.temperature),
-        "effective_temperature": number(report.effective_temperature),
-        "optimal_eps": report.optimal_eps.map(number),
-        "stability_limit": number(report.stability_limit),
-        "conventions": {
-            "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",
-            "sgd": "theta <- theta - (eps/N) g_hat(theta), i.e. eps * grad of L = U/N (Mandt et al. 2017)",
-            "sgd-momentum": "v <- (1 - mu) v - (eps/N) g_hat(theta); theta <- theta + v (Mandt et al. 2017, SGD with momentum); state (theta, v), v starts at 0",
-            "sghmc": "v <- v - eps g_hat(theta) - alpha v + N(0, 2 (alpha - beta_hat) eps); theta <- theta + v (Chen et al. 2014, eq. 15; eps = eta); state (theta, v), v starts at 0; with --refresh-every L: v <- N(0, eps I) before each trajectory of L steps, draws = positions at trajectory ends, stationary = exact law of those draws; --order position-first: theta <- theta + v (old v), then the v update with g_hat(theta_old); --batch-per-trajectory: one minibatch for the L steps",
-            "sgd-preconditioned": "theta <- theta - (eps/N) H g_hat(theta) (Mandt et al. 2017); H given, or optimal H* = 2B/(gamma eps N) C^-1, or its diagonal (Thm 2; gamma = (N-B)/(N-1) without replacement, 1 with)",
-            "psgld": "theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016 with a fixed G)",
-            "psgld-rmsprop": "V <- alpha V + (1 - alpha) g_bar^2, G = diag(1/(lambda + sqrt V)), theta <- theta - (eps/2) G g_hat(theta) + sqrt(eps) G^(1/2) xi (Li et al. 2016, Algorithm 1, Gamma dropped; g_bar = (1/B) sum_S grad l_i); stationary = REFERENCE law: exact law of pSGLD with the self-consistent fixed G_inf = diag(1/(lambda + sqrt E[g_bar^2])), the alpha -> 1 limit, not an exact law of the adaptive chain; --rms-of full-estimate: V averages g_hat^2 (prior and N scaling included, SGMCMCJax), reference law with V_inf = E[g_hat^2]",
-            "sgfs-online": "I_t = (1 - 1/t) I_{t-1} + V_t/t (V_t the minibatch score covariance, 1/(B-1)), then the sgfs step with I_t (Ahn et al. 2012, eq. 11 and the online estimate); stationary = REFERENCE law: exact fixed-Fisher SGFS law at the self-consistent I_inf = E[V], which the running estimate converges to",
-            "stochastic-ngd": "theta <- theta - (eps/N) F^-1 g_hat + (eps T/N) Gamma + sqrt(2 eps T_inj/N) F^(-1/2) xi, Gamma_i = (1/sqrt det F) sum_j d_j(sqrt det F [F^-1]_ij), T_inj = T - eps N gamma/(2B) (Smith et al. 2018's stochastic NGD in our Riemannian-Langevin form); target law prop. to sqrt(det F) exp(-U/T); on quadratic models F is constant and stationary is exact",
-            "ngd": "theta <- theta - (eps/N) F^-1 g_hat(theta), F = (1/N) sum_i Hessian of l_i, the per-example Fisher (Smith et al. 2018)",
-            "asgs": "draws are means of consecutive windows of --window sgd iterates (Mandt et al. 2017); stationary = exact law of one window mean; stationary_continuous = long-run covariance / window (the paper's A^-1 C A^-1/(B window))",
-            "stationary": "exact discrete-time law of theta (the theta-marginal of the (theta, v) law for the momentum samplers)",
-            "g_hat": "grad R(theta) + (N/B) sum_{i in S} grad l_i(theta)",
-            "temperature": "sgd: Smith et al. 2018 T = eps N/(2B) (times (N-B)/(N-1) without replacement); sgd-momentum: the same with eps/mu; ngd: the same as sgd; sgd-preconditioned: 1 with the optimal H, null otherwise; asgs: gamma N/(B window); sgld, sghmc, psgld: 1, or --temperature T (sgld, psgld: noise sqrt(eps T), target prop. to posterior^(1/T))",
-            "effective_temperature": "tr(P Sigma)/d, P the posterior precision, Sigma the exact stationary covariance",
-            "optimal_eps": "sgd: Mandt et al. 2017 Thm 1, eps* = 2 d B/(N tr C) (divided by (N-B)/(N-1) without replacement); null for sgld",
-        },
-    });
-    // Teacher–student: its BBP closed forms beside the exact law.
-    if let Problem::TeacherStudent(m) = &problem {
-        document["closed_forms"] = match sgbayes::theory::bbp::report(m, &config) {
-            Ok(report) => serde_json::to_value(report).map_err(|e| e.to_string())?,
-            Err(e) => json!({ "error": e.to_string() }),
-        };
-    }
+    let (config, draw_at) = args.spec()?.config().map_err(|e| e.to_string())?;
+    let document = sgbayes::workflow::theory_document(&problem, &config, draw_at)
+        .map_err(|e| e.to_string())?;
     print_json(&document);
     Ok(0)
-}
-
-/// The start of a chain on a quadratic model: the stationary mean when the exact law exists, else
-/// the posterior mean.
-fn quadratic_start(
-    model: &dyn sgbayes::models::QuadraticModel,
-    config: &sgbayes::config::SamplerConfig,
-) -> Result<DVector<f64>, String> {
-    match TheoryReport::compute(model, config) {
-        Ok(report) => Ok(report.stationary.mean),
-        // No closed form, a state too large for the exact solver, or an ill-conditioned solve:
-        // sampling still works, from the posterior mean.
-        Err(sgbayes::Error::NoClosedForm { .. } | sgbayes::Error::IllConditioned { .. }) => {
-            Ok(sgbayes::theory::exact_posterior(model)
-                .map_err(|e| e.to_string())?
-                .mean)
-        }
-        Err(sgbayes::Error::Invalid { what, .. }) if what == "state dimension" => {
-            Ok(sgbayes::theory::exact_posterior(model)
-                .map_err(|e| e.to_string())?
-                .mean)
-        }
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 /// Largest number of kept values (draws × D) `sample` holds in memory (4 GB of f64).
@@ -536,69 +405,17 @@ fn sample(
     if (length.steps / length.thin).saturating_mul(args_dimension_hint(args)) > MAX_DRAW_VALUES {
         return Err(format!("--steps / --thin would keep more than {MAX_DRAW_VALUES} values; thin more or run fewer steps"));
     }
-    let config = args.config()?;
-    let draw_at = args.draw_at(&config)?;
+    let (config, draw_at) = args.spec()?.config().map_err(|e| e.to_string())?;
     let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
     let model = problem.model();
-    // Epoch-end draws: burn-in rounded up to whole epochs, and one draw every `thin` epochs
-    // (reported as a thinning of `thin` × epoch steps).
-    let mut length = length;
-    let mut reported_thin = length.thin;
-    let epoch_end = draw_at == sgbayes::theory::DrawAt::EpochEnd;
-    if epoch_end {
-        let epoch = model.data_size() / config.batch_size.max(1);
-        length.burn_in = length.burn_in.div_ceil(epoch) * epoch;
-        reported_thin *= epoch;
-        if length.steps / reported_thin == 0 {
-            return Err(format!(
-                "--steps {} is shorter than --thin {} epochs of {epoch} steps: no draws",
-                length.steps, length.thin
-            ));
-        }
-    }
-    // Draws at the ends of cycles of L steps (momentum-refreshed trajectories): burn-in rounded
-    // up to whole cycles, and one draw every `thin` cycles.
-    if let Some(period) = config.kind.draw_period() {
-        length.burn_in = length.burn_in.div_ceil(period) * period;
-        length.thin *= period;
-        reported_thin = length.thin;
-        if length.steps / length.thin == 0 {
-            return Err(format!(
-                "--steps {} is shorter than --thin {} trajectories of {period} steps: no draws",
-                length.steps,
-                length.thin / period
-            ));
-        }
-    }
-    let (start, config) = match problem.quadratic() {
-        // Teacher–student trains from its random initial matrix (the BBP setting).
-        Some(_) if matches!(problem, Problem::TeacherStudent(_)) => {
-            (problem.initial_parameter(), config)
-        }
-        Some(quadratic) => (
-            quadratic_start(quadratic, &config)?,
-            // Mandt's optimal preconditioners depend on the model: the sampler runs with their matrices.
-            sgbayes::theory::resolve_preconditioner(&config, quadratic)
-                .map_err(|e| e.to_string())?,
-        ),
-        None => (problem.initial_parameter(), config),
-    };
     let timer = Instant::now();
-    let mut chain =
-        Chain::new(model, &config, start.as_slice(), seed).map_err(|e| e.to_string())?;
-    let window = match chain.draws() {
-        Draws::WindowMeans { window } => Some(window),
-        _ => None,
-    };
-    if epoch_end {
-        if window.is_some() {
-            return Err("--draw-at epoch-end keeps the states at epoch ends, but asgs draws window means: drop one of them".into());
-        }
-        chain.set_draws(Draws::EpochEnds);
-    }
-    if chain.draw_capacity(&length) == 0 {
-        return Err("--steps is shorter than --window × --thin: no window mean to write".into());
-    }
+    let sgbayes::workflow::PreparedRun {
+        mut chain,
+        length,
+        steps_between_draws: reported_thin,
+        window,
+    } = sgbayes::workflow::prepare_run(&problem, &config, draw_at, length, seed, None)
+        .map_err(|e| e.to_string())?;
     let d = model.dimension();
     let mut recorder = DrawRecorder::new(d, chain.draw_capacity(&length));
     let mut progress = ProgressTicks::new(length.burn_in + length.steps);

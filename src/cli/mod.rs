@@ -1,16 +1,14 @@
 //! Argument parsing and subcommand dispatch (binary only: the library knows nothing of the CLI).
 
 mod commands;
-mod json;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
-use sgbayes::config::{
-    Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder, StepSchedule,
-};
+use sgbayes::config::{SamplerConfig, SamplerId};
+use sgbayes::spec::{MatrixSpec, SamplerFlags, SamplerSpec};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -516,223 +514,72 @@ fn batching_choices() -> impl TypedValueParser<Value = Batching> {
 }
 
 impl SamplerArgs {
-    /// The configuration the flags describe; a one-line message when a sampler's parameter is
-    /// missing or given to a sampler that has no such parameter.
-    fn config(&self) -> Result<SamplerConfig, String> {
-        let unused = |flag: &str, given: bool| -> Result<(), String> {
-            if given {
-                Err(format!(
-                    "--{flag} does not apply to --sampler {}",
-                    self.sampler_name()
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        let required = |flag: &str, value: Option<f64>| -> Result<f64, String> {
-            value.ok_or_else(|| format!("--sampler {} needs --{flag}", self.sampler_name()))
-        };
-        let id = self.sampler.id();
-        if id != SamplerId::SgdMomentum {
-            unused("damping", self.damping.is_some())?;
-        }
-        if id != SamplerId::Sghmc {
-            unused("friction", self.friction.is_some())?;
-            unused("noise-estimate", self.noise_estimate.is_some())?;
-            unused("refresh-every", self.refresh_every.is_some())?;
-            unused("order", self.order.is_some())?;
-            unused("batch-per-trajectory", self.batch_per_trajectory)?;
-        }
-        if !matches!(id, SamplerId::SgdPreconditioned | SamplerId::Psgld) {
-            unused("preconditioner", self.preconditioner.is_some())?;
-        }
-        if id != SamplerId::Asgs {
-            unused("window", self.window.is_some())?;
-        }
-        if !matches!(id, SamplerId::Sgfs | SamplerId::SgfsOnline) {
-            unused("sgfs-scale", self.sgfs_scale.is_some())?;
-        }
-        if id != SamplerId::Sgfs {
-            unused("fisher", self.fisher.is_some())?;
-        }
-        if !matches!(
-            id,
-            SamplerId::StochasticNgd | SamplerId::Sgld | SamplerId::Psgld
-        ) {
-            unused("temperature", self.temperature.is_some())?;
-        }
-        let tempered = self.temperature.filter(|&t| t != 1.0);
-        if id != SamplerId::Sgld {
-            unused("schedule", self.schedule.is_some())?;
-        }
-        if self.schedule != Some(ScheduleName::Cyclical) {
-            unused("cycle-length", self.cycle_length.is_some())?;
-        }
-        if self.schedule != Some(ScheduleName::Polynomial) {
-            unused("schedule-b", self.schedule_b.is_some())?;
-            unused("schedule-gamma", self.schedule_gamma.is_some())?;
-        }
-        let schedule = match self.schedule {
-            None | Some(ScheduleName::Constant) => StepSchedule::Constant,
-            Some(ScheduleName::Cyclical) => StepSchedule::Cyclical {
-                cycle_length: self
-                    .cycle_length
-                    .ok_or("--schedule cyclical needs --cycle-length K")?,
-            },
-            Some(ScheduleName::Polynomial) => StepSchedule::Polynomial {
-                b: self.schedule_b.unwrap_or(1.0),
-                gamma: self.schedule_gamma.unwrap_or(0.55),
-            },
-        };
-        if id != SamplerId::PsgldRmsprop {
-            unused("rmsprop-decay", self.rmsprop_decay.is_some())?;
-            unused("rmsprop-regularizer", self.rmsprop_regularizer.is_some())?;
-            unused("rms-of", self.rms_of.is_some())?;
-        }
-        let matrix_file = |path: &str| -> Result<Preconditioner, String> {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read matrix file {path}: {e}"))?;
-            let rows: Vec<Vec<f64>> = serde_json::from_str(&text).map_err(|e| {
-                format!("matrix file {path} is not a JSON d×d array of numbers: {e}")
-            })?;
-            Preconditioner::from_rows(&rows).map_err(|e| e.to_string())
-        };
-        let preconditioner = || -> Result<Preconditioner, String> {
-            let spec = self.preconditioner.as_deref().ok_or_else(|| {
-                format!("--sampler {} needs --preconditioner", self.sampler_name())
-            })?;
-            match spec {
-                "optimal" => Ok(Preconditioner::Optimal),
-                "optimal-diagonal" => Ok(Preconditioner::OptimalDiagonal),
-                path => {
+    /// The library's sampler specification of the flags: matrix files are read here, everything
+    /// else is interpreted by [`sgbayes::spec::SamplerSpec::config`], as in the Python package.
+    fn spec(&self) -> Result<SamplerSpec, String> {
+        let value_name =
+            |value: Option<clap::builder::PossibleValue>| value.map(|v| v.get_name().to_string());
+        let matrix = |flag: &str,
+                      value: &Option<String>,
+                      names: &[&str]|
+         -> Result<Option<MatrixSpec>, String> {
+            match value.as_deref() {
+                None => Ok(None),
+                Some(name) if names.contains(&name) => Ok(Some(MatrixSpec::Name(name.to_string()))),
+                Some(path) => {
                     let text = std::fs::read_to_string(path)
-                        .map_err(|e| format!("cannot read preconditioner file {path}: {e}"))?;
+                        .map_err(|e| format!("cannot read {flag} file {path}: {e}"))?;
                     let rows: Vec<Vec<f64>> = serde_json::from_str(&text).map_err(|e| {
-                        format!(
-                            "preconditioner file {path} is not a JSON d×d array of numbers: {e}"
-                        )
+                        format!("{flag} file {path} is not a JSON d×d array of numbers: {e}")
                     })?;
-                    Preconditioner::from_rows(&rows).map_err(|e| e.to_string())
+                    Ok(Some(MatrixSpec::Rows(rows)))
                 }
             }
         };
-        let kind = match id {
-            SamplerId::Sgd => SamplerKind::Sgd,
-            SamplerId::Sgld => {
-                if tempered.is_none() && schedule == StepSchedule::Constant {
-                    SamplerKind::Sgld
-                } else {
-                    SamplerKind::SgldGeneral {
-                        temperature: tempered.unwrap_or(1.0),
-                        schedule,
-                    }
-                }
-            }
-            SamplerId::SgdMomentum => SamplerKind::SgdMomentum {
-                damping: required("damping", self.damping)?,
-            },
-            SamplerId::Sghmc => {
-                let friction = required("friction", self.friction)?;
-                let noise_estimate = self.noise_estimate.unwrap_or(0.0);
-                let order = match self.order {
-                    Some(OrderName::PositionFirst) => SghmcOrder::PositionFirst,
-                    _ => SghmcOrder::VelocityFirst,
-                };
-                if self.refresh_every.is_none()
-                    && order == SghmcOrder::VelocityFirst
-                    && !self.batch_per_trajectory
-                {
-                    SamplerKind::Sghmc {
-                        friction,
-                        noise_estimate,
-                    }
-                } else {
-                    SamplerKind::SghmcGeneral {
-                        friction,
-                        noise_estimate,
-                        refresh_every: self.refresh_every,
-                        order,
-                        batch_per_trajectory: self.batch_per_trajectory,
-                    }
-                }
-            }
-            SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
-                preconditioner: preconditioner()?,
-            },
-            SamplerId::Psgld => match tempered {
-                None => SamplerKind::Psgld {
-                    preconditioner: preconditioner()?,
-                },
-                Some(temperature) => SamplerKind::PsgldTempered {
-                    preconditioner: preconditioner()?,
-                    temperature,
-                },
-            },
-            SamplerId::PsgldRmsprop => {
-                let decay = self.rmsprop_decay.unwrap_or(0.99);
-                let regularizer = self.rmsprop_regularizer.unwrap_or(1e-5);
-                match self.rms_of {
-                    Some(RmsOfName::FullEstimate) => SamplerKind::PsgldRmspropGeneral {
-                        decay,
-                        regularizer,
-                        rms_of: RmsOf::FullEstimate,
-                    },
-                    _ => SamplerKind::PsgldRmsprop { decay, regularizer },
-                }
-            }
-            SamplerId::Ngd => SamplerKind::Ngd,
-            SamplerId::StochasticNgd => SamplerKind::StochasticNgd {
-                temperature: self.temperature.unwrap_or(1.0),
-            },
-            SamplerId::Sgfs if self.fisher.as_deref() == Some("online") => {
-                SamplerKind::SgfsOnline {
-                    scale: self.sgfs_scale.unwrap_or(1.0),
-                }
-            }
-            SamplerId::SgfsOnline => SamplerKind::SgfsOnline {
-                scale: self.sgfs_scale.unwrap_or(1.0),
-            },
-            SamplerId::Sgfs => SamplerKind::Sgfs {
-                fisher: match self.fisher.as_deref() {
-                    None => return Err("--sampler sgfs needs --fisher FILE|exact|online".into()),
-                    Some("exact") => Preconditioner::Optimal,
-                    Some(path) => matrix_file(path)?,
-                },
-                scale: self.sgfs_scale.unwrap_or(1.0),
-            },
-            SamplerId::Asgs => SamplerKind::Asgs {
-                window: self
-                    .window
-                    .ok_or_else(|| format!("--sampler {} needs --window", self.sampler_name()))?,
-            },
-        };
-        Ok(SamplerConfig {
-            kind,
-            step_size: self.eps,
-            batch_size: self.batch,
-            batching: match (self.sampler, self.batching) {
-                (SamplerChoice::Sgworld, Batching::Reshuffle | Batching::WithReplacement) => {
-                    Batching::Reshuffle
-                }
-                (SamplerChoice::Sgworld, Batching::WithoutReplacement) => {
-                    return Err("--sampler sgworld uses reshuffled batches; drop --batching or use --batching reshuffle".into())
-                }
-                (_, batching) => batching,
+        Ok(SamplerSpec {
+            sampler: self.sampler.name().to_string(),
+            eps: self.eps,
+            batch: self.batch,
+            batching: Some(self.batching.name().to_string()),
+            flags: SamplerFlags {
+                damping: self.damping,
+                friction: self.friction,
+                noise_estimate: self.noise_estimate,
+                refresh_every: self.refresh_every,
+                order: self.order.and_then(|o| value_name(o.to_possible_value())),
+                batch_per_trajectory: self.batch_per_trajectory.then_some(true),
+                preconditioner: matrix(
+                    "preconditioner",
+                    &self.preconditioner,
+                    &["optimal", "optimal-diagonal"],
+                )?,
+                window: self.window,
+                fisher: matrix("fisher", &self.fisher, &["exact", "online"])?,
+                sgfs_scale: self.sgfs_scale,
+                temperature: self.temperature,
+                rmsprop_decay: self.rmsprop_decay,
+                rmsprop_regularizer: self.rmsprop_regularizer,
+                rms_of: self.rms_of.and_then(|r| value_name(r.to_possible_value())),
+                schedule: self
+                    .schedule
+                    .and_then(|s| value_name(s.to_possible_value())),
+                cycle_length: self.cycle_length,
+                schedule_b: self.schedule_b,
+                schedule_gamma: self.schedule_gamma,
+                draw_at: value_name(self.draw_at.to_possible_value()),
             },
         })
     }
 
-    /// Which states are draws; epoch ends only make sense with reshuffled batches.
-    fn draw_at(&self, config: &SamplerConfig) -> Result<DrawAt, String> {
-        match self.draw_at {
-            DrawAtName::EveryStep => Ok(DrawAt::EveryStep),
-            DrawAtName::EpochEnd if config.batching == Batching::Reshuffle => Ok(DrawAt::EpochEnd),
-            DrawAtName::EpochEnd => Err("--draw-at epoch-end needs reshuffled batches (--batching reshuffle or --sampler sgworld)".into()),
-        }
+    /// The configuration the flags describe; a one-line message when a sampler's parameter is
+    /// missing or given to a sampler that has no such parameter.
+    fn config(&self) -> Result<SamplerConfig, String> {
+        Ok(self.spec()?.config().map_err(|e| e.to_string())?.0)
     }
 
-    fn sampler_name(&self) -> &'static str {
-        self.sampler.name()
+    /// Which states are draws; epoch ends only make sense with reshuffled batches.
+    fn draw_at(&self, _config: &SamplerConfig) -> Result<DrawAt, String> {
+        Ok(self.spec()?.config().map_err(|e| e.to_string())?.1)
     }
 }
 

@@ -1,9 +1,10 @@
-//! JSON shapes of matrices and laws (row-major nested arrays).
+//! JSON shapes of matrices and laws (row-major nested arrays), shared by the command line's and
+//! the Python package's documents.
 
 use nalgebra::{DMatrix, DVector};
 use serde_json::{json, Value};
 
-use sgbayes::theory::GaussianLaw;
+use crate::theory::GaussianLaw;
 
 /// A matrix as a list of rows.
 pub fn matrix(m: &DMatrix<f64>) -> Value {
