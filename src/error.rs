@@ -84,6 +84,18 @@ pub enum Error {
         /// What is missing.
         what: String,
     },
+    /// The chain's state is too large for an exact solver.
+    #[error("state dimension {dimension} exceeds the {solver} solver's limit of {limit} ({why})")]
+    StateTooLarge {
+        /// The state dimension (2d for the momentum samplers).
+        dimension: usize,
+        /// The solver's largest state dimension.
+        limit: usize,
+        /// Which solver: "exact" (any) or "dense".
+        solver: &'static str,
+        /// What the limit comes from.
+        why: &'static str,
+    },
     /// A sampler flag was given to a sampler that has no such parameter.
     #[error("--{flag} does not apply to --sampler {sampler}")]
     FlagDoesNotApply {

@@ -59,12 +59,9 @@ pub fn default_start(
 fn quadratic_start(model: &dyn QuadraticModel, config: &SamplerConfig) -> Result<DVector<f64>> {
     match TheoryReport::compute(model, config) {
         Ok(report) => Ok(report.stationary.mean),
-        Err(Error::NoClosedForm { .. } | Error::IllConditioned { .. }) => {
-            Ok(theory::exact_posterior(model)?.mean)
-        }
-        Err(Error::Invalid { what, .. }) if what == "state dimension" => {
-            Ok(theory::exact_posterior(model)?.mean)
-        }
+        Err(
+            Error::NoClosedForm { .. } | Error::IllConditioned { .. } | Error::StateTooLarge { .. },
+        ) => Ok(theory::exact_posterior(model)?.mean),
         Err(e) => Err(e),
     }
 }

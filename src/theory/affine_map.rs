@@ -165,11 +165,11 @@ impl AffineRandomMap {
         }
         let n = offsets[0].len();
         if n > MAX_STATE_DIMENSION {
-            return Err(Error::Invalid {
-                what: "state dimension".into(),
-                why: format!(
-                    "{n} exceeds the exact solver's limit of {MAX_STATE_DIMENSION} (above {MAX_DENSE_STATE_DIMENSION} it iterates on n×n matrices with an O(n³) decomposition of the mean map)"
-                ),
+            return Err(Error::StateTooLarge {
+                dimension: n,
+                limit: MAX_STATE_DIMENSION,
+                solver: "exact",
+                why: "above the dense limit it iterates on n×n matrices with an O(n³) decomposition of the mean map",
             });
         }
         let check = |what: &str, rows: usize, cols: usize| -> Result<()> {
@@ -670,11 +670,11 @@ impl AffineRandomMap {
     pub fn stationary_law_dense(&self) -> Result<StationaryLaw> {
         let n = self.state_dimension();
         if n > MAX_DENSE_STATE_DIMENSION {
-            return Err(Error::Invalid {
-                what: "state dimension".into(),
-                why: format!(
-                    "{n} exceeds the dense solver's limit of {MAX_DENSE_STATE_DIMENSION} (its second-moment system has n(n+1)/2 unknowns); use the iterative solver"
-                ),
+            return Err(Error::StateTooLarge {
+                dimension: n,
+                limit: MAX_DENSE_STATE_DIMENSION,
+                solver: "dense",
+                why: "its second-moment system has n(n+1)/2 unknowns; use the iterative solver",
             });
         }
         let mean_matrix = self.mean_matrix();
