@@ -55,7 +55,7 @@ pub enum Error {
     /// The mean map of an affine random map does not contract: spectral radius ≥ 1.
     #[error("no stationary law: the mean iteration does not contract (spectral radius {spectral_radius:.6} >= 1)")]
     NotContracting {
-        /// Spectral radius of E[M_S].
+        /// Spectral radius of E\[M_S\].
         spectral_radius: f64,
     },
     /// The solved second-moment equation has a residual above tolerance (ill-conditioning).

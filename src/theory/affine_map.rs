@@ -123,7 +123,7 @@ pub struct StationaryLaw {
     pub mean: DVector<f64>,
     /// Stationary covariance Σ.
     pub covariance: DMatrix<f64>,
-    /// The mean map M̄ = E[M_S], which gives the autocovariances M̄^k Σ.
+    /// The mean map M̄ = E\[M_S\], which gives the autocovariances M̄^k Σ.
     pub mean_matrix: DMatrix<f64>,
 }
 

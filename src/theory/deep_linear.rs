@@ -270,7 +270,7 @@ impl ModeSde {
 
     /// Var s of the linearised discrete map **with its multiplicative noise**, the exact
     /// stationary variance of the one-mode linearisation of SGD \[derived\]:
-    /// kγσ_α²/(B(2 − k − kγκ_α/B)), with κ_α = E[x_α⁴] − 1 the excess fourth moment of the
+    /// kγσ_α²/(B(2 − k − kγκ_α/B)), with κ_α = E\[x_α⁴\] − 1 the excess fourth moment of the
     /// inputs along the mode (2 for Gaussian inputs; [`input_fourth_moment_excess`] on data).
     ///
     /// # Formula
