@@ -396,7 +396,7 @@ pub fn sgd_stationary_entry_variance(
     let b = (1.0 - eta * (1.0 + ridge)).powi(2);
     let gap = 1.0 - b - eta * eta * g * (m + 1.0);
     if gap <= 0.0 {
-        return Err(Error::MeanSquareUnstable);
+        return Err(Error::MeanSquareUnstable { limit: None });
     }
     let beta = eta * eta * g * bias_sq / (1.0 - b - eta * eta * g);
     let alpha = eta * eta * g * (residual_variance + beta) / gap;
@@ -527,6 +527,7 @@ pub fn report(
         return Err(Error::PastStabilityLimit {
             step_size: eps,
             limit: mean_stability_limit,
+            mean_square_limit: None,
         });
     }
     let g = gamma / config.batch_size as f64;

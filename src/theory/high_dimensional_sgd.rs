@@ -243,7 +243,7 @@ impl LinearSingleIndexLimit {
             Correction::Included => {
                 let c = self.step_scale;
                 if c >= CRITICAL_STEP_SCALE {
-                    return Err(Error::MeanSquareUnstable);
+                    return Err(Error::MeanSquareUnstable { limit: None });
                 }
                 Ok(SummaryState::new(1.0, c * self.noise_variance / (2.0 - c)))
             }
@@ -396,7 +396,7 @@ impl LinearSingleIndexLimit {
             });
         }
         if c >= Self::finite_dimension_critical_step_scale(dimension) {
-            return Err(Error::MeanSquareUnstable);
+            return Err(Error::MeanSquareUnstable { limit: None });
         }
         let n = dimension as f64;
         let s = c * self.noise_variance / (n * (2.0 - c - 2.0 * c / n));
@@ -453,7 +453,7 @@ mod tests {
         assert!(near.fixed_point(Correction::Included).is_ok());
         assert_eq!(
             near.finite_dimension_stationary_moments(100),
-            Err(Error::MeanSquareUnstable)
+            Err(Error::MeanSquareUnstable { limit: None })
         );
     }
 }
