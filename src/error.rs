@@ -42,20 +42,27 @@ pub enum Error {
         step_size: f64,
     },
     /// The step size makes the mean dynamics unstable: spectral radius of the mean map ≥ 1.
-    #[error("step size {step_size} is past the stability limit {limit:.6} (the mean iteration diverges)")]
+    #[error("step size {step_size} is past the stability limit {limit:.6} of the mean iteration (it diverges){}", .mean_square_limit.map(|limit| format!("; reduce the step size{}", usable_below(&Some(limit)))).unwrap_or_default())]
     PastStabilityLimit {
         /// The offending step size.
         step_size: f64,
         /// The largest stable step size of the mean iteration.
         limit: f64,
+        /// The largest step size with a stationary law (mean-square stability, which depends on
+        /// B and the batching scheme), when it was computed.
+        mean_square_limit: Option<f64>,
     },
     /// The second-moment recursion has spectral radius ≥ 1: no stationary covariance exists.
-    #[error("no stationary law: the chain is mean-square unstable (the second-moment recursion does not contract); reduce the step size")]
-    MeanSquareUnstable,
+    #[error("no stationary law: the chain is mean-square unstable (the second-moment recursion does not contract); reduce the step size{}", usable_below(.limit))]
+    MeanSquareUnstable {
+        /// The mean-square stability limit on the step size for this batch size and batching
+        /// scheme, when it was computed.
+        limit: Option<f64>,
+    },
     /// The mean map of an affine random map does not contract: spectral radius ≥ 1.
     #[error("no stationary law: the mean iteration does not contract (spectral radius {spectral_radius:.6} >= 1)")]
     NotContracting {
-        /// Spectral radius of E[M_S].
+        /// Spectral radius of E\[M_S\].
         spectral_radius: f64,
     },
     /// The solved second-moment equation has a residual above tolerance (ill-conditioning).
@@ -117,6 +124,32 @@ pub enum Error {
     /// A file could not be read, parsed or written.
     #[error("{0}")]
     Io(String),
+}
+
+/// " below L" with L rounded down to six significant digits (so that L
+/// itself is usable), or nothing when the limit is unknown.
+fn usable_below(limit: &Option<f64>) -> String {
+    match limit {
+        Some(limit) if limit.is_finite() && *limit > 0.0 => {
+            format!(" below {}", significant_floor(*limit))
+        }
+        _ => String::new(),
+    }
+}
+
+/// `value` (positive, finite) rounded down to six significant digits, printed without trailing
+/// zeros: 0.0115432198 → "0.0115432".
+pub(crate) fn significant_floor(value: f64) -> String {
+    let exponent = value.log10().floor() as i32;
+    let decimals = (5 - exponent).max(0) as usize;
+    let scale = 10f64.powi(5 - exponent);
+    let floored = (value * scale).floor() / scale;
+    let text = format!("{floored:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 /// Result alias of the library.

@@ -193,6 +193,8 @@ pub fn theory_document(
         "temperature": number(report.temperature),
         "effective_temperature": number(report.effective_temperature),
         "optimal_eps": report.optimal_eps.map(number),
+        "mean_stability_limit": number(report.mean_stability_limit),
+        "mean_square_stability_limit": report.mean_square_stability_limit.map(number),
         "stability_limit": number(report.stability_limit),
         "conventions": {
             "sgld": "theta <- theta - (eps/2) g_hat(theta) + sqrt(eps) xi (Welling & Teh 2011)",

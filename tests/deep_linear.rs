@@ -995,7 +995,7 @@ fn single_mode_stationary_variance_keeps_the_multiplicative_noise() {
     let unstable = ModeSde::new(2, 0.9, 1.0, 1.0, 1.0).unwrap();
     assert!(matches!(
         unstable.linearised_stationary_variance(2.0),
-        Err(Error::MeanSquareUnstable)
+        Err(Error::MeanSquareUnstable { .. })
     ));
     assert!(matches!(
         unstable.linearised_stationary_variance(-1.0),

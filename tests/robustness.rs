@@ -159,7 +159,10 @@ fn ill_conditioned_posteriors_give_accurate_laws_or_clear_errors() {
                     .chain(law.mean.iter())
                     .all(|v| v.is_finite())),
                 Err(e) => assert!(
-                    matches!(e, Error::IllConditioned { .. } | Error::MeanSquareUnstable),
+                    matches!(
+                        e,
+                        Error::IllConditioned { .. } | Error::MeanSquareUnstable { .. }
+                    ),
                     "{e}"
                 ),
             }

@@ -216,7 +216,7 @@ fn bad_inputs_are_typed_errors() {
     ));
     assert!(matches!(
         sgd_stationary_entry_variance(1.0, 0.0, 1.0, 10, 1.0, 0.0),
-        Err(Error::MeanSquareUnstable)
+        Err(Error::MeanSquareUnstable { .. })
     ));
     let model = generate_teacher_student(&small_params(), 2).unwrap();
     let sgld = SamplerConfig::new(SamplerKind::Sgld, 0.01, 4, Batching::WithReplacement);
@@ -625,7 +625,7 @@ fn sgd_mean_square_phase_boundary() {
         } else {
             assert!(matches!(
                 bbp::report(&model, &config),
-                Err(Error::MeanSquareUnstable)
+                Err(Error::MeanSquareUnstable { .. })
             ));
             assert!(!msd.is_finite() || msd > 1e6, "{factor}: {msd}");
         }

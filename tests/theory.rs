@@ -387,12 +387,78 @@ fn mean_square_instability_is_reported_not_a_wrong_number() {
             .unwrap()
             .stationary_law()
             .unwrap_err(),
-        Error::MeanSquareUnstable
+        Error::MeanSquareUnstable { limit: None }
     );
     assert!(matches!(
         TheoryReport::compute(&model, &cfg),
-        Err(Error::MeanSquareUnstable)
+        Err(Error::MeanSquareUnstable { .. })
     ));
+}
+
+#[test]
+fn refusals_name_the_mean_square_stability_limit() {
+    // The README's problem: SGLD has its law up to the reported mean-square limit, which depends on
+    // B and lies below the mean iteration's limit; past it every refusal names it.
+    let model = sgbayes::problem::generate_linear_regression(3, 200, 1, 1.0, 1.0).unwrap();
+    for batch_size in [1, 10] {
+        let cfg = config(
+            SamplerKind::Sgld,
+            0.001,
+            batch_size,
+            Batching::WithReplacement,
+        );
+        let report = TheoryReport::compute(&model, &cfg).unwrap();
+        let limit = report.mean_square_stability_limit.unwrap();
+        assert_eq!(report.stability_limit, report.mean_stability_limit);
+        assert!(limit < report.mean_stability_limit, "B = {batch_size}");
+        let at = |factor: f64| {
+            TheoryReport::compute(
+                &model,
+                &SamplerConfig {
+                    step_size: factor * limit,
+                    ..cfg
+                },
+            )
+        };
+        assert!(at(0.99).is_ok(), "B = {batch_size}");
+        let refused = at(1.01).unwrap_err();
+        assert!(
+            matches!(refused, Error::MeanSquareUnstable { limit: Some(l) } if l == limit),
+            "B = {batch_size}: {refused:?}"
+        );
+        let printed = format!("{:.4}", limit);
+        assert!(
+            refused.to_string().contains(&format!(
+                "reduce the step size below {}",
+                &printed[..printed.len() - 1]
+            )),
+            "{refused}"
+        );
+        // Past the mean limit as well: the error names both limits.
+        let past = SamplerConfig {
+            step_size: 1.01 * report.mean_stability_limit,
+            ..cfg
+        };
+        assert!(matches!(
+            theory::affine_map(&past, &model),
+            Err(Error::PastStabilityLimit { mean_square_limit: Some(l), .. }) if l == limit
+        ));
+    }
+    // B = 1 and B = 10 give the limits of the README (0.00374 and 0.0115).
+    let limits: Vec<f64> = [1, 10]
+        .iter()
+        .map(|&b| {
+            theory::mean_square_stability_limit(
+                &config(SamplerKind::Sgld, 0.001, b, Batching::WithReplacement),
+                &model,
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(
+        (limits[0] - 0.00374).abs() < 1e-5 && (limits[1] - 0.0115).abs() < 1e-4,
+        "{limits:?}"
+    );
 }
 
 #[test]

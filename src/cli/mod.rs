@@ -133,7 +133,7 @@ enum ProblemKind {
         /// Correlation ρ of neighbouring features.
         #[arg(long, default_value_t = 0.6, allow_negative_numbers = true)]
         feature_correlation: f64,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[command(flatten)]
@@ -175,7 +175,7 @@ enum ProblemKind {
         /// Keep the raw Gaussian inputs instead of whitening the sample exactly.
         #[arg(long)]
         no_whiten: bool,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
@@ -212,7 +212,7 @@ enum ProblemKind {
         /// Label-noise standard deviation.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         label_noise: f64,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
@@ -246,7 +246,7 @@ enum ProblemKind {
         /// Prior precision λ ≥ 0.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         prior_precision: f64,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
@@ -262,7 +262,7 @@ enum ProblemKind {
         /// Ridge coefficient λ.
         #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
         regularisation: f64,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -278,7 +278,7 @@ enum ProblemKind {
         /// θ = σ or θ = log σ.
         #[arg(long, value_enum, default_value_t = ParametrisationName::LogScale)]
         parametrisation: ParametrisationName,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
@@ -292,7 +292,7 @@ enum ProblemKind {
         data: Option<usize>,
         #[command(flatten)]
         real_data: RealDataArgs,
-        /// Seed.
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Noise variance σ².

@@ -108,7 +108,7 @@ impl Model for LinearRegression {
     fn add_example_gradient(&self, index: usize, theta: &[f64], scale: f64, out: &mut [f64]) {
         self.add_batch_gradient(&[index], theta, scale, out);
     }
-    /// ∇ℓ_i(θ) = x_i (x_i·θ − y_i)/σ² summed over the batch by [`add_rows_gradient`] (one
+    /// ∇ℓ_i(θ) = x_i (x_i·θ − y_i)/σ² summed over the batch by `add_rows_gradient` (one
     /// dynamic call per minibatch; the same bits as one call per example).
     fn add_batch_gradient(&self, batch: &[usize], theta: &[f64], scale: f64, out: &mut [f64]) {
         add_rows_gradient(

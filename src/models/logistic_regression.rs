@@ -397,7 +397,7 @@ impl Model for LogisticRegression {
     /// correction
     ///   Γ(θ) = −(1/(2N)) Σ_i w_i' (x_iᵀF⁻¹x_i) F⁻¹x_i,  w_i' = σ_i(1 − σ_i)(1 − 2σ_i).
     ///
-    /// [derived] From Γ_i = Σ_j ∂_j[F⁻¹]_ij + ½ Σ_j [F⁻¹]_ij tr(F⁻¹∂_jF) with
+    /// \[derived\] From Γ_i = Σ_j ∂_j[F⁻¹]_ij + ½ Σ_j [F⁻¹]_ij tr(F⁻¹∂_jF) with
     /// ∂_jF = (1/N)Σ_n w_n' x_nj x_n x_nᵀ and ∂_jF⁻¹ = −F⁻¹(∂_jF)F⁻¹: with u_n = F⁻¹x_n and
     /// q_n = x_n·u_n the first sum is −(1/N)Σ_n w_n' q_n u_n and the second +(1/(2N))Σ_n w_n' q_n u_n.
     /// Checked against central differences of √det F·F⁻¹ in tests/logistic_regression.rs.

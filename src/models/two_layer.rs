@@ -460,7 +460,7 @@ impl TwoLayerSpec {
     }
 }
 
-/// The target function of [`generate_two_layer`].
+/// The target function of [`generate_two_layer`](generate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Teacher {
@@ -470,7 +470,7 @@ pub enum Teacher {
     SingleIndexErf,
 }
 
-/// Parameters of [`generate_two_layer`].
+/// Parameters of [`generate_two_layer`](generate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TwoLayerParams {
     /// Input dimension d (default 5).

@@ -15,7 +15,7 @@ use crate::models::Model;
 /// H = 2 (γ N Î + (4β/ε) I)⁻¹:  θ ← θ − H ĝ(θ) + H η.
 /// The paper updates Î online (Î_t = (1 − 1/t) Î_{t−1} + V(θ_t)/t); holding it fixed (e.g. at the
 /// empirical Fisher at the mode) makes the chain affine on quadratic models, so its exact law is
-/// known — this restriction is ours. Limits (derived, ../shared/theory/ngd-and-sgmcmc.md, S3):
+/// known — this restriction is ours. Limits (our derivation):
 /// ε → 0 gives preconditioned Langevin with B_p⁻¹; ε → ∞ gives Fisher scoring, whose stationary
 /// variance on a Gaussian mean with Î = the per-example Fisher is exactly (N Î)⁻¹ because
 /// γ = (N + B)/B.

@@ -17,7 +17,7 @@ use crate::models::{FisherMetric, Model};
 /// at temperature εN/(2B) near minima, is not parametrisation invariant, and that "stochastic NGD"
 /// adds correction terms whose stationary law carries the Jeffreys prior √det F. The paper's exact
 /// update was not available to us; this is the Riemannian-Langevin construction with the same
-/// stationary law (ours, ../shared/theory/ngd-and-sgmcmc.md claim N3 [D]): with diffusion
+/// stationary law (our derivation): with diffusion
 /// D = (εT/N)F⁻¹ per step, the drift −(ε/N)F⁻¹∇U + (1/√det F)Σ_j ∂_j(√det F D_ij) makes
 /// p ∝ √det F · e^{−U/T} stationary for the Fokker–Planck equation (zero flux). The diffusion is
 /// the minibatch noise (covariance ≈ (ε²γ/B)F⁻¹ when the gradient noise covariance is F, i.e.

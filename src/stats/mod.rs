@@ -9,7 +9,7 @@
 //! | file | job |
 //! |------|-----|
 //! | [`moments`] | streaming mean and covariance (Welford 1962, Chan et al. 1979) |
-//! | [`autocorrelation`] | integrated autocorrelation time and ESS (Geyer 1992) |
+//! | [`autocorrelation`](mod@autocorrelation) | integrated autocorrelation time and ESS (Geyer 1992) |
 //! | [`batch_means`] | (multivariate) batch-means variance of the mean (Flegal & Jones 2010; Vats, Flegal & Jones 2019) |
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
 //! | [`robust`] | Markov/Chebyshev bounds, bounded functionals, known-variance and between-chain tests, split-R̂ (Vehtari et al. 2021) |

@@ -123,7 +123,7 @@ pub struct StationaryLaw {
     pub mean: DVector<f64>,
     /// Stationary covariance Σ.
     pub covariance: DMatrix<f64>,
-    /// The mean map M̄ = E[M_S], which gives the autocovariances M̄^k Σ.
+    /// The mean map M̄ = E\[M_S\], which gives the autocovariances M̄^k Σ.
     pub mean_matrix: DMatrix<f64>,
 }
 
@@ -651,6 +651,26 @@ impl AffineRandomMap {
         self.stationary_mean(&self.mean_matrix())
     }
 
+    /// Whether the chain is mean-square stable, decided by the dense solver's certificate: the
+    /// second-moment equation Σ = T(Σ) + I has a symmetric positive-definite solution iff the
+    /// spectral radius of T is below 1 (and then ρ(M̄) < 1 as well). `None` above
+    /// [`MAX_DENSE_STATE_DIMENSION`], where only the iterative solver runs.
+    pub fn is_mean_square_stable(&self) -> Option<bool> {
+        if !self.uses_dense_solver() {
+            return None;
+        }
+        let mean_matrix = self.mean_matrix();
+        if !(self.mean_spectral_radius() < 1.0) {
+            return Some(false);
+        }
+        let weight = self.minibatch_weight() / self.data_size() as f64;
+        let n = self.state_dimension();
+        let certificate = self
+            .second_moment_operator(&mean_matrix, weight)
+            .solve(&DMatrix::identity(n, n));
+        Some(certificate.is_some_and(|c| Cholesky::new(symmetrize(&c)).is_some()))
+    }
+
     /// The exact stationary mean and covariance (see the module's formula): the dense solver up to
     /// state dimension [`MAX_DENSE_STATE_DIMENSION`], the iterative one
     /// ([`stationary_law_iterative`](Self::stationary_law_iterative)) above.
@@ -684,12 +704,16 @@ impl AffineRandomMap {
         let n = self.state_dimension();
         let certificate = operator
             .solve(&DMatrix::identity(n, n))
-            .ok_or(Error::MeanSquareUnstable)?;
+            .ok_or(Error::MeanSquareUnstable { limit: None })?;
         if Cholesky::new(symmetrize(&certificate)).is_none() {
-            return Err(Error::MeanSquareUnstable);
+            return Err(Error::MeanSquareUnstable { limit: None });
         }
         let noise = self.noise_at(&mean);
-        let covariance = symmetrize(&operator.solve(&noise).ok_or(Error::MeanSquareUnstable)?);
+        let covariance = symmetrize(
+            &operator
+                .solve(&noise)
+                .ok_or(Error::MeanSquareUnstable { limit: None })?,
+        );
         // Residual of the generalised Stein equation, computed directly (not in vech form).
         let residual = &covariance
             - &mean_matrix * &covariance * mean_matrix.transpose()

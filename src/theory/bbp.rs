@@ -9,9 +9,9 @@
 //!   singular values and vectors of low rank perturbations of large rectangular random matrices",
 //!   J. Multivariate Anal. 111, §3.1 (Gaussian case), rescaled here to any entry variance and either
 //!   orientation; bulk edge: Marchenko–Pastur.
-//! * [`GradientDescentSpectrum`] — [derived]: exact gradient-descent trajectory on an exactly
+//! * [`GradientDescentSpectrum`] — \[derived\]: exact gradient-descent trajectory on an exactly
 //!   whitened sample, W_t = a^t W₀ + (1 − a^t) W_∞, combined with the BBP formulas.
-//! * [`sgd_stationary_entry_variance`], [`sgd_mean_square_stability_limit`] — [derived]: exact
+//! * [`sgd_stationary_entry_variance`], [`sgd_mean_square_stability_limit`] — \[derived\]: exact
 //!   stationary second moments of online SGD with Gaussian inputs (Isserlis' theorem).
 //!
 //! `theory/` never imports `samplers/`.
@@ -163,7 +163,7 @@ impl BulkNoise {
 }
 
 /// Spectral dynamics of full-batch gradient descent on the linear teacher–student model with an
-/// exactly whitened sample, (1/N)Σ x_i x_iᵀ = I ([derived]).
+/// exactly whitened sample, (1/N)Σ x_i x_iᵀ = I (\[derived\]).
 ///
 /// # Formula
 /// On the loss L(W) = (1/2N) Σ_i ‖W x_i − y_i‖² + (κ/2)‖W‖²_F the step W ← W − η∇L is
@@ -338,7 +338,7 @@ impl GradientDescentSpectrum {
 }
 
 /// Mean per-entry stationary variance of the SGD fluctuation W − W_∞ for Gaussian inputs x ~ N(0, I_m)
-/// drawn afresh (population, or N ≫ m with replacement) ([derived]).
+/// drawn afresh (population, or N ≫ m with replacement) (\[derived\]).
 ///
 /// # Formula
 /// SGD on L with learning rate η, ridge κ and batch noise factor g = γ/B (γ the finite-population
@@ -396,14 +396,14 @@ pub fn sgd_stationary_entry_variance(
     let b = (1.0 - eta * (1.0 + ridge)).powi(2);
     let gap = 1.0 - b - eta * eta * g * (m + 1.0);
     if gap <= 0.0 {
-        return Err(Error::MeanSquareUnstable);
+        return Err(Error::MeanSquareUnstable { limit: None });
     }
     let beta = eta * eta * g * bias_sq / (1.0 - b - eta * eta * g);
     let alpha = eta * eta * g * (residual_variance + beta) / gap;
     Ok(alpha + beta / m)
 }
 
-/// The mean-square stability limit of SGD with Gaussian inputs ([derived]):
+/// The mean-square stability limit of SGD with Gaussian inputs (\[derived\]):
 /// η < 2(1 + κ)/((1 + κ)² + g(m + 1)), g = γ/B (2B/(B + m + 1) for κ = 0 with replacement).
 /// Beyond it the second moments of SGD grow without bound although the mean iteration
 /// (η < 2/(1 + κ)) still converges.
@@ -527,6 +527,7 @@ pub fn report(
         return Err(Error::PastStabilityLimit {
             step_size: eps,
             limit: mean_stability_limit,
+            mean_square_limit: None,
         });
     }
     let g = gamma / config.batch_size as f64;

@@ -200,14 +200,14 @@ pub(crate) fn cycle_law<M: QuadraticModel + ?Sized>(
         phase_mean = a * phase_mean + b;
     }
     if !(spectral_radius(&operator) < 1.0) {
-        return Err(Error::MeanSquareUnstable);
+        return Err(Error::MeanSquareUnstable { limit: None });
     }
     let system = DMatrix::<f64>::identity(n * n, n * n) - &operator;
     let solution = system
         .clone()
         .lu()
         .solve(&added)
-        .ok_or(Error::MeanSquareUnstable)?;
+        .ok_or(Error::MeanSquareUnstable { limit: None })?;
     let residual = (&system * &solution - &added).amax();
     let scale = solution.amax().max(added.amax()).max(f64::MIN_POSITIVE);
     if !(residual / scale <= RESIDUAL_TOLERANCE) {

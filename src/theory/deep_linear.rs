@@ -270,7 +270,7 @@ impl ModeSde {
 
     /// Var s of the linearised discrete map **with its multiplicative noise**, the exact
     /// stationary variance of the one-mode linearisation of SGD \[derived\]:
-    /// kγσ_α²/(B(2 − k − kγκ_α/B)), with κ_α = E[x_α⁴] − 1 the excess fourth moment of the
+    /// kγσ_α²/(B(2 − k − kγκ_α/B)), with κ_α = E\[x_α⁴\] − 1 the excess fourth moment of the
     /// inputs along the mode (2 for Gaussian inputs; [`input_fourth_moment_excess`] on data).
     ///
     /// # Formula
@@ -312,7 +312,7 @@ impl ModeSde {
         let k = self.linear_rate();
         let contraction = (1.0 - k).powi(2) + k * k * self.batch_factor * fourth_moment_excess;
         if contraction >= 1.0 {
-            return Err(Error::MeanSquareUnstable);
+            return Err(Error::MeanSquareUnstable { limit: None });
         }
         Ok(k * self.batch_factor * self.label_variance
             / (2.0 - k - k * self.batch_factor * fourth_moment_excess))
@@ -635,6 +635,7 @@ pub fn report(model: &DeepLinearNetwork, config: &SamplerConfig) -> Result<DeepL
         return Err(Error::PastStabilityLimit {
             step_size: config.step_size,
             limit: 2.0 * model.noise_variance() / (l * largest.powf(2.0 - 2.0 / l)),
+            mean_square_limit: None,
         });
     }
     let s0 = REPORT_INITIAL_STRENGTH;

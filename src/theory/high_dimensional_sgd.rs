@@ -243,7 +243,7 @@ impl LinearSingleIndexLimit {
             Correction::Included => {
                 let c = self.step_scale;
                 if c >= CRITICAL_STEP_SCALE {
-                    return Err(Error::MeanSquareUnstable);
+                    return Err(Error::MeanSquareUnstable { limit: None });
                 }
                 Ok(SummaryState::new(1.0, c * self.noise_variance / (2.0 - c)))
             }
@@ -347,8 +347,8 @@ impl LinearSingleIndexLimit {
     /// start `initial`, with δ = c/N.
     ///
     /// # Formula
-    /// e = θ − θ* obeys e' = (I − δxxᵀ)e + δεx, so (Isserlis, E[xxᵀAxxᵀ] = 2A + tr(A)I)
-    /// E[e'] = (1 − δ)E[e] and E[e'e'ᵀ] = λE[eeᵀ] + δ²(tr E[eeᵀ] + σ²)I with λ = 1 − 2δ + 2δ².
+    /// e = θ − θ* obeys e' = (I − δxxᵀ)e + δεx, so (Isserlis, E\[xxᵀAxxᵀ\] = 2A + tr(A)I)
+    /// E\[e'\] = (1 − δ)E\[e\] and E\[e'e'ᵀ\] = λE\[eeᵀ\] + δ²(tr E\[eeᵀ\] + σ²)I with λ = 1 − 2δ + 2δ².
     /// Hence E[e_k e_kᵀ] = λᵏ e₀e₀ᵀ + a_k I with a₀ = 0,
     /// a_{k+1} = (λ + Nδ²)a_k + δ²(λᵏ|e₀|² + σ²), and, with α₀ = 1 − m₀ and p₀ = r⊥²₀:
     /// E m_k = 1 − (1 − δ)ᵏα₀, Var m_k = λᵏα₀² + a_k − (1 − δ)^{2k}α₀²,
@@ -396,7 +396,7 @@ impl LinearSingleIndexLimit {
             });
         }
         if c >= Self::finite_dimension_critical_step_scale(dimension) {
-            return Err(Error::MeanSquareUnstable);
+            return Err(Error::MeanSquareUnstable { limit: None });
         }
         let n = dimension as f64;
         let s = c * self.noise_variance / (n * (2.0 - c - 2.0 * c / n));
@@ -453,7 +453,7 @@ mod tests {
         assert!(near.fixed_point(Correction::Included).is_ok());
         assert_eq!(
             near.finite_dimension_stationary_moments(100),
-            Err(Error::MeanSquareUnstable)
+            Err(Error::MeanSquareUnstable { limit: None })
         );
     }
 }

@@ -12,7 +12,7 @@
 //! * ReLU (arc-cosine kernel of order 1, Cho & Saul 2009: their k_1 = (1/π)‖x‖‖x′‖ J_1(ϑ) is
 //!   2 E[relu(u) relu(v)] for unit-variance weights):
 //!   E[relu(u) relu(v)] = (1/(2π)) √(Σ_uu Σ_vv) (sin ϑ + (π − ϑ) cos ϑ), cos ϑ = Σ_uv/√(Σ_uu Σ_vv);
-//! * linear: E[uv] = Σ_uv.
+//! * linear: E\[uv\] = Σ_uv.
 //!
 //! Posterior (Rasmussen & Williams 2006, eqs. 2.25–2.26) of f under the prior GP(0, K) and the
 //! likelihood N(y; f, T I):

@@ -20,10 +20,10 @@ use crate::models::{LogisticRegression, Model};
 /// replacement) — has the OU stationary law N(θ̂, Σ) with
 ///   A Σ + Σ A = (ε/B) C   (the paper's equation),
 /// and Theorem 1's ε* = 2dB/(N tr C) minimises KL(N(θ̂, Σ) ‖ N(θ̂, H⁻¹)), the Laplace posterior.
-/// [derived] The linearised exact discrete law of the same linear model: Σ = MΣMᵀ + (ε²/B)C,
+/// \[derived\] The linearised exact discrete law of the same linear model: Σ = MΣMᵀ + (ε²/B)C,
 /// M = I − εA. For the crate's `sgld` (Welling–Teh, θ ← θ − (ε/2)ĝ + √ε ξ) linearised at θ̂:
 /// G Σ + Σ Gᵀ = (ε²N²/(4B))C + εI with G = (ε/2)H (OU), and Σ = MΣMᵀ + (ε²N²/(4B))C + εI with
-/// M = I − (ε/2)H (discrete), whose B → ∞ limit is the Laplace covariance H⁻¹ (OU) [derived].
+/// M = I − (ε/2)H (discrete), whose B → ∞ limit is the Laplace covariance H⁻¹ (OU) \[derived\].
 ///
 /// ```
 /// use sgbayes::config::SamplerKind;
@@ -120,7 +120,7 @@ impl LinearisedLaws {
     /// δ_H + δ_C, the largest relative change ‖H(θ̂)⁻¹(H(θ) − H(θ̂))‖_F + ‖C(θ̂)⁻¹(C(θ) − C(θ̂))‖_F
     /// over the points θ = θ̂ ± 2√s_k v_k on the principal axes (s_k, v_k) of `covariance`.
     ///
-    /// [derived] The stationary covariance solves a Lyapunov equation linear in C and, at first
+    /// \[derived\] The stationary covariance solves a Lyapunov equation linear in C and, at first
     /// order, changes by a relative amount ≤ ‖A⁻¹ΔA‖ + ‖C⁻¹ΔC‖ when A and C are perturbed; the
     /// chain explores A(θ), C(θ) over its spread (±2 sd covers 95% per axis), so the relative error
     /// of tr(HΣ)/d is bounded by this budget at first order (the actual error is smaller: the

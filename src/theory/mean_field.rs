@@ -5,7 +5,7 @@
 //! **Provenance.** The paper's abstract states that a tractable self-consistent mean-field (MF)
 //! theory exists, reduces to kernel ridge regression at infinite width and predicts a
 //! symmetry-breaking (feature-learning) transition. Its main text was not available to us: the
-//! equations below are our **[derived]** reconstruction (`docs/mean-field-sgld.md`), not the
+//! equations below are our **\[derived\]** reconstruction (`docs/mean-field-sgld.md`), not the
 //! paper's; the alignment order parameter is our choice.
 //!
 //! # Formula
@@ -197,7 +197,7 @@ const PROPOSAL_INFLATION: f64 = 1.5;
 /// Isotropic floor of the proposal covariance, in units of the prior variance s.
 const PROPOSAL_FLOOR: f64 = 0.05;
 
-/// Solves the [derived] mean-field fixed point of `model` (module documentation).
+/// Solves the \[derived\] mean-field fixed point of `model` (module documentation).
 ///
 /// Errors: invalid settings; K̄ + T I not positive definite; importance weights degenerate
 /// (effective sample size below the minimum: the tilt is too strong for the prior pool).
@@ -405,7 +405,7 @@ pub struct TwoLayerTheory {
     /// (K the kernel above on the training inputs).
     pub largest_curvature: f64,
     /// ε h_max/4: the relative SGLD discretisation bias of the stiffest function-space variance is
-    /// ε h_max/(4 − ε h_max) (Gaussian SGLD law (H(I − εH/4))⁻¹, [derived]).
+    /// ε h_max/(4 − ε h_max) (Gaussian SGLD law (H(I − εH/4))⁻¹, \[derived\]).
     pub discretisation_bias: f64,
     /// MF alignment order parameter m with the model's teacher direction, when the model has
     /// one, d ≥ 2 and a small (M = 4000) pool suffices; otherwise `None`.

@@ -47,8 +47,9 @@ pub use posterior::{exact_posterior, MAX_POSTERIOR_DIMENSION};
 pub use preconditioner_rules::{preconditioner_matrix, resolve_preconditioner};
 pub use preconditioners::{fisher_information, optimal_preconditioner};
 pub use sampler_maps::{
-    affine_map, gradient_step_scales, largest_curvature, momentum_continuous_covariance,
-    momentum_retention, reference_law_only, stability_limit, state_dimension,
+    affine_map, gradient_step_scales, largest_curvature, mean_square_stability_limit,
+    momentum_continuous_covariance, momentum_retention, reference_law_only, stability_limit,
+    state_dimension, with_usable_limit, MAX_LIMIT_SEARCH_STATE_DIMENSION,
 };
 pub use second_moment_iterative::{IterativeCertificate, ITERATION_TOLERANCE, MAX_SWEEPS};
 pub use summary::TheoryReport;

@@ -458,6 +458,7 @@ impl NearMinimum {
             return Err(Error::PastStabilityLimit {
                 step_size: self.learning_rate,
                 limit: 2.0 / largest,
+                mean_square_limit: None,
             });
         }
         solve_discrete_lyapunov(&self.mean_matrix(), &(&self.diffusion * 2.0))

@@ -109,6 +109,83 @@ pub fn stability_limit<M: QuadraticModel + ?Sized>(config: &SamplerConfig, model
     bound * config.step_size / (eta * curvature)
 }
 
+/// Largest chain-state dimension for which [`mean_square_stability_limit`] searches (a dense
+/// second-moment system of 136 unknowns per trial step size).
+pub const MAX_LIMIT_SEARCH_STATE_DIMENSION: usize = 16;
+
+/// The mean-square stability limit on ε: the largest step size at which the configured sampler
+/// (with its batch size and batching scheme) has a stationary law, to a relative 10⁻⁷ and rounded
+/// down (the returned step size itself is stable).
+///
+/// # Formula
+/// The chain has a stationary covariance iff its second-moment operator
+/// T(X) = M̄ X M̄ᵀ + (κ/N) Σ_i D_i X D_iᵀ contracts (docs/exact-discrete-law.md; the certificate
+/// of [`AffineRandomMap::is_mean_square_stable`]). Mean-square stability implies mean stability, so
+/// the limit lies in (0, [`stability_limit`]]; it is found by bisection on ε over that interval
+/// (about 24 dense certificates), taking the stable steps to be the interval below the limit.
+///
+/// `None` when the search does not apply: ε-independent preconditioners, reshuffled batches
+/// (not a step-wise Markov chain), state dimensions above [`MAX_LIMIT_SEARCH_STATE_DIMENSION`]
+/// (where two dozen second-moment solves would cost more than the law itself), or a
+/// configuration whose mean limit is not finite.
+///
+/// ```
+/// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, models::LinearRegression};
+/// use sgbayes::theory::{mean_square_stability_limit, stability_limit};
+/// let model = LinearRegression::new(vec![vec![1.0], vec![2.0], vec![-1.0]], vec![1.0, 0.0, 2.0], 1.0, 1.0).unwrap();
+/// let config = SamplerConfig::new(SamplerKind::Sgld, 0.1, 1, Batching::WithReplacement);
+/// let mean_square = mean_square_stability_limit(&config, &model).unwrap();
+/// assert!(mean_square < stability_limit(&config, &model)); // minibatch noise lowers the limit
+/// ```
+pub fn mean_square_stability_limit<M: QuadraticModel + ?Sized>(
+    config: &SamplerConfig,
+    model: &M,
+) -> Option<f64> {
+    let mean_limit = stability_limit(config, model);
+    if state_dimension(&config.kind, model.dimension()) > MAX_LIMIT_SEARCH_STATE_DIMENSION
+        || config.batching == crate::batching::Batching::Reshuffle
+        || sampler_law(&config.kind).preconditioner_scales_with_inverse_step()
+        || !(mean_limit.is_finite() && mean_limit > 0.0)
+    {
+        return None;
+    }
+    let stable = |step_size: f64| -> Option<bool> {
+        let trial = SamplerConfig {
+            step_size,
+            ..*config
+        };
+        match affine_map(&trial, model) {
+            Ok(map) => map.is_mean_square_stable(),
+            Err(_) => Some(false),
+        }
+    };
+    let (mut stable_step, mut unstable_step) = (0.0, mean_limit);
+    while unstable_step - stable_step > 1e-7 * unstable_step {
+        let middle = 0.5 * (stable_step + unstable_step);
+        if stable(middle)? {
+            stable_step = middle;
+        } else {
+            unstable_step = middle;
+        }
+    }
+    (stable_step > 0.0).then_some(stable_step)
+}
+
+/// `error` with the usable step-size limit of `config` filled in: a [`Error::MeanSquareUnstable`]
+/// without a limit gets [`mean_square_stability_limit`]; other errors are returned unchanged.
+pub fn with_usable_limit<M: QuadraticModel + ?Sized>(
+    error: Error,
+    config: &SamplerConfig,
+    model: &M,
+) -> Error {
+    match error {
+        Error::MeanSquareUnstable { limit: None } => Error::MeanSquareUnstable {
+            limit: mean_square_stability_limit(config, model),
+        },
+        other => other,
+    }
+}
+
 /// λ_max(HP) for SPD H and P, from the symmetric matrix Lᵀ P L (H = L Lᵀ).
 fn preconditioned_curvature(h: &DMatrix<f64>, p: &DMatrix<f64>) -> Option<f64> {
     let l = nalgebra::Cholesky::new(h.clone())?.l();
@@ -140,7 +217,11 @@ fn preconditioned_curvature(h: &DMatrix<f64>, p: &DMatrix<f64>) -> Option<f64> {
 /// gives the exact stationary law.
 ///
 /// Errors: ε ≤ 0 or non-finite, B outside 1..=N, bad sampler parameters, ε past
-/// [`stability_limit`], reshuffled batches.
+/// [`stability_limit`] (the error carries [`mean_square_stability_limit`], the usable limit),
+/// reshuffled batches.
+///
+/// [`Error::MeanSquareUnstable`] from the map's stationary law does not know ε;
+/// [`with_usable_limit`] adds the configuration's mean-square limit to it.
 pub fn affine_map<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
@@ -153,6 +234,7 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
         return Err(Error::PastStabilityLimit {
             step_size: config.step_size,
             limit,
+            mean_square_limit: mean_square_stability_limit(config, model),
         });
     }
     preconditioned_affine_map(config, model, preconditioner)

@@ -612,7 +612,11 @@ pub(crate) fn solve_splitting(
     tolerance: f64,
     known_rate: Option<f64>,
 ) -> Result<(DMatrix<f64>, IterativeCertificate)> {
-    let stein = |r: &DMatrix<f64>| basis.solve_stein(r).ok_or(Error::MeanSquareUnstable);
+    let stein = |r: &DMatrix<f64>| {
+        basis
+            .solve_stein(r)
+            .ok_or(Error::MeanSquareUnstable { limit: None })
+    };
     let sweep = |y: &DMatrix<f64>| -> Result<DMatrix<f64>> {
         let image = minibatch.apply(y) * weight;
         stein(&((&image + image.transpose()) * 0.5))
@@ -649,7 +653,7 @@ pub(crate) fn solve_splitting(
                 let next = sweep(&cert.term)?;
                 cert.push(next, false);
                 if cert.unstable() {
-                    return Err(Error::MeanSquareUnstable);
+                    return Err(Error::MeanSquareUnstable { limit: None });
                 }
             }
         }
@@ -675,7 +679,7 @@ pub(crate) fn solve_splitting(
             ));
         }
         if series.unstable() {
-            return Err(Error::MeanSquareUnstable);
+            return Err(Error::MeanSquareUnstable { limit: None });
         }
         if series.sweeps >= MAX_SWEEPS {
             return Err(Error::Invalid {

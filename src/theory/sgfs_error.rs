@@ -140,6 +140,7 @@ impl SgfsSetting {
             return Err(Error::PastStabilityLimit {
                 step_size: eps,
                 limit: 4.0 / posterior_precision,
+                mean_square_limit: None,
             });
         }
         let ou = 1.0 + eps * self.minibatch_factor()? * gradient_variance / 4.0;

@@ -9,7 +9,10 @@ use super::gaussian::{kl_divergence, symmetrize, GaussianLaw};
 use super::laws::{sampler_law, Cycle, Draws, Temperature};
 use super::posterior::exact_posterior;
 use super::reshuffle::reshuffled_law;
-use super::sampler_maps::{affine_map, momentum_continuous_covariance, stability_limit};
+use super::sampler_maps::{
+    affine_map, mean_square_stability_limit, momentum_continuous_covariance, stability_limit,
+    with_usable_limit,
+};
 use super::step_map::preconditioned_affine_map;
 use super::tuning::{optimal_learning_rate, smith_temperature};
 use crate::batching::Batching;
@@ -49,7 +52,14 @@ pub struct TheoryReport {
     /// Mandt et al. (2017) Theorem 1 KL-optimal learning rate (SGD only; `None` for SGLD, whose KL
     /// decreases as ε → 0, or when the gradient noise vanishes).
     pub optimal_eps: Option<f64>,
-    /// The mean-stability limit on ε.
+    /// The limit on ε of the mean iteration ([`stability_limit`]): past it the mean diverges.
+    pub mean_stability_limit: f64,
+    /// The limit on ε of mean-square stability for this batch size and batching scheme
+    /// ([`mean_square_stability_limit`]): the largest step size with a stationary law, at most
+    /// `mean_stability_limit`. `None` where it is not computed (reshuffled batches, ε-independent
+    /// preconditioners, chain states above [`super::MAX_LIMIT_SEARCH_STATE_DIMENSION`]).
+    pub mean_square_stability_limit: Option<f64>,
+    /// The same as `mean_stability_limit` (the name of earlier versions).
     pub stability_limit: f64,
 }
 
@@ -67,6 +77,11 @@ impl TheoryReport {
     /// assert!((report.stationary.covariance[(0, 0)] - 1.0 / (5.0 * (1.0 - 0.0125))).abs() < 1e-12);
     /// ```
     pub fn compute<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
+        Self::compute_law(model, config).map_err(|e| with_usable_limit(e, config, model))
+    }
+
+    /// [`TheoryReport::compute`] without the usable limit in its errors.
+    fn compute_law<M: QuadraticModel + ?Sized>(model: &M, config: &SamplerConfig) -> Result<Self> {
         if let Some(why) = sampler_law(&config.kind).no_stationary_law() {
             return Err(Error::NoClosedForm { what: why.into() });
         }
@@ -229,7 +244,7 @@ impl TheoryReport {
                 let m_epoch = map.mean_matrix().pow(epoch as u32);
                 let resolvent = (nalgebra::DMatrix::identity(n, n) - m_epoch)
                     .try_inverse()
-                    .ok_or(Error::MeanSquareUnstable)?;
+                    .ok_or(Error::MeanSquareUnstable { limit: None })?;
                 let left = &resolvent * &covariance;
                 theta_block(&symmetrize(&(&left + left.transpose() - &covariance)), d)
             }
@@ -287,6 +302,7 @@ impl TheoryReport {
         } else {
             None
         };
+        let mean_stability_limit = stability_limit(config, model);
         Ok(Self {
             kl_stationary_to_posterior: kl_divergence(&stationary, &posterior)?,
             kl_continuous_to_posterior: kl_divergence(&stationary_continuous, &posterior)?,
@@ -299,7 +315,9 @@ impl TheoryReport {
             temperature,
             effective_temperature,
             optimal_eps,
-            stability_limit: stability_limit(config, model),
+            mean_stability_limit,
+            mean_square_stability_limit: mean_square_stability_limit(config, model),
+            stability_limit: mean_stability_limit,
         })
     }
 }

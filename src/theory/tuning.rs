@@ -81,7 +81,7 @@ pub fn optimal_learning_rate<M: QuadraticModel + ?Sized>(
 /// −(ε/N) ĝ). The stationary law then approaches p(ω | data)^{1/T} near a minimum when the
 /// per-example gradient covariance matches the Fisher. Without replacement (our refinement, exact
 /// finite-population factor) the minibatch covariance carries γ = (N − B)/(N − 1), so
-/// T = γ εN/(2B) (≈ ε(N − B)/(2B), the form in ../shared/theory/ngd-and-sgmcmc.md, for large N).
+/// T = γ εN/(2B) (≈ ε(N − B)/(2B) for large N).
 ///
 /// ```
 /// use sgbayes::batching::Batching;

@@ -40,7 +40,7 @@ fn config(eps: f64, scheme: Scheme) -> SamplerConfig {
     scheme_config(eps, scheme, DATA_SIZE, BATCH_SIZE)
 }
 
-/// Exact stationary variance of a scheme at ε with batch size B = [`BATCH_SIZE`].
+/// Exact stationary variance of a scheme at ε with batch size B = 4.
 pub fn variance(model: &GaussianMean, eps: f64, scheme: Scheme) -> Result<f64> {
     variance_with_batch(model, eps, scheme, BATCH_SIZE)
 }

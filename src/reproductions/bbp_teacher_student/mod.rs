@@ -5,14 +5,14 @@
 //!
 //! # Formula
 //! * BBP (Benaych-Georges & Nadakuditi 2012, §3.1, rescaled): [`crate::theory::bbp::BulkNoise`].
-//! * Gradient-descent spectral dynamics, detachment time t*, phase diagram in (η, σ₀) [derived]:
+//! * Gradient-descent spectral dynamics, detachment time t*, phase diagram in (η, σ₀) \[derived\]:
 //!   [`crate::theory::bbp::GradientDescentSpectrum`].
-//! * Stationary SGD bulk and mean-square limit [derived]:
+//! * Stationary SGD bulk and mean-square limit \[derived\]:
 //!   [`crate::theory::bbp::sgd_stationary_entry_variance`].
 //!
 //! Simulations: seeded random matrices (BBP curves, signal/aspect diagram) and the real `sgd`
 //! sampler (B = N: gradient descent; B = 4: SGD) on generated whitened teacher–student problems.
-//! Run k uses [`simulate::run_seed`]`(seed, k)`; results do not depend on the thread count.
+//! Run k uses [`super::simulate::run_seed`]`(seed, k)`; results do not depend on the thread count.
 
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,5 @@
 //! `mean-field-sgld`: SGLD on two-layer networks against the kernel-ridge (NNGP) limit and the
-//! [derived] mean-field theory, after Göring, Mingard, Nam & Louis, "A simple mean field model of
+//! \[derived\] mean-field theory, after Göring, Mingard, Nam & Louis, "A simple mean field model of
 //! feature learning" (arXiv 2510.15174, 2025).
 //!
 //! # Formula
@@ -10,7 +10,7 @@
 //! T = 0.25; full-batch SGLD, ε = 0.01. Reported: SGLD mean and variance of f(t) at several widths,
 //! and the relative variance gap at t = 3 against N (expected O(1/N) down to the discretisation
 //! floor ≈ ε λ_max/4).
-//! Part 2 (Claims 3–4, [derived]): the MF alignment m (our order parameter,
+//! Part 2 (Claims 3–4, \[derived\]): the MF alignment m (our order parameter,
 //! [`crate::models::TwoLayerNetwork::alignment`]) against P for two widths, single-index target
 //! y = erf(β·x), d = 5, T = 0.01, and SGLD estimates of m at the smaller width (full run).
 
