@@ -96,7 +96,7 @@ pub fn run_chain(
     let output = chain.record(
         &length,
         &mut each_step(|step: &StepView<'_>| {
-            if step.run_step % TICK == 0 {
+            if step.run_step.is_multiple_of(TICK) {
                 progress.inc(TICK as u64);
             }
             Flow::Continue
