@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{run_chains, Chain, ChainSettings, RunLength};
+use sgbayes::chain::{run_chains, Chain, Draws, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
@@ -25,14 +25,14 @@ fn sgld_steps(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(d), &d, |bench, &d| {
             let mut chain = Chain::new(&model, &config, &vec![0.0; d], 7).unwrap();
             bench.iter(|| {
-                chain.run(
-                    &ChainSettings {
+                chain.set_draws(Draws::States);
+                chain.record(
+                    &RunLength {
                         steps,
                         burn_in: 0,
                         thin: steps,
-                        seed: 7,
                     },
-                    |_| {},
+                    &mut (),
                 )
             });
         });
@@ -85,14 +85,14 @@ fn every_sampler(c: &mut Criterion) {
         group.bench_function(kind.name(), |bench| {
             let mut chain = Chain::new(&model, &config, &vec![0.0; d], 7).unwrap();
             bench.iter(|| {
-                chain.run(
-                    &ChainSettings {
+                chain.set_draws(Draws::States);
+                chain.record(
+                    &RunLength {
                         steps,
                         burn_in: 0,
                         thin: steps,
-                        seed: 7,
                     },
-                    |_| {},
+                    &mut (),
                 )
             });
         });

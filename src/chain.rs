@@ -62,33 +62,6 @@ pub enum Draws {
     },
 }
 
-/// Run length together with a seed, as [`Chain::run`] takes it.
-///
-/// The seed here is not read: the chain's streams are seeded once, by [`Chain::new`]. New code
-/// uses [`RunLength`], which has no seed; this type remains for the callers of [`Chain::run`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChainSettings {
-    /// Steps after burn-in.
-    pub steps: usize,
-    /// Discarded initial steps.
-    pub burn_in: usize,
-    /// Keep every `thin`-th state (≥ 1).
-    pub thin: usize,
-    /// Not read (see the type's documentation).
-    pub seed: u64,
-}
-
-impl ChainSettings {
-    /// The run length, without the seed.
-    pub fn length(&self) -> RunLength {
-        RunLength {
-            burn_in: self.burn_in,
-            steps: self.steps,
-            thin: self.thin,
-        }
-    }
-}
-
 /// What one [`Chain::execute`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunSummary {
@@ -281,10 +254,7 @@ impl<'a> Chain<'a> {
     }
 
     /// One step: draw a minibatch and noise, apply the sampler. Allocation-free.
-    ///
-    /// For runs, use [`Chain::execute`] (which calls this); a step alone is for tests that
-    /// inspect single transitions.
-    pub fn step(&mut self) {
+    fn step(&mut self) {
         let batch = self.batcher.next_batch(&mut self.batch_rng);
         for z in self.noise.iter_mut() {
             *z = self.noise_rng.sample(StandardNormal);
@@ -333,26 +303,6 @@ impl<'a> Chain<'a> {
         let d = self.model.dimension();
         let mut recorder = DrawRecorder::new(d, self.draw_capacity(length));
         let run = self.execute(length, &mut (&mut recorder, observer));
-        ChainOutput::new(recorder, d, &run)
-    }
-
-    /// Runs `settings`, keeping every `thin`-th θ *state* (also for an iterate-averaging
-    /// sampler: the iterates, not the window means). `progress` is called with the number of
-    /// steps done after every step. The seed in `settings` is not read (the streams were seeded
-    /// by [`Chain::new`]). New code uses [`Chain::record`] or [`Chain::execute`].
-    pub fn run(
-        &mut self,
-        settings: &ChainSettings,
-        mut progress: impl FnMut(usize),
-    ) -> ChainOutput {
-        let length = settings.length();
-        let d = self.model.dimension();
-        let mut recorder = DrawRecorder::new(d, length.steps / length.thin.max(1));
-        let mut ticks = each_step(|step: &StepView<'_>| {
-            progress(step.run_step);
-            Flow::Continue
-        });
-        let run = self.execute_drawing(&length, Draws::States, &mut (&mut recorder, &mut ticks));
         ChainOutput::new(recorder, d, &run)
     }
 

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{LinearRegression, Model};
 use sgbayes::samplers::Sampler;
@@ -209,14 +209,13 @@ fn variance_gaps_after(
         )
         .unwrap(),
     };
-    let output = chain.run(
-        &ChainSettings {
+    let output = chain.record(
+        &RunLength {
             steps,
             burn_in,
             thin: 1,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     (0..model.dimension())
         .map(|k| {

@@ -20,7 +20,7 @@ mod common;
 
 use common::*;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::check::{check_draws, ChainDraws, CheckOptions, ExactLaw, Verdict};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::QuadraticModel;
@@ -114,14 +114,13 @@ fn calibration_audit() {
                     let seed = seed_of(&format!("audit-{kind:?}-{batching:?}-{regression}-{k}"));
                     let mut chain =
                         Chain::new(model.as_ref(), &config, law.mean.as_slice(), seed).unwrap();
-                    let out = chain.run(
-                        &ChainSettings {
+                    let out = chain.record(
+                        &RunLength {
                             steps,
                             burn_in: (20.0 * tau) as usize,
                             thin: 1,
-                            seed,
                         },
-                        |_| {},
+                        &mut (),
                     );
                     let report =
                         gaussian_moment_test(&out.draws, &law.mean, &law.covariance, 0.05).unwrap();

@@ -39,7 +39,7 @@ mod common;
 use common::{fixed_seed_of, random_gaussian_mean, random_linear_regression, seed_of};
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::{minibatch_gradient, Batching};
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, Draws, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{GaussianMean, Model, QuadraticModel};
 use sgbayes::samplers::{self, window_means, Sampler};
@@ -896,15 +896,17 @@ fn judge(entry: Entry, wrong: bool) -> Outcome {
     let mut chain =
         Chain::with_sampler(model, sampler, batching, config.batch_size, &start, seed).unwrap();
     let burn_in = ((20.0 * tau).ceil() as usize).max(2000);
-    let out = chain.run(
-        &ChainSettings {
-            steps,
-            burn_in,
-            thin: 1,
-            seed,
-        },
-        |_| {},
-    );
+    let out = {
+        chain.set_draws(Draws::States);
+        chain.record(
+            &RunLength {
+                steps,
+                burn_in,
+                thin: 1,
+            },
+            &mut (),
+        )
+    };
     assert_eq!(
         out.non_finite_draws, 0,
         "{name} ({tag}): the chain diverged"

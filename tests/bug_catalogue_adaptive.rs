@@ -47,7 +47,7 @@ mod common;
 use common::{fixed_seed_of, log_scale_moments, random_linear_regression, seed_of};
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::{minibatch_gradient, Batching};
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{
     FisherMetric, GaussianScale, LinearRegression, Model, QuadraticModel, ScaleParametrisation,
@@ -765,14 +765,13 @@ fn run_or_diverge(chain: &mut Chain, steps: usize, burn_in: usize) -> Result<Vec
     while done < burn_in + steps {
         let keep = (burn_in + steps - done).min(CHUNK);
         let discard = keep.min(burn_in.saturating_sub(done));
-        let out = chain.run(
-            &ChainSettings {
+        let out = chain.record(
+            &RunLength {
                 steps: keep - discard,
                 burn_in: discard,
                 thin: 1,
-                seed: 0,
             },
-            |_| {},
+            &mut (),
         );
         done += keep;
         if out.non_finite_draws > 0 || chain.state().iter().any(|x| !x.is_finite()) {

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::check::{check_sampler, ChainDraws, CheckOptions, CheckReport, ExactLaw, Verdict};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{LinearRegression, Model};
@@ -95,14 +95,13 @@ fn run(
     let initial = start.unwrap_or_else(|| law.mean.as_slice().to_vec());
     let mut chain = Chain::new(model, config, &initial, seed).unwrap();
     chain
-        .run(
-            &ChainSettings {
-                steps,
+        .record(
+            &RunLength {
                 burn_in,
+                steps,
                 thin,
-                seed,
             },
-            |_| {},
+            &mut (),
         )
         .draws
 }

@@ -12,7 +12,7 @@ use std::process::Command;
 use common::seed_of;
 use nalgebra::{DMatrix, SymmetricEigen};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::datasets::{BuiltinDataset, Dataset};
 use sgbayes::models::{LinearRegression, QuadraticModel};
@@ -286,14 +286,13 @@ fn sgld_on_diabetes_matches_its_exact_law() {
     let law = &report.stationary;
     let seed = seed_of("sgld_on_diabetes");
     let mut chain = Chain::new(&model, &config, law.mean.as_slice(), seed).unwrap();
-    let out = chain.run(
-        &ChainSettings {
+    let out = chain.record(
+        &RunLength {
             steps: 2_000_000,
             burn_in: 100_000,
             thin: 10,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     let test =
         gaussian_moment_test(&out.draws, &law.mean, &law.covariance, ALPHA_ASSERTION).unwrap();

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use sgbayes::batching::{Batching, Minibatcher};
-use sgbayes::chain::{streams, Chain};
+use sgbayes::chain::{streams, Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{
     generate_deep_linear, DeepLinearNetwork, DeepLinearParams, DeepLinearSpec, Model,
@@ -410,7 +410,14 @@ fn full_batch_gd_is_the_scalar_map_and_tracks_the_ode() {
                 sup[a] = sup[a].max((s[a] - ode[a][time]).abs() / teachers[a]);
                 amplitude[a] -= eta * amplitude[a].powi(depth as i32 - 1) * (scalar - teachers[a]);
             }
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
         }
         for (a, sup) in sup.iter().enumerate() {
             assert!(*sup < 0.01, "L={depth} mode {a}: sup|s − s_ODE|/S = {sup}");
@@ -490,7 +497,14 @@ fn mode_sparse_sgd_equals_scalar_dynamics() {
         for (amplitude, step) in amplitude.iter_mut().zip(step) {
             *amplitude -= step;
         }
-        chain.step();
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 1,
+                thin: 1,
+            },
+            &mut (),
+        );
     }
     // The run moved: every mode is near its (ridge-shrunk) optimum, far from s₀.
     for a in 0..3 {
@@ -512,15 +526,27 @@ fn mode_series(
     thin: usize,
 ) -> Vec<Vec<f64>> {
     let mut chain = Chain::new(model, config, start, seed).unwrap();
-    for _ in 0..burn_in {
-        chain.step();
-    }
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: burn_in,
+            thin: 1,
+        },
+        &mut (),
+    );
     let modes = model.teacher_strengths().len();
     let mut series: Vec<Vec<f64>> = (0..modes)
         .map(|_| Vec::with_capacity(steps / thin))
         .collect();
     for t in 0..steps {
-        chain.step();
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 1,
+                thin: 1,
+            },
+            &mut (),
+        );
         if (t + 1) % thin == 0 {
             for (out, s) in series.iter_mut().zip(model.mode_strengths(chain.state())) {
                 out.push(s);
@@ -636,9 +662,14 @@ fn sgd_without_label_noise_converges_to_the_teacher() {
     let config = SamplerConfig::new(SamplerKind::Sgd, 0.005, 1, Batching::WithReplacement);
     let start = model.aligned_balanced_init(&[0.01; 3]).unwrap();
     let mut chain = Chain::new(&model, &config, &start, seed_of("noiseless")).unwrap();
-    for _ in 0..100_000 {
-        chain.step();
-    }
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: 100_000,
+            thin: 1,
+        },
+        &mut (),
+    );
     let s = model.mode_strengths(chain.state());
     for (a, (s, big_s)) in s.iter().zip(model.teacher_strengths()).enumerate() {
         assert!((s - big_s).abs() < 1e-6, "mode {a}: {s} vs {big_s}");
@@ -946,12 +977,24 @@ fn steps_do_not_allocate() {
         for kind in [SamplerKind::Sgd, SamplerKind::Sgld] {
             let config = SamplerConfig::new(kind, 1e-4, 4, Batching::WithReplacement);
             let mut chain = Chain::new(&model, &config, &vec![0.01; model.dimension()], 3).unwrap();
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
             COUNTING.with(|c| c.set(true));
             ALLOCATIONS.store(0, std::sync::atomic::Ordering::SeqCst);
-            for _ in 0..200 {
-                chain.step();
-            }
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 200,
+                    thin: 1,
+                },
+                &mut (),
+            );
             COUNTING.with(|c| c.set(false));
             assert_eq!(
                 ALLOCATIONS.load(std::sync::atomic::Ordering::SeqCst),
@@ -1024,12 +1067,24 @@ fn single_mode_stationary_variance_keeps_the_multiplicative_noise() {
             seed_of("single_mode_variance") ^ case as u64,
         )
         .unwrap();
-        for _ in 0..(40.0 / k) as usize {
-            chain.step();
-        }
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: (40.0 / k) as usize,
+                thin: 1,
+            },
+            &mut (),
+        );
         let mut series = Vec::with_capacity(steps / 10);
         for t in 0..steps {
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
             if (t + 1) % 10 == 0 {
                 let theta = chain.state();
                 series.push(sign * theta[0] * theta[1]);

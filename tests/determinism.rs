@@ -8,7 +8,7 @@ mod common;
 
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, Draws, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 
 /// FNV-1a over the bit patterns of the draws.
@@ -24,16 +24,17 @@ fn fingerprint(values: &[f64]) -> u64 {
 fn draws(kind: SamplerKind, batching: Batching) -> Vec<f64> {
     let model = random_linear_regression(3, 30, 2024);
     let config = SamplerConfig::new(kind, 2e-3, 4, batching);
-    Chain::new(&model, &config, &[0.1, 0.2, -0.3], 99)
-        .unwrap()
-        .run(
-            &ChainSettings {
-                steps: 20_000,
+    let mut chain = Chain::new(&model, &config, &[0.1, 0.2, -0.3], 99).unwrap();
+    // The θ states, also for ASGS (whose draws are window means).
+    chain.set_draws(Draws::States);
+    chain
+        .record(
+            &RunLength {
                 burn_in: 100,
+                steps: 20_000,
                 thin: 10,
-                seed: 99,
             },
-            |_| {},
+            &mut (),
         )
         .draws
 }
@@ -174,14 +175,13 @@ fn every_kernel_path_hashes_to_the_committed_bits() {
         let initial: Vec<f64> = (0..d).map(|k| 0.1 * k as f64 - 0.2).collect();
         let values = Chain::new(&model, &config, &initial, 5)
             .unwrap()
-            .run(
-                &ChainSettings {
+            .record(
+                &RunLength {
                     steps: 4_000,
                     burn_in: 0,
                     thin: 4,
-                    seed: 5,
                 },
-                |_| {},
+                &mut (),
             )
             .draws;
         assert!(values.iter().all(|v| v.is_finite()), "d = {d} diverged");

@@ -96,14 +96,24 @@ fn gradients_and_steps_do_not_allocate() {
             batching: Batching::WithReplacement,
         };
         let mut chain = sgbayes::chain::Chain::new(&model, &config, &theta, 1).unwrap();
-        for _ in 0..10 {
-            chain.step();
-        }
+        chain.execute(
+            &sgbayes::chain::RunLength {
+                burn_in: 0,
+                steps: 10,
+                thin: 1,
+            },
+            &mut (),
+        );
         assert_eq!(
             allocations_during(|| {
-                for _ in 0..10_000 {
-                    chain.step();
-                }
+                chain.execute(
+                    &sgbayes::chain::RunLength {
+                        burn_in: 0,
+                        steps: 10_000,
+                        thin: 1,
+                    },
+                    &mut (),
+                );
             }),
             0,
             "{kind:?}"

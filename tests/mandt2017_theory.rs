@@ -9,7 +9,7 @@ mod common;
 use common::{random_gaussian_mean, seed_of};
 use nalgebra::DMatrix;
 use sgbayes::batching::Batching;
-use sgbayes::chain::Chain;
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::datasets::BuiltinDataset;
 use sgbayes::models::{GaussianMean, LinearRegression, QuadraticModel};
@@ -199,12 +199,24 @@ fn sgfs_simulation_matches_the_discrete_error() {
     );
     let seed = seed_of("sgfs_simulation");
     let mut chain = Chain::new(&model, &config, mean.as_slice(), seed).unwrap();
-    for _ in 0..1000 {
-        chain.step();
-    }
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: 1000,
+            thin: 1,
+        },
+        &mut (),
+    );
     let draws: Vec<f64> = (0..400_000)
         .map(|_| {
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
             chain.state()[0]
         })
         .collect();

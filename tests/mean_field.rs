@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainOutput, ChainSettings};
+use sgbayes::chain::{Chain, ChainOutput, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
@@ -51,14 +51,13 @@ fn run_sgld(model: &TwoLayerNetwork, steps: usize, seed: u64) -> ChainOutput {
     let config = full_batch_sgld(model, SLICE_STEP);
     let start = model.prior_draw(seed ^ 0x5eed);
     let mut chain = Chain::new(model, &config, &start, seed).unwrap();
-    chain.run(
-        &ChainSettings {
+    chain.record(
+        &RunLength {
             steps,
             burn_in: 20_000,
             thin: 10,
-            seed,
         },
-        |_| {},
+        &mut (),
     )
 }
 
@@ -567,7 +566,14 @@ fn gradients_and_steps_do_not_allocate() {
             batching: Batching::WithReplacement,
         };
         let mut chain = Chain::new(&model, &config, &theta, 7).unwrap();
-        chain.step();
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 1,
+                thin: 1,
+            },
+            &mut (),
+        );
         COUNTING.with(|c| c.set(true));
         ALLOCATIONS.store(0, Ordering::SeqCst);
         let probe = std::hint::black_box(vec![1u8; 8]);
@@ -576,7 +582,14 @@ fn gradients_and_steps_do_not_allocate() {
         for _ in 0..20 {
             model.full_gradient(&theta, &mut out);
             model.add_example_gradient(3, &theta, 0.5, &mut out);
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
         }
         let allocations = ALLOCATIONS.load(Ordering::SeqCst);
         COUNTING.with(|c| c.set(false));
@@ -609,14 +622,13 @@ fn sgld_alignment_follows_mean_field_trend() {
             seed.wrapping_add(p as u64),
         )
         .unwrap();
-        let out = chain.run(
-            &ChainSettings {
+        let out = chain.record(
+            &RunLength {
                 steps: 250_000,
                 burn_in: 50_000,
                 thin: 50,
-                seed,
             },
-            |_| {},
+            &mut (),
         );
         let beta = model.teacher_direction().unwrap().to_vec();
         let series: Vec<f64> = (0..out.len())

@@ -88,13 +88,23 @@ fn sampler_steps_do_not_allocate() {
         ] {
             let config = SamplerConfig::new(kind, 1e-4, 8, batching);
             let mut chain = Chain::new(&model, &config, &[0.0; 5], 1).unwrap();
-            for _ in 0..100 {
-                chain.step();
-            }
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 100,
+                    thin: 1,
+                },
+                &mut (),
+            );
             ALLOCATIONS.store(0, Ordering::SeqCst);
-            for _ in 0..10_000 {
-                chain.step();
-            }
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 10_000,
+                    thin: 1,
+                },
+                &mut (),
+            );
             let count = ALLOCATIONS.load(Ordering::SeqCst);
             assert_eq!(
                 count, 0,

@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use sgbayes::batching::{minibatch_gradient, Batching, Minibatcher};
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
@@ -361,14 +361,13 @@ fn circulating_run(eta_lambda: f64, steps: usize, seed: u64) -> (Vec<f64>, NearM
         Batching::WithoutReplacement,
     );
     let mut chain = Chain::new(&model, &config, &w, seed).unwrap();
-    let out = chain.run(
-        &ChainSettings {
+    let out = chain.record(
+        &RunLength {
             steps,
             burn_in: 5_000,
             thin: 1,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     (out.draws, near, w)
 }
@@ -1011,7 +1010,14 @@ fn hot_paths_do_not_allocate() {
     let k = DMatrix::from_fn(7, 7, |i, j| (i as f64 - j as f64) * 0.1);
     let estimator = EntropyProduction::new(&w, &k, &DMatrix::identity(7, 7)).unwrap();
     let mut previous = w.clone();
-    chain.step();
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: 1,
+            thin: 1,
+        },
+        &mut (),
+    );
     COUNTING.with(|c| c.set(true));
     ALLOCATIONS.store(0, Ordering::SeqCst);
     let v = std::hint::black_box(vec![1u8; 16]);
@@ -1019,7 +1025,14 @@ fn hot_paths_do_not_allocate() {
     ALLOCATIONS.store(0, Ordering::SeqCst);
     let mut total = 0.0;
     for _ in 0..10_000 {
-        chain.step();
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 1,
+                thin: 1,
+            },
+            &mut (),
+        );
         total += estimator.step(&previous, &chain.state()[..7], Discretisation::Midpoint);
         previous.copy_from_slice(&chain.state()[..7]);
     }

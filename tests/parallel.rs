@@ -4,7 +4,7 @@ mod common;
 
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
-use sgbayes::chain::{run_chains, Chain, ChainOutput, ChainSettings, RunLength};
+use sgbayes::chain::{run_chains, Chain, ChainOutput, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 
 const LENGTH: RunLength = RunLength {
@@ -45,14 +45,13 @@ fn parallel_chains_are_bit_identical_at_one_and_two_threads_and_to_serial_runs()
             );
             let serial = Chain::new(&model, &config, &[0.1, -0.2, 0.3], seeds[k])
                 .unwrap()
-                .run(
-                    &ChainSettings {
+                .record(
+                    &RunLength {
                         steps: 5_000,
                         burn_in: 100,
                         thin: 7,
-                        seed: seeds[k],
                     },
-                    |_| {},
+                    &mut (),
                 );
             assert_eq!(
                 bits(a),
@@ -63,7 +62,14 @@ fn parallel_chains_are_bit_identical_at_one_and_two_threads_and_to_serial_runs()
             let mut chain = Chain::new(&model, &config, &[0.1, -0.2, 0.3], seeds[k]).unwrap();
             let mut by_hand = Vec::new();
             for t in 0..LENGTH.burn_in + LENGTH.steps {
-                chain.step();
+                chain.execute(
+                    &RunLength {
+                        burn_in: 0,
+                        steps: 1,
+                        thin: 1,
+                    },
+                    &mut (),
+                );
                 if t >= LENGTH.burn_in && (t - LENGTH.burn_in + 1).is_multiple_of(LENGTH.thin) {
                     by_hand.extend(chain.state()[..3].iter().map(|x| x.to_bits()));
                 }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::GaussianMean;
 use sgbayes::stats::budget::ALPHA_ASSERTION;
@@ -306,14 +306,13 @@ fn reshuffled_chain_on_linear_regression_matches_the_enumerated_law() {
             seed_of("reshuffle-lr-chain-run"),
         )
         .unwrap();
-        let out = chain.run(
-            &ChainSettings {
+        let out = chain.record(
+            &RunLength {
                 steps: 800_000,
                 burn_in: 4000,
                 thin,
-                seed: 0,
             },
-            |_| {},
+            &mut (),
         );
         let report = gaussian_moment_test(&out.draws, &mean, &cov, ALPHA_ASSERTION).unwrap();
         assert_eq!(
@@ -349,14 +348,13 @@ fn reshuffled_chain_matches_its_law_and_iid_batches_do_not() {
                 seed_of("reshuffle-chain-run"),
             )
             .unwrap();
-            let out = chain.run(
-                &ChainSettings {
+            let out = chain.record(
+                &RunLength {
                     steps: 400_000,
                     burn_in: 2000,
                     thin,
-                    seed: 0,
                 },
-                |_| {},
+                &mut (),
             );
             let report = gaussian_moment_test(&out.draws, &mean, &cov, ALPHA_ASSERTION).unwrap();
             assert_eq!(

@@ -25,7 +25,7 @@ use nalgebra::DMatrix;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use sgbayes::batching::{minibatch_gradient, Batching};
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, Draws, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers::{self, Sampler};
@@ -84,15 +84,17 @@ fn run_and_test(
     )
     .unwrap();
     let burn_in = (20.0 * tau).ceil() as usize;
-    let out = chain.run(
-        &ChainSettings {
-            steps,
-            burn_in,
-            thin: 1,
-            seed,
-        },
-        |_| {},
-    );
+    let out = {
+        chain.set_draws(Draws::States);
+        chain.record(
+            &RunLength {
+                steps,
+                burn_in,
+                thin: 1,
+            },
+            &mut (),
+        )
+    };
     assert_eq!(out.non_finite_draws, 0, "the chain diverged");
     gaussian_moment_test(&out.draws, &mean, &covariance, alpha).unwrap()
 }
@@ -467,14 +469,13 @@ fn same_seed_gives_the_same_bits() {
     let run = || {
         let mut chain = Chain::new(&model, &config, &[0.0, 0.0], 42).unwrap();
         chain
-            .run(
-                &ChainSettings {
+            .record(
+                &RunLength {
                     steps: 1000,
                     burn_in: 10,
                     thin: 3,
-                    seed: 42,
                 },
-                |_| {},
+                &mut (),
             )
             .draws
     };
@@ -882,15 +883,17 @@ fn asgs_test(law_window: usize, seed_name: &str) -> MomentTestReport {
         seed_of(seed_name),
     )
     .unwrap();
-    let out = chain.run(
-        &ChainSettings {
-            steps: 600_000,
-            burn_in: 1000,
-            thin: 1,
-            seed: 0,
-        },
-        |_| {},
-    );
+    let out = {
+        chain.set_draws(Draws::States);
+        chain.record(
+            &RunLength {
+                steps: 600_000,
+                burn_in: 1000,
+                thin: 1,
+            },
+            &mut (),
+        )
+    };
     let means = samplers::window_means(&out.draws, 2, 10);
     gaussian_moment_test(
         &means,

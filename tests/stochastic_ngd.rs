@@ -8,7 +8,7 @@ mod common;
 
 use common::{log_scale_moments, random_linear_regression, seed_of};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{GaussianScale, Model, ScaleParametrisation};
 use sgbayes::samplers::StochasticNgd;
@@ -31,16 +31,15 @@ fn exact_on_quadratic_models_and_the_injected_noise_matters() {
     // T_inj = 1 − 0.02·200/20 = 0.8: most of the temperature is injected.
     assert!((config.injected_temperature(200) - 0.8).abs() < 1e-12);
     let law = TheoryReport::compute(&model, &config).unwrap().stationary;
-    let settings = ChainSettings {
-        steps: 400_000,
+    let length = RunLength {
         burn_in: 1000,
+        steps: 400_000,
         thin: 1,
-        seed: 0,
     };
     let run = |config: &SamplerConfig, seed: &str| {
         Chain::new(&model, config, law.mean.as_slice(), seed_of(seed))
             .unwrap()
-            .run(&settings, |_| {})
+            .record(&length, &mut ())
     };
     let out = run(&config, "sngd-quadratic-run");
     let report =
@@ -114,14 +113,13 @@ fn chain_scores(
         )
         .unwrap(),
     };
-    let out = chain.run(
-        &ChainSettings {
+    let out = chain.record(
+        &RunLength {
             steps: 2_000_000,
             burn_in: 20_000,
             thin: 1,
-            seed: 0,
         },
-        |_| {},
+        &mut (),
     );
     assert_eq!(out.non_finite_draws, 0);
     let logs: Vec<f64> = (0..out.len())

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use sgbayes::batching::Batching;
-use sgbayes::chain::Chain;
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
@@ -444,7 +444,14 @@ fn run_gd(
     );
     let mut chain = Chain::new(model, &config, start, 1).unwrap();
     for t in 1..=steps {
-        chain.step();
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 1,
+                thin: 1,
+            },
+            &mut (),
+        );
         observe(t, &chain.state()[..model.dimension()]);
     }
 }
@@ -609,9 +616,14 @@ fn sgd_mean_square_phase_boundary() {
             Batching::WithReplacement,
         );
         let mut chain = Chain::new(&model, &config, &fixed, seed_of("ts-sgd-phase-chain")).unwrap();
-        for _ in 0..4000 {
-            chain.step();
-        }
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: 4000,
+                thin: 1,
+            },
+            &mut (),
+        );
         let msd = chain
             .state()
             .iter()
@@ -658,12 +670,24 @@ fn sgd_stationary_bulk_variance() {
     let theory = bbp::report(&model, &config).unwrap();
     let fixed = LinearTeacherStudent::flatten(&model.ridge_solution().unwrap());
     let mut chain = Chain::new(&model, &config, &fixed, seed_of("ts-sgd-bulk-chain")).unwrap();
-    for _ in 0..1000 {
-        chain.step();
-    }
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: 1000,
+            thin: 1,
+        },
+        &mut (),
+    );
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
             chain
                 .state()
                 .iter()
@@ -715,12 +739,24 @@ fn exact_discrete_law_agrees_with_sampler_and_formula() {
     let exact = TheoryReport::compute(&model, &config).unwrap();
     let mean: Vec<f64> = exact.stationary.mean.iter().copied().collect();
     let mut chain = Chain::new(&model, &config, &mean, seed_of("ts-exact-chain")).unwrap();
-    for _ in 0..1000 {
-        chain.step();
-    }
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps: 1000,
+            thin: 1,
+        },
+        &mut (),
+    );
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
-            chain.step();
+            chain.execute(
+                &RunLength {
+                    burn_in: 0,
+                    steps: 1,
+                    thin: 1,
+                },
+                &mut (),
+            );
             chain
                 .state()
                 .iter()

@@ -10,7 +10,7 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::numbers::Estimate;
-use crate::chain::{Chain, ChainSettings};
+use crate::chain::{each_step, Chain, Flow, RunLength, StepView};
 use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::Model;
@@ -42,7 +42,7 @@ pub struct ChainJob {
     pub steps: usize,
     /// Keep every `thin`-th state.
     pub thin: usize,
-    /// Seed of the chain's two ChaCha20 streams.
+    /// Seed of the chain's two ChaCha8 streams.
     pub seed: u64,
 }
 
@@ -72,8 +72,13 @@ fn stats_error(e: crate::stats::StatsError) -> Error {
     }
 }
 
-/// Runs one chain of `job` on `model` and summarises the quadratic forms of `weights`. For
-/// `asgs` the summarised draws are the window means of the kept iterates (use `thin = 1`).
+/// Runs one chain of `job` on `model` and summarises the quadratic forms of `weights`. For an
+/// iterate-averaging sampler (ASGS) the summarised draws are the chain's window means (use
+/// `thin = 1`).
+///
+/// Memory: the kept draws (n·d values) are the only buffer of the chain's length; the centred
+/// draws are formed one at a time, and the series of the last weight is written over the draws
+/// (the batch-means summary reads it without a copy).
 pub fn run_chain(
     model: &dyn Model,
     job: &ChainJob,
@@ -83,17 +88,20 @@ pub fn run_chain(
     let d = model.dimension();
     let mut chain = Chain::new(model, &job.config, &job.start, job.seed)?;
     const TICK: usize = 1 << 16;
-    let settings = ChainSettings {
-        steps: job.steps,
+    let length = RunLength {
         burn_in: job.burn_in,
+        steps: job.steps,
         thin: job.thin,
-        seed: job.seed,
     };
-    let output = chain.run(&settings, |k| {
-        if k % TICK == 0 {
-            progress.inc(TICK as u64);
-        }
-    });
+    let output = chain.record(
+        &length,
+        &mut each_step(|step: &StepView<'_>| {
+            if step.run_step.is_multiple_of(TICK) {
+                progress.inc(TICK as u64);
+            }
+            Flow::Continue
+        }),
+    );
     progress.inc(((job.burn_in + job.steps) % TICK) as u64);
     if output.non_finite_draws > 0 {
         return Err(Error::Invalid {
@@ -104,36 +112,47 @@ pub fn run_chain(
             ),
         });
     }
-    // ASGS: the draws are the means of consecutive windows of iterates (kept every step).
-    let draws = match job.config.kind {
-        crate::config::SamplerKind::Asgs { window } => {
-            crate::samplers::window_means(&output.draws, d, window)
-        }
-        _ => output.draws,
-    };
+    let mut draws = output.draws;
     let n = draws.len() / d;
-    let draw = |k: usize| &draws[k * d..(k + 1) * d];
     let mut mean = DVector::zeros(d);
-    for k in 0..n {
-        mean += DVector::from_column_slice(draw(k));
+    for row in draws.chunks_exact(d) {
+        mean += DVector::from_column_slice(row);
     }
     mean /= n as f64;
+    let centred = |row: &[f64]| DVector::from_column_slice(row) - &mean;
     let mut covariance = DMatrix::zeros(d, d);
-    let centred: Vec<DVector<f64>> = (0..n)
-        .map(|k| DVector::from_column_slice(draw(k)) - &mean)
-        .collect();
-    for c in &centred {
-        covariance.ger(1.0, c, c, 1.0);
+    for row in draws.chunks_exact(d) {
+        let c = centred(row);
+        covariance.ger(1.0, &c, &c, 1.0);
     }
     covariance /= n as f64;
-    let mut forms = Vec::with_capacity(weights.len());
-    for w in weights {
-        let series: Vec<f64> = centred.iter().map(|c| c.dot(&(w * c))).collect();
-        let bm = univariate_batch_means_auto(&series).map_err(stats_error)?;
-        forms.push((bm.mean, bm.standard_error, bm.n_batches));
-    }
     let stride = n.div_ceil(SAMPLE_SIZE).max(1);
-    let sample = (0..n).step_by(stride).map(|k| draw(k).to_vec()).collect();
+    let sample = draws
+        .chunks_exact(d)
+        .step_by(stride)
+        .map(<[f64]>::to_vec)
+        .collect();
+    let form = |w: &DMatrix<f64>, row: &[f64]| {
+        let c = centred(row);
+        c.dot(&(w * &c))
+    };
+    let summarise = |series: &[f64]| -> Result<(f64, f64, usize)> {
+        let bm = univariate_batch_means_auto(series).map_err(stats_error)?;
+        Ok((bm.mean, bm.standard_error, bm.n_batches))
+    };
+    let mut forms = Vec::with_capacity(weights.len());
+    if let Some((last, others)) = weights.split_last() {
+        for w in others {
+            let series: Vec<f64> = draws.chunks_exact(d).map(|row| form(w, row)).collect();
+            forms.push(summarise(&series)?);
+        }
+        // Draw k occupies [k d, (k + 1) d), at or after index k: overwrite in order.
+        for k in 0..n {
+            draws[k] = form(last, &draws[k * d..(k + 1) * d]);
+        }
+        draws.truncate(n);
+        forms.push(summarise(&draws)?);
+    }
     Ok(ChainSummary {
         sample,
         draws: n,

@@ -123,7 +123,7 @@ pub fn autocorrelation(series: &[f64], max_lag: usize) -> Result<Vec<f64>, Stats
     let gamma0 = centre_in_place(&mut centred, "series")?;
     let max_lag = max_lag.min(centred.len() - 1);
     Ok((0..=max_lag)
-        .map(|k| lagged_dot(&centred, k) / gamma0)
+        .map(|k| lagged_dot_with(&centred, k, |v| v) / gamma0)
         .collect())
 }
 
@@ -154,11 +154,40 @@ pub(crate) fn iat_in_place_capped(
     let n = buffer.len();
     let gamma0 = centre_in_place(buffer, what)?;
     let centred: &[f64] = buffer;
+    Ok(initial_monotone_sum(n, gamma0, cap, |k| {
+        lagged_dot_with(centred, k, |v| v)
+    }))
+}
+
+/// [`iat_in_place`] without a scratch buffer: the series is centred on the fly, value by value,
+/// with the same two subtractions, so the estimate has the same bits; for series too long to
+/// copy.
+pub(crate) fn iat_of_series(series: &[f64], what: &str) -> Result<f64, StatsError> {
+    let n = series.len();
+    let scale = validate(series)?;
+    let mean = series.iter().sum::<f64>() / n as f64;
+    let correction = series.iter().map(|v| v - mean).sum::<f64>() / n as f64;
+    let centre = |v: f64| (v - mean) - correction;
+    let gamma0 = spread(lagged_dot_with(series, 0, centre), n, scale, what)?;
+    Ok(initial_monotone_sum(n, gamma0, f64::INFINITY, |k| {
+        lagged_dot_with(series, k, centre)
+    }))
+}
+
+/// Geyer's initial monotone sequence: τ̂ = −1 + 2 Σ_k min(Γ_0, …, Γ_k) over the leading positive
+/// pair sums Γ_k = (`lagged(2k)` + `lagged(2k + 1)`) / `gamma0`, stopped once above `cap`, and
+/// floored at [`tau_floor`].
+fn initial_monotone_sum(
+    n: usize,
+    gamma0: f64,
+    cap: f64,
+    mut lagged: impl FnMut(usize) -> f64,
+) -> f64 {
     let mut sum = 0.0;
     let mut previous = f64::INFINITY;
     let mut k = 0;
     while 2 * k + 1 < n {
-        let pair = (lagged_dot(centred, 2 * k) + lagged_dot(centred, 2 * k + 1)) / gamma0;
+        let pair = (lagged(2 * k) + lagged(2 * k + 1)) / gamma0;
         if pair <= 0.0 {
             break;
         }
@@ -171,33 +200,30 @@ pub(crate) fn iat_in_place_capped(
         }
     }
     let tau = -1.0 + 2.0 * sum;
-    Ok(tau.max(tau_floor(n)))
+    tau.max(tau_floor(n))
 }
 
-/// Validates and centres `buffer` in place; returns `Σ (x_t − x̄)²` (i.e.
-/// `n γ̂_0`, the normalisation shared by every lagged sum).
-fn centre_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsError> {
-    let n = buffer.len();
+/// Checks the length and finiteness of a series; returns its largest magnitude.
+fn validate(series: &[f64]) -> Result<f64, StatsError> {
+    let n = series.len();
     if n < MIN_SERIES_LEN {
         return Err(StatsError::TooFewDraws {
             n,
             needed: MIN_SERIES_LEN,
         });
     }
-    if let Some(index) = buffer.iter().position(|v| !v.is_finite()) {
+    if let Some(index) = series.iter().position(|v| !v.is_finite()) {
         return Err(StatsError::NonFinite {
             what: "series",
             index,
         });
     }
-    let scale = buffer.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let mean = buffer.iter().sum::<f64>() / n as f64;
-    buffer.iter_mut().for_each(|v| *v -= mean);
-    // Second pass removes the rounding error of the first mean.
-    let correction = buffer.iter().sum::<f64>() / n as f64;
-    buffer.iter_mut().for_each(|v| *v -= correction);
-    let ss = lagged_dot(buffer, 0);
-    // A sum of squares at the rounding level of the data is a constant series.
+    Ok(series.iter().fold(0.0_f64, |m, v| m.max(v.abs())))
+}
+
+/// `ss` = Σ (x_t − x̄)², refused when at the rounding level of data of magnitude `scale` (a
+/// constant series).
+fn spread(ss: f64, n: usize, scale: f64, what: &str) -> Result<f64, StatsError> {
     let rounding = 16.0 * f64::EPSILON * scale;
     if ss.is_nan() || ss <= n as f64 * rounding * rounding {
         return Err(StatsError::ZeroVariance {
@@ -207,10 +233,24 @@ fn centre_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsError> {
     Ok(ss)
 }
 
-/// `Σ_{t=0}^{n−k−1} c_t c_{t+k}` with four independent accumulators.
-fn lagged_dot(c: &[f64], k: usize) -> f64 {
-    let a = &c[..c.len() - k];
-    let b = &c[k..];
+/// Validates and centres `buffer` in place; returns `Σ (x_t − x̄)²` (i.e.
+/// `n γ̂_0`, the normalisation shared by every lagged sum).
+fn centre_in_place(buffer: &mut [f64], what: &str) -> Result<f64, StatsError> {
+    let n = buffer.len();
+    let scale = validate(buffer)?;
+    let mean = buffer.iter().sum::<f64>() / n as f64;
+    buffer.iter_mut().for_each(|v| *v -= mean);
+    // Second pass removes the rounding error of the first mean.
+    let correction = buffer.iter().sum::<f64>() / n as f64;
+    buffer.iter_mut().for_each(|v| *v -= correction);
+    spread(lagged_dot_with(buffer, 0, |v| v), n, scale, what)
+}
+
+/// `Σ_{t=0}^{n−k−1} c_t c_{t+k}` with c_t = `centre(x_t)`, with four independent accumulators.
+#[inline]
+fn lagged_dot_with(x: &[f64], k: usize, centre: impl Fn(f64) -> f64) -> f64 {
+    let a = &x[..x.len() - k];
+    let b = &x[k..];
     let mut acc = [0.0_f64; 4];
     let chunks_a = a.chunks_exact(4);
     let chunks_b = b.chunks_exact(4);
@@ -218,13 +258,13 @@ fn lagged_dot(c: &[f64], k: usize) -> f64 {
         .remainder()
         .iter()
         .zip(chunks_b.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, y)| centre(*x) * centre(*y))
         .sum();
     for (x, y) in chunks_a.zip(chunks_b) {
-        acc[0] += x[0] * y[0];
-        acc[1] += x[1] * y[1];
-        acc[2] += x[2] * y[2];
-        acc[3] += x[3] * y[3];
+        acc[0] += centre(x[0]) * centre(y[0]);
+        acc[1] += centre(x[1]) * centre(y[1]);
+        acc[2] += centre(x[2]) * centre(y[2]);
+        acc[3] += centre(x[3]) * centre(y[3]);
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::moments::StreamingMoments;
 use super::{check_row_major, StatsError};
-use crate::stats::autocorrelation::iat_in_place;
+use crate::stats::autocorrelation::{iat_in_place, iat_of_series};
 
 /// Fewest batches for which a batch-means estimate is returned.
 pub const MIN_BATCHES: usize = 20;
@@ -197,8 +197,7 @@ pub fn univariate_batch_means(
 /// assert!(bm.n_batches >= 20 && bm.n_batches <= 100);
 /// ```
 pub fn univariate_batch_means_auto(series: &[f64]) -> Result<UnivariateBatchMeans, StatsError> {
-    let mut scratch = series.to_vec();
-    let tau = iat_in_place(&mut scratch, "series")?;
+    let tau = iat_of_series(series, "series")?;
     let batch_length = checked_batch_length(series.len(), tau)?;
     univariate_batch_means(series, batch_length)
 }

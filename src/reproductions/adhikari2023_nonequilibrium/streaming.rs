@@ -1,7 +1,7 @@
 //! The streamed chain of the report: per-segment entropy production, area velocity, window
 //! functionals and moments, accumulated step by step without storing the draws.
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Flow, RunLength, StepView, Transitions};
 use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::Model;
@@ -61,38 +61,38 @@ pub fn stream_chain(
     let d = model.dimension();
     let windows = settings.histogram_ranges.len();
     let mut chain = Chain::new(model, config, start, seed)?;
-    for _ in 0..settings.burn_in {
-        chain.step();
-    }
-    let mut previous = chain.state()[..d].to_vec();
+    let new_stats = || SegmentStats {
+        entropy_midpoint: 0.0,
+        entropy_start_point: 0.0,
+        area: 0.0,
+        integral_ft: vec![0.0; windows],
+        histograms: settings
+            .histogram_ranges
+            .iter()
+            .map(|&range| SymmetricHistogram::new(range, settings.bins))
+            .collect(),
+        offset_mean: vec![0.0; d],
+        offset_square: vec![0.0; d],
+    };
     let mut recent = vec![0.0; windows.max(1)];
     let mut segments = Vec::with_capacity(settings.segments);
     let (i, j) = area_entry;
     let mut steps_done = 0usize;
-    for _ in 0..settings.segments {
-        let mut stats = SegmentStats {
-            entropy_midpoint: 0.0,
-            entropy_start_point: 0.0,
-            area: 0.0,
-            integral_ft: vec![0.0; windows],
-            histograms: settings
-                .histogram_ranges
-                .iter()
-                .map(|&range| SymmetricHistogram::new(range, settings.bins))
-                .collect(),
-            offset_mean: vec![0.0; d],
-            offset_square: vec![0.0; d],
-        };
-        let mut kept = 0usize;
-        let mut window_counts = vec![0usize; windows];
-        for _ in 0..settings.segment_steps {
-            chain.step();
+    let mut stats = new_stats();
+    let mut kept = 0usize;
+    let mut window_counts = vec![0usize; windows];
+    let mut err = None;
+    let mut pairs = Transitions::new(
+        chain.theta(),
+        |previous: &[f64], current: &[f64], step: &StepView<'_>| {
+            if step.burn_in {
+                return Flow::Continue;
+            }
             steps_done += 1;
-            let current = &chain.state()[..d];
-            let sigma = estimator.step(&previous, current, Discretisation::Midpoint);
+            let sigma = estimator.step(previous, current, Discretisation::Midpoint);
             stats.entropy_midpoint += sigma;
             stats.entropy_start_point +=
-                estimator.step(&previous, current, Discretisation::StartPoint);
+                estimator.step(previous, current, Discretisation::StartPoint);
             let (xi, xj) = (previous[i] - centre[i], previous[j] - centre[j]);
             let (yi, yj) = (current[i] - centre[i], current[j] - centre[j]);
             stats.area += 0.5 * (xi * yj - xj * yi);
@@ -110,10 +110,11 @@ pub fn stream_chain(
             }
             if steps_done.is_multiple_of(settings.thin.max(1)) {
                 if current.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::Invalid {
+                    err = Some(Error::Invalid {
                         what: "simulation".into(),
                         why: "non-finite state (the chain diverged)".into(),
                     });
+                    return Flow::Stop;
                 }
                 kept += 1;
                 for a in 0..d {
@@ -122,20 +123,33 @@ pub fn stream_chain(
                     stats.offset_square[a] += x * x;
                 }
             }
-            previous.copy_from_slice(current);
-        }
-        let n = settings.segment_steps as f64;
-        stats.entropy_midpoint /= n;
-        stats.entropy_start_point /= n;
-        stats.area /= n;
-        for a in 0..d {
-            stats.offset_mean[a] /= kept.max(1) as f64;
-            stats.offset_square[a] /= kept.max(1) as f64;
-        }
-        for (value, count) in stats.integral_ft.iter_mut().zip(&window_counts) {
-            *value /= (*count).max(1) as f64;
-        }
-        segments.push(stats);
-    }
-    Ok(segments)
+            if steps_done.is_multiple_of(settings.segment_steps) {
+                let n = settings.segment_steps as f64;
+                stats.entropy_midpoint /= n;
+                stats.entropy_start_point /= n;
+                stats.area /= n;
+                for a in 0..d {
+                    stats.offset_mean[a] /= kept.max(1) as f64;
+                    stats.offset_square[a] /= kept.max(1) as f64;
+                }
+                for (value, count) in stats.integral_ft.iter_mut().zip(&window_counts) {
+                    *value /= (*count).max(1) as f64;
+                }
+                segments.push(std::mem::replace(&mut stats, new_stats()));
+                kept = 0;
+                window_counts.iter_mut().for_each(|count| *count = 0);
+            }
+            Flow::Continue
+        },
+    );
+    chain.execute(
+        &RunLength {
+            burn_in: settings.burn_in,
+            steps: settings.segments * settings.segment_steps,
+            thin: 1,
+        },
+        &mut pairs,
+    );
+    drop(pairs);
+    err.map_or(Ok(segments), Err)
 }

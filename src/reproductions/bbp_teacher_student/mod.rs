@@ -25,7 +25,7 @@ use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::Batching;
-use crate::chain::Chain;
+use crate::chain::{each_draw, Chain, Flow, RunLength};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{generate_teacher_student, LinearTeacherStudent, Model, TeacherStudentParams};
@@ -190,11 +190,22 @@ fn gradient_descent(
         Batching::WithoutReplacement,
     );
     let mut chain = Chain::new(model, &config, start, 0)?;
-    for t in 1..=steps {
-        chain.step();
-        observe(t, &chain.state()[..model.dimension()])?;
-    }
-    Ok(())
+    let mut err = None;
+    chain.execute(
+        &RunLength {
+            burn_in: 0,
+            steps,
+            thin: 1,
+        },
+        &mut each_draw(|k, theta: &[f64]| match observe(k + 1, theta) {
+            Ok(()) => Flow::Continue,
+            Err(e) => {
+                err = Some(e);
+                Flow::Stop
+            }
+        }),
+    );
+    err.map_or(Ok(()), Err)
 }
 
 fn phase_of(top: f64, edge: f64, diverged: bool) -> Phase {
@@ -467,22 +478,26 @@ pub fn run(cfg: &Config) -> Result<Record> {
         &fixed,
         run_seed(cfg.seed, base + grid.len() as u64 + 1),
     )?;
-    for _ in 0..1000 {
-        chain.step();
-    }
     let sgd_steps = if cfg.quick { 20_000 } else { 400_000 };
-    let series: Vec<f64> = (0..sgd_steps)
-        .map(|_| {
-            chain.step();
-            chain
-                .state()
-                .iter()
-                .zip(&fixed)
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                / sgd_model.dimension() as f64
-        })
-        .collect();
+    let mut series = Vec::with_capacity(sgd_steps);
+    chain.execute(
+        &RunLength {
+            burn_in: 1000,
+            steps: sgd_steps,
+            thin: 1,
+        },
+        &mut each_draw(|_, theta: &[f64]| {
+            series.push(
+                theta
+                    .iter()
+                    .zip(&fixed)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / sgd_model.dimension() as f64,
+            );
+            Flow::Continue
+        }),
+    );
     let bm = univariate_batch_means_auto(&series).map_err(|e| Error::Invalid {
         what: "simulation".into(),
         why: e.to_string(),

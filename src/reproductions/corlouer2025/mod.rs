@@ -30,7 +30,7 @@ use super::numbers::{round_significant, sig6, sig6_vec, Estimate, Provenance, Ro
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::Batching;
-use crate::chain::Chain;
+use crate::chain::{each_draw, Chain, Flow, RunLength};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams, Model};
@@ -181,22 +181,30 @@ fn mode_trajectory(
     let mut chain = Chain::new(model, config, start, seed)?;
     let modes = model.teacher_strengths().len();
     let mut out: Vec<Vec<f64>> = (0..modes).map(|_| Vec::with_capacity(records)).collect();
-    for r in 0..records {
-        if r > 0 {
-            for _ in 0..stride {
-                chain.step();
-            }
-        }
-        for (o, s) in out.iter_mut().zip(model.mode_strengths(chain.state())) {
+    let mut err = None;
+    let mut push = |theta: &[f64]| {
+        for (o, s) in out.iter_mut().zip(model.mode_strengths(theta)) {
             if !s.is_finite() {
-                return Err(simulation_error(
+                err = Some(simulation_error(
                     "non-finite mode strength (diverged)".into(),
                 ));
+                return Flow::Stop;
             }
             o.push(s);
         }
+        Flow::Continue
+    };
+    if records > 0 && push(chain.theta()) == Flow::Continue {
+        chain.execute(
+            &RunLength {
+                burn_in: 0,
+                steps: stride * records.saturating_sub(1),
+                thin: stride,
+            },
+            &mut each_draw(|_, theta: &[f64]| push(theta)),
+        );
     }
-    Ok(out)
+    err.map_or(Ok(out), Err)
 }
 
 fn first_crossing(times: &[f64], series: &[f64], level: f64) -> f64 {
@@ -428,19 +436,21 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
             let burn_in = (20.0 / k_min) as usize;
             let mut chain =
                 Chain::new(&model, &config, &start, run_seed(cfg.seed, 5000 + k as u64))?;
-            for _ in 0..burn_in {
-                chain.step();
-            }
             let mut series: Vec<Vec<f64>> =
                 (0..3).map(|_| Vec::with_capacity(steps / thin)).collect();
-            for t in 0..steps {
-                chain.step();
-                if (t + 1) % thin == 0 {
-                    for (o, s) in series.iter_mut().zip(model.mode_strengths(chain.state())) {
+            chain.execute(
+                &RunLength {
+                    burn_in,
+                    steps,
+                    thin,
+                },
+                &mut each_draw(|_, theta: &[f64]| {
+                    for (o, s) in series.iter_mut().zip(model.mode_strengths(theta)) {
                         o.push(s);
                     }
-                }
-            }
+                    Flow::Continue
+                }),
+            );
             Ok((depth, eps, batch, batching, report, series))
         })
         .collect::<Result<_>>()?;

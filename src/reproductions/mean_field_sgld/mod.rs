@@ -21,7 +21,7 @@ use super::numbers::{Estimate, Num, Provenance, Row};
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::Batching;
-use crate::chain::{Chain, ChainSettings};
+use crate::chain::{Chain, RunLength};
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{
@@ -233,14 +233,13 @@ fn run_width(width: usize, steps: usize, burn_in: usize, seed: u64) -> Result<Wi
         &model.prior_draw(seed ^ 1),
         seed,
     )?;
-    let out = chain.run(
-        &ChainSettings {
-            steps,
+    let out = chain.record(
+        &RunLength {
             burn_in,
+            steps,
             thin: 10,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     let mut points = Vec::new();
     let mut variance_gap = None;
@@ -315,14 +314,13 @@ fn run_alignment(
         &model.prior_draw(seed ^ 1),
         seed,
     )?;
-    let out = chain.run(
-        &ChainSettings {
-            steps,
+    let out = chain.record(
+        &RunLength {
             burn_in: steps / 4,
+            steps,
             thin: 50,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     let series = (0..out.len())
         .map(|k| model.alignment(out.draw(k), &beta))
