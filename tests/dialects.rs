@@ -18,7 +18,7 @@ mod common;
 use common::*;
 use nalgebra::{DMatrix, DVector};
 use sgbayes::batching::Batching;
-use sgbayes::chain::{Chain, ChainSettings};
+use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{
     Preconditioner, RmsOf, SamplerConfig, SamplerKind, SghmcOrder, StepSchedule,
 };
@@ -344,14 +344,13 @@ fn trajectory_run(
     let seed = seed_of(seed_name);
     let mut chain =
         Chain::new(model, &run_config, report.stationary.mean.as_slice(), seed).unwrap();
-    let out = chain.run(
-        &ChainSettings {
+    let out = chain.record(
+        &RunLength {
             steps: 400_000,
             burn_in: 200 * length,
             thin: length,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     assert_eq!(out.non_finite_draws, 0, "the chain diverged");
     gaussian_moment_test(
@@ -574,14 +573,13 @@ fn rmsprop_gaps(
 ) -> Vec<(f64, f64)> {
     let reference = TheoryReport::compute(model, config).unwrap().stationary;
     let mut chain = Chain::new(model, run_config, reference.mean.as_slice(), seed).unwrap();
-    let output = chain.run(
-        &ChainSettings {
+    let output = chain.record(
+        &RunLength {
             steps: 2_000_000,
             burn_in: 20_000,
             thin: 1,
-            seed,
         },
-        |_| {},
+        &mut (),
     );
     (0..2)
         .map(|k| {
@@ -750,14 +748,13 @@ fn library_forms_hash_to_the_committed_bits() {
         let config = SamplerConfig::new(kind, 2e-3, 4, batching);
         let draws = Chain::new(&model, &config, &[0.1, 0.2, -0.3], 99)
             .unwrap()
-            .run(
-                &ChainSettings {
+            .record(
+                &RunLength {
                     steps: 20_000,
                     burn_in: 100,
                     thin: 10,
-                    seed: 99,
                 },
-                |_| {},
+                &mut (),
             )
             .draws;
         assert!(draws.iter().all(|v| v.is_finite()));
