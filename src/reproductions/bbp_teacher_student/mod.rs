@@ -577,7 +577,8 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Derived,
         )
         .reference(2.0)
-        .closed_form(2.0 / (1.0 + 1.0 / 80.0)),
+        .closed_form(2.0 / (1.0 + 1.0 / 80.0))
+        .known_difference("the reference is the ridge-free limit 2; the ridge κ lowers it"),
     );
     let eta_sgd = sgd_theory.learning_rate;
     rows.push(
@@ -586,7 +587,8 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Derived,
         )
         .reference(2.0)
-        .closed_form(sgd_theory.mean_square_stability_limit),
+        .closed_form(sgd_theory.mean_square_stability_limit)
+        .known_difference("the reference is gradient descent's limit; SGD's multiplicative minibatch noise lowers it to 2B/(B + m + 1)"),
     );
     rows.push(
         Row::new(format!("SGD stationary entry variance (η = 0.2, B = 4, m = 10, σ_ε = 1; closed forms evaluated at the sample residual variance {}); reference: leading order ησ_ε²/(B(2 − η))", crate::reproductions::numbers::round_significant(sgd_theory.residual_variance, 6)), Provenance::Derived)
