@@ -550,20 +550,36 @@ fn reproduce(target: &str, quick: bool, out: &std::path::Path, seed: u64) -> Com
         }
         "all" => {
             let timer = Instant::now();
+            let (mut agree, mut explained, mut unexplained) = (0, 0, Vec::new());
             for r in registry() {
-                reproduce_one(r, quick, out, seed)?;
+                let verdicts = reproduce_one(r, quick, out, seed)?;
+                agree += verdicts.agree;
+                explained += verdicts.differ_explained.len();
+                unexplained.extend(
+                    verdicts
+                        .differ_unexplained
+                        .iter()
+                        .map(|q| format!("{}: {q}", r.id)),
+                );
             }
             eprintln!(
                 "all reproductions done in {:.1} s",
                 timer.elapsed().as_secs_f64()
             );
+            println!(
+                "verdicts: {agree} rows agree, {explained} differ for a stated reason, {} differ without one",
+                unexplained.len()
+            );
+            for row in &unexplained {
+                println!("  differs: {row}");
+            }
             Ok(0)
         }
         id => match find(id) {
             None => Err(format!(
                 "unknown reproduction '{id}' (try `sgbayes reproduce list`)"
             )),
-            Some(r) => reproduce_one(r, quick, out, seed).map(|()| 0),
+            Some(r) => reproduce_one(r, quick, out, seed).map(|_| 0),
         },
     }
 }
@@ -574,7 +590,7 @@ fn reproduce_one(
     quick: bool,
     out: &std::path::Path,
     seed: u64,
-) -> Result<(), String> {
+) -> Result<sgbayes::reproductions::numbers::VerdictCounts, String> {
     use sgbayes::reproductions::{write_report, Config, RunInfo, DEFAULT_SEED};
     use std::io::IsTerminal;
     let config = Config {
@@ -605,5 +621,5 @@ fn reproduce_one(
     };
     let dir = write_report(out, &rendered, &info).map_err(|e| format!("{}: {e}", r.id))?;
     println!("{:<28} {:>7.1} s  {}", r.id, seconds, dir.display());
-    Ok(())
+    Ok(rendered.verdicts)
 }

@@ -139,19 +139,24 @@ pub fn critical_value(alpha: f64, dof: usize) -> f64 {
 pub enum Provenance {
     /// The paper prints this number or formula; our value evaluates it.
     Paper,
-    /// A reference value of the project's theory digest (derived there by independent solves).
+    /// A reference value derived here by an independent solve (a second derivation or a
+    /// numerical solution), against which the closed form is checked.
+    #[serde(rename = "derived-independent-solve")]
     Digest,
     /// Derived here (exact discrete-time law, refinements) — not in the paper.
     Derived,
+    /// Published elsewhere in the literature (the citation is the label).
+    Literature(&'static str),
 }
 
 impl Provenance {
     /// Short label for the report table.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Provenance::Paper => "paper",
-            Provenance::Digest => "digest (derived)",
-            Provenance::Derived => "derived here",
+            Provenance::Paper => "paper".into(),
+            Provenance::Digest => "derived here (independent solve)".into(),
+            Provenance::Derived => "derived here".into(),
+            Provenance::Literature(source) => format!("published ({source})"),
         }
     }
 }
@@ -175,6 +180,10 @@ pub struct Row {
     pub simulation: Option<Estimate>,
     /// Where the number comes from.
     pub provenance: Provenance,
+    /// Why the row is expected to differ from its prediction, if it is (shown in the verdict
+    /// column; not serialised).
+    #[serde(skip)]
+    pub known_difference: Option<String>,
 }
 
 impl Row {
@@ -187,7 +196,13 @@ impl Row {
             closed_form: None,
             simulation: None,
             provenance,
+            known_difference: None,
         }
+    }
+    /// States why the row is expected to differ from its prediction (shown in the verdict).
+    pub fn known_difference(mut self, why: impl Into<String>) -> Self {
+        self.known_difference = Some(why.into());
+        self
     }
     /// Sets the paper's value.
     pub fn paper(mut self, value: f64) -> Self {
@@ -219,10 +234,10 @@ pub fn markdown_table(rows: &[Row]) -> String {
     let has_sim = rows.iter().any(|r| r.simulation.is_some());
     let mut header = vec!["quantity"];
     if has_paper {
-        header.push("paper");
+        header.push("paper's formula on our problem");
     }
     if has_reference {
-        header.push("reference (digest)");
+        header.push("reference value");
     }
     if has_closed {
         header.push("closed form (ours)");
@@ -231,6 +246,11 @@ pub fn markdown_table(rows: &[Row]) -> String {
         header.push("simulation ± MCSE");
     }
     header.push("provenance");
+    let verdicts: Vec<Verdict> = rows.iter().map(Verdict::of).collect();
+    let has_verdict = verdicts.iter().any(|v| *v != Verdict::NotCompared);
+    if has_verdict {
+        header.push("verdict");
+    }
     let mut out = format!("| {} |\n", header.join(" | "));
     out.push_str(&format!(
         "|{}\n",
@@ -238,7 +258,7 @@ pub fn markdown_table(rows: &[Row]) -> String {
     ));
     let num =
         |v: Option<Num>| v.map_or("—".to_string(), |n| round_significant(n.0, 6).to_string());
-    for row in rows {
+    for (row, verdict) in rows.iter().zip(&verdicts) {
         let mut cells = vec![row.quantity.clone()];
         if has_paper {
             cells.push(num(row.paper));
@@ -252,10 +272,185 @@ pub fn markdown_table(rows: &[Row]) -> String {
         if has_sim {
             cells.push(row.simulation.map_or("—".into(), |e| e.display()));
         }
-        cells.push(row.provenance.label().into());
+        cells.push(row.provenance.label());
+        if has_verdict {
+            cells.push(verdict.text(row));
+        }
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
+}
+
+/// The two-sided level of the verdicts: a simulation agrees with its prediction when
+/// |simulation − prediction| ≤ t_{1−α/2, dof}·MCSE at this α (about 3.3 MCSE for many degrees of
+/// freedom).
+pub const VERDICT_ALPHA: f64 = 1e-3;
+
+/// Closed form and reference (or paper) value agree when their relative difference is below this.
+pub const VERDICT_RELATIVE_TOLERANCE: f64 = 1e-5;
+
+/// Whether a row's measured or reference value agrees with its prediction, computed from the
+/// numbers (never typed by hand).
+///
+/// The prediction is the row's closed form, else the paper's formula, else the reference value.
+/// A simulation is compared with the prediction in units of its Monte-Carlo standard error
+/// (Student-t critical value at [`VERDICT_ALPHA`]); a row without a simulation compares its closed
+/// form with the reference value, else with the paper's formula, to [`VERDICT_RELATIVE_TOLERANCE`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// Nothing to compare in the row.
+    NotCompared,
+    /// Simulation within `k` MCSE of the prediction (`z` = |difference| / MCSE).
+    Agrees {
+        /// |simulation − prediction| / MCSE.
+        z: f64,
+        /// The critical value.
+        k: f64,
+    },
+    /// Simulation more than `k` MCSE from the prediction.
+    Differs {
+        /// |simulation − prediction| / MCSE.
+        z: f64,
+        /// The critical value.
+        k: f64,
+    },
+    /// Two exact values equal to the tolerance.
+    ExactAgrees,
+    /// Two exact values that differ by this relative amount.
+    ExactDiffers {
+        /// (closed form − other) / other.
+        relative: f64,
+    },
+}
+
+impl Verdict {
+    /// The verdict of one row.
+    pub fn of(row: &Row) -> Self {
+        let prediction = row.closed_form.or(row.paper).or(row.reference).map(|n| n.0);
+        if let (Some(sim), Some(target)) = (row.simulation, prediction) {
+            if !(sim.mcse.is_finite() && sim.mcse > 0.0 && target.is_finite()) {
+                return Verdict::NotCompared;
+            }
+            let k = sim.critical_value(VERDICT_ALPHA);
+            let z = sim.z_score(target);
+            return if z <= k {
+                Verdict::Agrees { z, k }
+            } else {
+                Verdict::Differs { z, k }
+            };
+        }
+        let Some(closed) = row.closed_form else {
+            return Verdict::NotCompared;
+        };
+        let Some(other) = row.reference.or(row.paper) else {
+            return Verdict::NotCompared;
+        };
+        let relative = (closed.0 - other.0) / other.0.abs().max(f64::MIN_POSITIVE);
+        if relative.abs() <= VERDICT_RELATIVE_TOLERANCE {
+            Verdict::ExactAgrees
+        } else {
+            Verdict::ExactDiffers { relative }
+        }
+    }
+
+    /// True for the two agreeing verdicts.
+    pub fn agrees(&self) -> bool {
+        matches!(self, Verdict::Agrees { .. } | Verdict::ExactAgrees)
+    }
+
+    /// True for the two differing verdicts.
+    pub fn differs(&self) -> bool {
+        matches!(self, Verdict::Differs { .. } | Verdict::ExactDiffers { .. })
+    }
+
+    /// The table cell.
+    pub fn text(&self, row: &Row) -> String {
+        let why = row
+            .known_difference
+            .as_deref()
+            .map_or(String::new(), |w| format!(": {w}"));
+        match *self {
+            Verdict::NotCompared => "—".into(),
+            Verdict::Agrees { z, k } => format!("agrees within {k:.1} MCSE (|z| = {z:.1})"),
+            Verdict::Differs { z, k } => {
+                format!("differs: |z| = {z:.1} > {k:.1} MCSE{why}")
+            }
+            Verdict::ExactAgrees => "agrees (exact values equal to 5 digits)".into(),
+            Verdict::ExactDiffers { relative } => {
+                format!("differs by {:+.3}% (exact values){why}", 100.0 * relative)
+            }
+        }
+    }
+}
+
+/// Verdict counts of a report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerdictCounts {
+    /// Rows that agree.
+    pub agree: usize,
+    /// Rows that differ, with a stated reason.
+    pub differ_explained: Vec<String>,
+    /// Rows that differ without a stated reason.
+    pub differ_unexplained: Vec<String>,
+}
+
+impl VerdictCounts {
+    /// Counts the verdicts of `rows`.
+    pub fn of(rows: &[Row]) -> Self {
+        let mut counts = Self::default();
+        counts.add(rows);
+        counts
+    }
+
+    /// Adds the verdicts of more rows (a report with several tables).
+    pub fn add(&mut self, rows: &[Row]) {
+        for row in rows {
+            let verdict = Verdict::of(row);
+            if verdict.agrees() {
+                self.agree += 1;
+            } else if verdict.differs() {
+                match &row.known_difference {
+                    Some(_) => self.differ_explained.push(row.quantity.clone()),
+                    None => self.differ_unexplained.push(row.quantity.clone()),
+                }
+            }
+        }
+    }
+
+    /// Number of compared rows.
+    pub fn compared(&self) -> usize {
+        self.agree + self.differ_explained.len() + self.differ_unexplained.len()
+    }
+
+    /// One-line summary for the top of a report.
+    pub fn summary(&self) -> String {
+        if self.compared() == 0 {
+            return String::new();
+        }
+        let mut out = format!(
+            "**Verdict.** {} of {} compared rows agree (simulations within the Student-t critical \
+             value at α = {VERDICT_ALPHA} of their Monte-Carlo standard error, about 3.3 MCSE; \
+             exact values to {VERDICT_RELATIVE_TOLERANCE} relative)",
+            self.agree,
+            self.compared()
+        );
+        if !self.differ_explained.is_empty() {
+            out.push_str(&format!(
+                "; {} differ for the reason stated in their verdict: {}",
+                self.differ_explained.len(),
+                self.differ_explained.join("; ")
+            ));
+        }
+        if !self.differ_unexplained.is_empty() {
+            out.push_str(&format!(
+                "; {} differ without a known reason: {}",
+                self.differ_unexplained.len(),
+                self.differ_unexplained.join("; ")
+            ));
+        }
+        out.push_str(".\n\n");
+        out
+    }
 }
 
 #[cfg(test)]

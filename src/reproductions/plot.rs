@@ -1,5 +1,6 @@
 //! SVG figures (plotters, SVG backend only: text is left to the viewer's fonts).
 
+use plotters::coord::combinators::BindKeyPoints;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
@@ -21,7 +22,7 @@ pub struct Line {
 /// Markers with optional vertical error bars (half-width `err`, 0 for none).
 #[derive(Debug, Clone)]
 pub struct Markers {
-    /// Legend label.
+    /// Legend label (empty: no legend entry).
     pub label: String,
     /// (x, y, err) points.
     pub points: Vec<(f64, f64, f64)>,
@@ -159,20 +160,28 @@ pub fn render(chart: &Chart) -> Result<String> {
             (true, false) => draw(
                 &root,
                 chart,
-                (x_range.0..x_range.1).log_scale(),
+                (x_range.0..x_range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(x_range)),
                 y_range.0..y_range.1,
             ),
             (false, true) => draw(
                 &root,
                 chart,
                 x_range.0..x_range.1,
-                (y_range.0..y_range.1).log_scale(),
+                (y_range.0..y_range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(y_range)),
             ),
             (true, true) => draw(
                 &root,
                 chart,
-                (x_range.0..x_range.1).log_scale(),
-                (y_range.0..y_range.1).log_scale(),
+                (x_range.0..x_range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(x_range)),
+                (y_range.0..y_range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(y_range)),
             ),
         }?;
         root.present().map_err(plot_error)?;
@@ -243,15 +252,20 @@ where
         });
         ctx.draw_series(bars).map_err(plot_error)?;
         let size = markers.size;
-        ctx.draw_series(
-            markers
-                .points
-                .iter()
-                .map(|p| Circle::new((p.0, p.1), size, c.filled())),
-        )
-        .map_err(plot_error)?
-        .label(markers.label.as_str())
-        .legend(move |(x, y)| Circle::new((x + 9, y), 3, c.filled()));
+        let series = ctx
+            .draw_series(
+                markers
+                    .points
+                    .iter()
+                    .map(|p| Circle::new((p.0, p.1), size, c.filled())),
+            )
+            .map_err(plot_error)?;
+        // An empty label keeps the series out of the legend.
+        if !markers.label.is_empty() {
+            series
+                .label(markers.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 3, c.filled()));
+        }
     }
     ctx.configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -267,8 +281,29 @@ where
     Ok(())
 }
 
+/// Tick positions of a logarithmic axis over `(lo, hi)`: 1-2-5 in every decade, thinned to the
+/// powers of ten over many decades and refined to 1-2-3-5-7 when the range holds fewer than three.
+fn log_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    let ticks = |mantissas: &[f64]| -> Vec<f64> {
+        let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+        (first..=last)
+            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| *v >= lo && *v <= hi)
+            .collect()
+    };
+    let standard = ticks(&[1.0, 2.0, 5.0]);
+    if standard.len() > 9 {
+        ticks(&[1.0])
+    } else if standard.len() < 3 {
+        ticks(&[1.0, 2.0, 3.0, 5.0, 7.0])
+    } else {
+        standard
+    }
+}
+
 fn format_tick(v: f64) -> String {
-    if v == 0.0 {
+    // Rounding residue of a linear axis through zero (e.g. −5.6e−17) is zero.
+    if v.abs() < 1e-12 {
         return "0".into();
     }
     let a = v.abs();

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::reproductions::numbers::VerdictCounts;
 
 /// One SVG figure of a report.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct Rendered {
     pub record: serde_json::Value,
     /// BibTeX entries of the papers whose claims are reproduced.
     pub references: Vec<&'static str>,
+    /// Verdict counts of the report's tables (the one-line summary at the top of the README).
+    pub verdicts: VerdictCounts,
 }
 
 /// How the report was produced. The command, seed, configuration and version go into the README
@@ -96,6 +99,7 @@ pub fn write_report(out: &Path, rendered: &Rendered, info: &RunInfo) -> Result<P
 
 fn readme(rendered: &Rendered, info: &RunInfo) -> String {
     let mut out = format!("# {}\n\n", rendered.title);
+    out.push_str(&rendered.verdicts.summary());
     out.push_str(&rendered.body);
     if !rendered.figures.is_empty() {
         out.push_str("\n## Figures\n\n");

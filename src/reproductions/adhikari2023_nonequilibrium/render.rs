@@ -179,5 +179,10 @@ is then not reliable).\n\n{sweep_table}\n",
         ],
         record: to_json(record)?,
         references: vec![BIBTEX],
+        verdicts: {
+            let mut v = crate::reproductions::numbers::VerdictCounts::of(&record.rows);
+            v.add(&sweep_rows);
+            v
+        },
     })
 }

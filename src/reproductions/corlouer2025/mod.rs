@@ -45,6 +45,7 @@ pub const BIBTEX: &str = r"@article{corlouer2026sgd,
   year = {2026}
 }";
 
+mod corrected;
 mod render;
 pub use render::render;
 
@@ -455,7 +456,7 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
         })
         .collect::<Result<_>>()?;
     let mut rows = Vec::new();
-    for (depth, eps, batch, batching, report, series) in results {
+    for (index, (depth, eps, batch, batching, report, series)) in results.into_iter().enumerate() {
         for mode in &report.modes {
             let s = &series[mode.mode];
             let mean = s.iter().sum::<f64>() / s.len() as f64;
@@ -472,6 +473,11 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
             else {
                 return Err(simulation_error("expected label noise".into()));
             };
+            let estimate = Estimate {
+                value: bm.mean,
+                mcse: bm.standard_error,
+                dof: bm.n_batches - 1,
+            };
             let label = format!(
                 "Var s, L = {depth}, ε = {eps}, B = {batch} ({}), S = {}",
                 batching.name(),
@@ -481,16 +487,28 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
                 Row::new(format!("{label}: full matrices"), Provenance::Derived)
                     .reference(effective_temperature)
                     .closed_form(coupled_variance)
-                    .simulation(Estimate {
-                        value: bm.mean,
-                        mcse: bm.standard_error,
-                        dof: bm.n_batches - 1,
-                    }),
+                    .simulation(estimate)
+                    .known_difference(
+                        "first-order expansion of the mode's own multiplicative noise \
+                         (the exact-noise rows below keep it)",
+                    ),
             );
             rows.push(
-                Row::new(format!("{label}: per-mode map"), Provenance::Derived)
-                    .closed_form(variance),
+                Row::new(
+                    format!("{label}: per-mode map, additive noise kγσ²/(B(2−k))"),
+                    Provenance::Derived,
+                )
+                .closed_form(variance),
             );
+            let model = problem(depth, LABEL_NOISE, cfg.seed ^ (100 + index as u64))?;
+            rows.extend(corrected::rows(
+                &label,
+                &model,
+                mode,
+                eps,
+                report.batch_factor,
+                estimate,
+            )?);
             rows.push(
                 Row::new(
                     format!("{label}: zero-flux SDE density"),

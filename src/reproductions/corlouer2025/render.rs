@@ -134,7 +134,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
     let body = format!(
         "**Paper.** G. Corlouer, A. Semler, A. Strang, A. Gietelink Oldenziel, \"SGD in the \
 saddle-to-saddle regime of deep linear networks\", arXiv:2604.06366 (v1, 7 Apr 2026). Only the abstract \
-was available: **every number here is [derived]** by this project (digest Item 2, re-derived in \
+was available: **every number here is [derived]** by this project (in \
 docs/deep-linear.md); the paper's own constants are unverified.\n\n\
 **Claims reproduced (synthetic substitutes).**\n\
 * Saddle-to-saddle learning: from a small aligned, balanced initialisation the modes are learned one after \
@@ -143,17 +143,24 @@ another in decreasing S, each following the gradient-flow ODE ds/dt = ηL s^(2�
 V(s) = 2(s − S)² + σ_ε²; without label noise it peaks at s* = 2(L − 1)S/(3L − 2), before the mode is \
 learned (the time of maximal noise precedes completion).\n\
 * Stationary per-mode laws: δ(s − S) without label noise; with label noise a narrow law of variance \
-kγσ_α²/(B(2 − k)), k = ηL S^(2−2/L) (leading order T_eff = ηL S^(2−2/L)σ_ε²/(2B), the digest's). \
+kγσ_α²/(B(2 − k)), k = ηL S^(2−2/L) (leading order T_eff = ηL S^(2−2/L)σ_ε²/(2B)). \
 In the full weight matrices the off-mode entries fluctuate too and add multiplicative noise: to first \
 order in η the variance becomes kγσ_eff²/(B(2 − k)) with σ_eff² = σ_α² + (γ/2B)(2kσ_α² + Σ_β r_αβ σ_αβ²) \
-(`theory::deep_linear::coupled_noise_variance`), a 1–3% correction that the simulations resolve.\n\n\
+(`theory::deep_linear::coupled_noise_variance`), a 1–3% correction that the simulations resolve.\n\
+* Correction: the per-mode map kγσ_α²/(B(2 − k)) treats the per-mode gradient noise as additive and \
+drops its multiplicative part (the x² fluctuation inside V(s)); it is about kγκ/(2B) low (1.2% at \
+k = 0.012, B = 1; 13% at k = 0.12). The exact linearised per-mode law keeps it: \
+Var s = kγσ_α²/(B(2 − k − kγκ_α/B)), κ_α = (1/N)Σ(v_αᵀx_i)⁴ − 1 \
+(`ModeSde::linearised_stationary_variance`), and its full-matrix version adds the off-mode entries \
+to first order (`theory::deep_linear::full_matrix_variance`); both rows are in the table beside \
+the simulation.\n\n\
 **Problem.** ℓ_i = ‖W_L⋯W_1 x_i − y_i‖²/2 (σ² = 1, so the crate's SGD step ε is the learning rate η), \
 widths 4 → 4 (→ 4) → 3, teacher S = (3, 2, 1), N = 1000 Gaussian inputs whitened exactly \
 ((1/N)Σ x xᵀ = I) and label noise orthogonal to the inputs (so the modes are the teacher's exactly). \
 Simulations run the crate's `sgd` sampler on the full weight matrices (not a per-mode reduction), \
 from an aligned, balanced init (s₀ = {s0}) for the learning curves and from the teacher for the \
 stationary variances (burn-in 20/k, thinning 10, batch-means standard errors). Empirical σ_α² \
-(projected label variance of the data) enters the closed forms; \"reference (digest)\" is T_eff.\n\n\
+(projected label variance of the data) enters the closed forms; the \"reference value\" column is the leading-order T_eff.\n\n\
 ## Timing: diffusion peak before completion\n\n{timing}\n\
 In the diffusion figure the markers (the real model's exact one-step increment variance over \
 the data) differ from the L = 2 curve by the data's fourth moment: the closed form uses the Gaussian \
@@ -178,5 +185,6 @@ of ±{smoothing} record windows.\n",
         figures,
         record: to_json(record)?,
         references: vec![BIBTEX],
+        verdicts: crate::reproductions::numbers::VerdictCounts::of(&record.rows),
     })
 }

@@ -26,9 +26,11 @@ use crate::models::LinearRegression;
 use crate::theory::{self, TheoryReport};
 
 mod logistic;
+pub mod real_data;
 mod reference_problems;
 mod regression;
 mod render;
+mod render_real_data;
 mod simulations;
 
 use logistic::LOGISTIC_SEED;
@@ -149,6 +151,8 @@ pub struct Record {
     /// Bayesian logistic regression (synthetic): Theorem 1 with the OU law linearised at the MAP,
     /// and simulations of the real samplers against the Laplace posterior.
     pub logistic: LogisticSection,
+    /// Real data (diabetes): Theorem 1, SGFS beside SGLD, constant-SGD variational EM.
+    pub real_data: real_data::RealData,
 }
 
 /// KL(q‖posterior) of SGD with momentum at a fixed ε against the damping μ.
@@ -270,5 +274,6 @@ pub fn run(config: &Config) -> Result<Record> {
         simulations,
         momentum,
         logistic,
+        real_data: real_data::run()?,
     })
 }

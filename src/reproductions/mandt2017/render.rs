@@ -234,19 +234,19 @@ pub fn render(record: &Record) -> Result<Rendered> {
         "**Paper.** S. Mandt, M. D. Hoffman, D. M. Blei (2017), \"Stochastic Gradient Descent as \
 Approximate Bayesian Inference\", JMLR 18(134):1–35, arXiv:1704.04289.\n\n\
 **Claims reproduced** (the parts constant SGD, SGD with momentum, preconditioned SGD, ASGS and SGLD \
-support, on oracle problems, a linear and a logistic regression; SGFS needs a sampler not implemented yet):\n\
+support, on oracle problems, a linear and a logistic regression, and on real data; SGFS and the variational EM algorithm in the section on real data):\n\
 * Theorem 1: constant SGD's stationary law q minimises KL(q‖posterior) at ε* = 2DS/(N tr C) under \
 the Ornstein–Uhlenbeck approximation. We evaluate KL for the OU law and for the **exact** \
-discrete-time law of the affine random map, on the reference problem R1 of the project's digest \
+discrete-time law of the affine random map, on a reference problem R1 \
 (oracle Gaussian gradient noise, exactly the paper's assumptions) and on a synthetic Bayesian linear \
 regression with real minibatches (state-dependent noise), with simulations of the real samplers.\n\
-* R2: the exact discrete optimum 2S/(Nc + Sa) of a 1-d problem (derived in the digest).\n\
+* R2: the exact discrete optimum 2S/(Nc + Sa) of a 1-d problem (derived here).\n\
 * R3: iterate averaging — S·Ω = S·lim n·Cov(θ̄_n) = A⁻¹CA⁻¹ for every stable ε.\n\
 * Theorem 2 (full preconditioner H* = (2S/(εN))C⁻¹, and its diagonal version) on R1 as an affine \
 map (KL_cont = 0) and on the regression with the real `sgd-preconditioned` sampler: KL_cont = 0 \
 for the full H*, while the exact law keeps a small KL from the discretisation and the \
 state-dependent noise.\n\
-* SGD with momentum (§4, Claim M4 of the digest): with damping μ it behaves like plain SGD with \
+* SGD with momentum (§4): with damping μ it behaves like plain SGD with \
 learning rate ε/μ, so at fixed ε the KL-optimal damping is μ* = εN tr C/(2DS) = ε/ε*; exact discrete \
 law, OU approximation and a simulation of the real `sgd-momentum` sampler.\n\
 * Iterate averaging (Polyak–Juditsky) and the Averaged Stochastic Gradient Sampler (§5): the mean \
@@ -287,7 +287,7 @@ Laplace approximation N(θ̂, H⁻¹) is the posterior the OU analysis compares 
 (ε/2)(HΣ + ΣH) = (ε²N²/(4B))C + εI (OU) and Σ = (I − εH/2)Σ(I − εH/2)ᵀ + (ε²N²/(4B))C + εI (discrete). \
 For a well-specified model E[(σ(x·θ) − y)² | x] = σ(1 − σ), so C ≈ A and Σ_OU ≈ (ε/2B)·I is nearly \
 **isotropic**: constant SGD matches the posterior's overall scale at ε*, not its shape, hence \
-KL_min = {lmin:.3} > 0 (posterior variances {pv}). The projection figure shows it: the iterates \
+KL_min = {lmin:.3} > 0 (eigenvalues of the Laplace posterior covariance {pv}). The projection figure shows it: the iterates \
 fill a near-circle while the posterior ellipse is elongated along the leading direction.\n\
 * *Simulations.* The real `sgd` sampler at ε ∈ ε*·{{¼, 1, 4}} (quick: ε*) and `sgld` at 1% of its \
 stability limit 4/λ_max(H), started at θ̂: the simulated tr(HΣ̂)/d agrees with the linearised law \
@@ -300,9 +300,9 @@ lies {lmo} posterior standard deviations (Mahalanobis) from θ̂ — the O(N^(�
 logistic posterior, small against the SGD effects shown (KL ≈ 0.4 at ε*), so the Laplace law is not \
 visibly off and no long small-step SGLD reference run (≈ 10⁸ steps at this conditioning) was needed.\n\n\
 ## Numbers\n\n{table}\n\
-\"paper\" evaluates the paper's formula; \"reference (digest)\" is the value printed in the \
-project's theory digest (../shared/theory/mandt2017.md §9), derived there by independent Lyapunov \
-solves, not printed in the paper.\n",
+\"paper's formula on our problem\" evaluates the paper's formula on our problems (not a number \
+printed in the paper); \"reference value\" is an independent Lyapunov solve (derived here), not \
+printed in the paper.\n",
         n = DATA_SIZE,
         b = BATCH_SIZE,
         ps = PROBLEM_SEED,
@@ -325,6 +325,7 @@ solves, not printed in the paper.\n",
         table = crate::reproductions::numbers::markdown_table(&record.rows),
     );
     let _ = round_significant;
+    let body = body + &super::render_real_data::section(&record.real_data);
     Ok(Rendered {
         id: "mandt2017",
         title: "mandt2017 — constant SGD and SGLD as approximate Bayesian inference".into(),
@@ -336,8 +337,14 @@ solves, not printed in the paper.\n",
             Figure { file_name: "kl_logistic.svg".into(), caption: "Bayesian logistic regression (synthetic): KL(q‖Laplace posterior) of constant SGD against ε, OU and linearised discrete laws, with ε* and simulations of the real sampler".into(), svg: plot::render(&logistic_kl_chart)? },
             Figure { file_name: "logistic_projection.svg".into(), caption: "Logistic regression, in the style of the paper's figure: SGD iterates at ε* projected on the leading and trailing principal directions of the Laplace posterior covariance, with the posterior and OU ellipses".into(), svg: plot::render(&projection_chart)? },
             Figure { file_name: "sgld_error.svg".into(), caption: "SGLD's finite-ε KL on the regression, with simulations".into(), svg: plot::render(&sgld_chart)? },
+            super::render_real_data::em_figure(&record.real_data)?,
         ],
         record: to_json(record)?,
         references: vec![BIBTEX],
+        verdicts: {
+            let mut v = crate::reproductions::numbers::VerdictCounts::of(&record.rows);
+            v.add(&record.real_data.rows);
+            v
+        },
     })
 }

@@ -157,5 +157,6 @@ Posterior covariance P⁻¹ = {post:?}; exact Σ = {exact:?}; OU Σ = {ou:?} (ro
         ],
         record: to_json(record)?,
         references: vec![BIBTEX, crate::reproductions::mandt2017::BIBTEX],
+        verdicts: crate::reproductions::numbers::VerdictCounts::of(&record.rows),
     })
 }

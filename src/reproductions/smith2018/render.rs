@@ -142,11 +142,23 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ..Chart::default()
     };
     let mut table = String::from(
-        "| sampler | N | B | ε | batching | paper εN/(2B) | γεN/(2B) | exact discrete | simulation ± MCSE | (sim − exact)/MCSE |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| sampler | N | B | ε | batching | paper's formula on our problem εN/(2B) | γεN/(2B) | exact discrete | simulation ± MCSE | (sim − exact)/MCSE | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
+    let mut verdicts = crate::reproductions::numbers::VerdictCounts::default();
     for p in &record.grid {
+        let row = crate::reproductions::Row::new("", crate::reproductions::Provenance::Derived)
+            .closed_form(p.temperature_exact)
+            .simulation(p.temperature_simulated);
+        let verdict = crate::reproductions::numbers::Verdict::of(&row);
+        verdicts.add(&[crate::reproductions::Row {
+            quantity: format!(
+                "{} N = {} B = {} ε = {}",
+                p.sampler, p.data_size, p.batch_size, p.step_size
+            ),
+            ..row.clone()
+        }]);
         table.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.2} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.2} | {} |\n",
             p.sampler,
             p.data_size,
             p.batch_size,
@@ -157,6 +169,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             round_significant(p.temperature_exact, 6),
             p.temperature_simulated.display(),
             (p.temperature_simulated.value - p.temperature_exact) / p.temperature_simulated.mcse,
+            verdict.text(&row),
         ));
     }
     let body = format!(
@@ -181,7 +194,7 @@ times after a burn-in of 20).\n\n\
 is the standardised difference; the test suite asserts |·| ≤ t_(1−α/2) at α = 10⁻⁶). The paper's \
 εN/(2B) is the ε → 0, B ≪ N limit: the discrete factor 2/(2 − ε) and the factor γ are visible \
 where ε or B/N is not small.\n\n## Numbers\n\n{table}\n\
-Provenance: the column \"paper\" evaluates Smith et al.'s formula; the refinement, the exact \
+Provenance: the column \"paper's formula on our problem\" evaluates Smith et al.'s formula; the refinement, the exact \
 discrete law and the simulation are derived here.\n",
         d = record.dimension,
         lam = record.prior_precision,
@@ -205,5 +218,6 @@ discrete law and the simulation are derived here.\n",
         }],
         record: to_json(record)?,
         references: vec![BIBTEX],
+        verdicts,
     })
 }
