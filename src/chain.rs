@@ -46,6 +46,16 @@ pub struct RunLength {
     pub thin: usize,
 }
 
+impl RunLength {
+    /// One step, its state kept: `chain.execute(&RunLength::ONE_STEP, &mut observer)` advances a
+    /// chain by a single step.
+    pub const ONE_STEP: RunLength = RunLength {
+        burn_in: 0,
+        steps: 1,
+        thin: 1,
+    };
+}
+
 /// Which post-burn-in quantities are the draw candidates that thinning selects from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Draws {

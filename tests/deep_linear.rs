@@ -410,14 +410,7 @@ fn full_batch_gd_is_the_scalar_map_and_tracks_the_ode() {
                 sup[a] = sup[a].max((s[a] - ode[a][time]).abs() / teachers[a]);
                 amplitude[a] -= eta * amplitude[a].powi(depth as i32 - 1) * (scalar - teachers[a]);
             }
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
         }
         for (a, sup) in sup.iter().enumerate() {
             assert!(*sup < 0.01, "L={depth} mode {a}: sup|s − s_ODE|/S = {sup}");
@@ -497,14 +490,7 @@ fn mode_sparse_sgd_equals_scalar_dynamics() {
         for (amplitude, step) in amplitude.iter_mut().zip(step) {
             *amplitude -= step;
         }
-        chain.execute(
-            &RunLength {
-                burn_in: 0,
-                steps: 1,
-                thin: 1,
-            },
-            &mut (),
-        );
+        chain.execute(&RunLength::ONE_STEP, &mut ());
     }
     // The run moved: every mode is near its (ridge-shrunk) optimum, far from s₀.
     for a in 0..3 {
@@ -539,14 +525,7 @@ fn mode_series(
         .map(|_| Vec::with_capacity(steps / thin))
         .collect();
     for t in 0..steps {
-        chain.execute(
-            &RunLength {
-                burn_in: 0,
-                steps: 1,
-                thin: 1,
-            },
-            &mut (),
-        );
+        chain.execute(&RunLength::ONE_STEP, &mut ());
         if (t + 1) % thin == 0 {
             for (out, s) in series.iter_mut().zip(model.mode_strengths(chain.state())) {
                 out.push(s);
@@ -977,14 +956,7 @@ fn steps_do_not_allocate() {
         for kind in [SamplerKind::Sgd, SamplerKind::Sgld] {
             let config = SamplerConfig::new(kind, 1e-4, 4, Batching::WithReplacement);
             let mut chain = Chain::new(&model, &config, &vec![0.01; model.dimension()], 3).unwrap();
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
             COUNTING.with(|c| c.set(true));
             ALLOCATIONS.store(0, std::sync::atomic::Ordering::SeqCst);
             chain.execute(
@@ -1077,14 +1049,7 @@ fn single_mode_stationary_variance_keeps_the_multiplicative_noise() {
         );
         let mut series = Vec::with_capacity(steps / 10);
         for t in 0..steps {
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
             if (t + 1) % 10 == 0 {
                 let theta = chain.state();
                 series.push(sign * theta[0] * theta[1]);

@@ -209,14 +209,7 @@ fn sgfs_simulation_matches_the_discrete_error() {
     );
     let draws: Vec<f64> = (0..400_000)
         .map(|_| {
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
             chain.state()[0]
         })
         .collect();

@@ -566,14 +566,7 @@ fn gradients_and_steps_do_not_allocate() {
             batching: Batching::WithReplacement,
         };
         let mut chain = Chain::new(&model, &config, &theta, 7).unwrap();
-        chain.execute(
-            &RunLength {
-                burn_in: 0,
-                steps: 1,
-                thin: 1,
-            },
-            &mut (),
-        );
+        chain.execute(&RunLength::ONE_STEP, &mut ());
         COUNTING.with(|c| c.set(true));
         ALLOCATIONS.store(0, Ordering::SeqCst);
         let probe = std::hint::black_box(vec![1u8; 8]);
@@ -582,14 +575,7 @@ fn gradients_and_steps_do_not_allocate() {
         for _ in 0..20 {
             model.full_gradient(&theta, &mut out);
             model.add_example_gradient(3, &theta, 0.5, &mut out);
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
         }
         let allocations = ALLOCATIONS.load(Ordering::SeqCst);
         COUNTING.with(|c| c.set(false));

@@ -1010,14 +1010,7 @@ fn hot_paths_do_not_allocate() {
     let k = DMatrix::from_fn(7, 7, |i, j| (i as f64 - j as f64) * 0.1);
     let estimator = EntropyProduction::new(&w, &k, &DMatrix::identity(7, 7)).unwrap();
     let mut previous = w.clone();
-    chain.execute(
-        &RunLength {
-            burn_in: 0,
-            steps: 1,
-            thin: 1,
-        },
-        &mut (),
-    );
+    chain.execute(&RunLength::ONE_STEP, &mut ());
     COUNTING.with(|c| c.set(true));
     ALLOCATIONS.store(0, Ordering::SeqCst);
     let v = std::hint::black_box(vec![1u8; 16]);
@@ -1025,14 +1018,7 @@ fn hot_paths_do_not_allocate() {
     ALLOCATIONS.store(0, Ordering::SeqCst);
     let mut total = 0.0;
     for _ in 0..10_000 {
-        chain.execute(
-            &RunLength {
-                burn_in: 0,
-                steps: 1,
-                thin: 1,
-            },
-            &mut (),
-        );
+        chain.execute(&RunLength::ONE_STEP, &mut ());
         total += estimator.step(&previous, &chain.state()[..7], Discretisation::Midpoint);
         previous.copy_from_slice(&chain.state()[..7]);
     }

@@ -62,14 +62,7 @@ fn parallel_chains_are_bit_identical_at_one_and_two_threads_and_to_serial_runs()
             let mut chain = Chain::new(&model, &config, &[0.1, -0.2, 0.3], seeds[k]).unwrap();
             let mut by_hand = Vec::new();
             for t in 0..LENGTH.burn_in + LENGTH.steps {
-                chain.execute(
-                    &RunLength {
-                        burn_in: 0,
-                        steps: 1,
-                        thin: 1,
-                    },
-                    &mut (),
-                );
+                chain.execute(&RunLength::ONE_STEP, &mut ());
                 if t >= LENGTH.burn_in && (t - LENGTH.burn_in + 1).is_multiple_of(LENGTH.thin) {
                     by_hand.extend(chain.state()[..3].iter().map(|x| x.to_bits()));
                 }

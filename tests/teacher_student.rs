@@ -444,14 +444,7 @@ fn run_gd(
     );
     let mut chain = Chain::new(model, &config, start, 1).unwrap();
     for t in 1..=steps {
-        chain.execute(
-            &RunLength {
-                burn_in: 0,
-                steps: 1,
-                thin: 1,
-            },
-            &mut (),
-        );
+        chain.execute(&RunLength::ONE_STEP, &mut ());
         observe(t, &chain.state()[..model.dimension()]);
     }
 }
@@ -680,14 +673,7 @@ fn sgd_stationary_bulk_variance() {
     );
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
             chain
                 .state()
                 .iter()
@@ -749,14 +735,7 @@ fn exact_discrete_law_agrees_with_sampler_and_formula() {
     );
     let series: Vec<f64> = (0..200_000)
         .map(|_| {
-            chain.execute(
-                &RunLength {
-                    burn_in: 0,
-                    steps: 1,
-                    thin: 1,
-                },
-                &mut (),
-            );
+            chain.execute(&RunLength::ONE_STEP, &mut ());
             chain
                 .state()
                 .iter()
