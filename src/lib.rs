@@ -148,6 +148,7 @@ pub mod json;
 pub mod models;
 pub mod online;
 pub mod problem;
+pub mod recipe;
 #[cfg(feature = "reports")]
 pub mod reproductions;
 pub mod samplers;

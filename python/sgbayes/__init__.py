@@ -55,6 +55,13 @@ def _wrap(value: Any, key: Optional[str] = None) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """A keyword argument as JSON: numpy arrays and scalars become lists and numbers."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _np.asarray(value).tolist()
+    return value
+
+
 class _Record:
     """A JSON object of the library as attributes (``record.field``), also readable as a dict
     through :meth:`to_dict`. Vectors and matrices (means, covariances) are numpy arrays."""
@@ -144,6 +151,194 @@ class Problem:
         """Bayesian linear regression with Gaussian features, a prior draw as the true parameter,
         noise variance σ² and prior precision λ (the command line's ``problem linear-regression``)."""
         return cls(_sgbayes.Problem.linear_regression(dim, data, seed, noise_variance, prior_precision))
+
+    @classmethod
+    def generate(cls, kind: str, seed: int = 0, **parameters: Any) -> "Problem":
+        """A synthetic problem of any kind the command line's ``sgbayes problem KIND`` makes
+        (``"linear-regression"``, ``"logistic-regression"``, ``"teacher-student"``, ``"two-layer"``,
+        ``"deep-linear"``, ``"tanh-regression"``, ``"gaussian-scale"``), with its flags as keyword
+        arguments (``-`` written ``_``). Omitted parameters take the library's defaults — the same
+        as the command line's, see :meth:`defaults`; the same parameters and seed give the same
+        problem, bit for bit. An unknown parameter raises :class:`SgbayesError` listing the
+        accepted names."""
+        clean = {key: _plain(value) for key, value in parameters.items() if value is not None}
+        return cls(_sgbayes.Problem.generate(kind, _json.dumps(clean), int(seed)))
+
+    @staticmethod
+    def defaults(kind: str) -> Dict[str, Any]:
+        """The default generator parameters of ``kind`` (a dict), shared with the command line."""
+        return _json.loads(_sgbayes.Problem.defaults(kind))
+
+    @classmethod
+    def logistic_regression(
+        cls,
+        dim: Optional[int] = None,
+        data: Optional[int] = None,
+        seed: int = 0,
+        prior_precision: Optional[float] = None,
+        feature_scale: Optional[float] = None,
+        feature_correlation: Optional[float] = None,
+    ) -> "Problem":
+        """Bayesian logistic regression on correlated Gaussian features (Cov = s² ρ^|j−k|), labels
+        drawn from the model at a prior draw (``problem logistic-regression``). ``None`` takes
+        the default (``Problem.defaults("logistic-regression")``: D = 3, N = 1000, λ = 1, s = 1,
+        ρ = 0.6)."""
+        return cls.generate(
+            "logistic-regression",
+            seed,
+            dim=dim,
+            data=data,
+            prior_precision=prior_precision,
+            feature_scale=feature_scale,
+            feature_correlation=feature_correlation,
+        )
+
+    @classmethod
+    def teacher_student(
+        cls,
+        outputs: Optional[int] = None,
+        inputs: Optional[int] = None,
+        rank: Optional[int] = None,
+        seed: int = 0,
+        signal: Optional[float] = None,
+        signal_ratio: Optional[float] = None,
+        label_noise: Optional[float] = None,
+        data: Optional[int] = None,
+        noise_variance: Optional[float] = None,
+        prior_precision: Optional[float] = None,
+        init_scale: Optional[float] = None,
+        whiten: Optional[bool] = None,
+    ) -> "Problem":
+        """Linear teacher–student: W ∈ R^{n×m} learned from a rank-r teacher with whitened Gaussian
+        inputs and label noise (``problem teacher-student``; ``whiten=False`` is its
+        ``--no-whiten``). ``None`` takes the default (``Problem.defaults("teacher-student")``)."""
+        return cls.generate(
+            "teacher-student",
+            seed,
+            outputs=outputs,
+            inputs=inputs,
+            rank=rank,
+            signal=signal,
+            signal_ratio=signal_ratio,
+            label_noise=label_noise,
+            data=data,
+            noise_variance=noise_variance,
+            prior_precision=prior_precision,
+            init_scale=init_scale,
+            whiten=whiten,
+        )
+
+    @classmethod
+    def two_layer(
+        cls,
+        input_dim: Optional[int] = None,
+        data: Optional[int] = None,
+        width: Optional[int] = None,
+        seed: int = 0,
+        scaling: Optional[str] = None,
+        activation: Optional[str] = None,
+        readout_scale: Optional[float] = None,
+        weight_scale: Optional[float] = None,
+        temperature: Optional[float] = None,
+        teacher: Optional[str] = None,
+        label_noise: Optional[float] = None,
+    ) -> "Problem":
+        """Two-layer network f(x) = N^{−γ} Σ a_i φ(w_i·x) with Gaussian priors at temperature T, on
+        teacher data (``problem two-layer``): ``scaling`` "standard" | "mean-field", ``activation``
+        "erf" | "relu" | "linear", ``teacher`` "linear" | "single-index-erf". ``None`` takes the
+        default (``Problem.defaults("two-layer")``)."""
+        return cls.generate(
+            "two-layer",
+            seed,
+            input_dim=input_dim,
+            data=data,
+            width=width,
+            scaling=scaling,
+            activation=activation,
+            readout_scale=readout_scale,
+            weight_scale=weight_scale,
+            temperature=temperature,
+            teacher=teacher,
+            label_noise=label_noise,
+        )
+
+    @classmethod
+    def deep_linear(
+        cls,
+        depth: Optional[int] = None,
+        hidden_width: Optional[int] = None,
+        input_dim: Optional[int] = None,
+        output_dim: Optional[int] = None,
+        teacher: Optional[Any] = None,
+        seed: int = 0,
+        label_noise: Optional[float] = None,
+        data: Optional[int] = None,
+        noise_variance: Optional[float] = None,
+        prior_precision: Optional[float] = None,
+    ) -> "Problem":
+        """Deep linear network on teacher–student data with exactly whitened inputs: widths
+        d_0 → hidden… → d_L, ``teacher`` the teacher's singular values (``problem deep-linear``).
+        ``None`` takes the default (``Problem.defaults("deep-linear")``)."""
+        return cls.generate(
+            "deep-linear",
+            seed,
+            depth=depth,
+            hidden_width=hidden_width,
+            input_dim=input_dim,
+            output_dim=output_dim,
+            teacher=teacher,
+            label_noise=label_noise,
+            data=data,
+            noise_variance=noise_variance,
+            prior_precision=prior_precision,
+        )
+
+    @classmethod
+    def tanh_regression(
+        cls,
+        data: Optional[int] = None,
+        seed: int = 1,
+        noise_sd: Optional[float] = None,
+        regularisation: Optional[float] = None,
+    ) -> "Problem":
+        """The 7-parameter tanh regression of Adhikari et al. 2023 on their notebooks' grid
+        (``problem tanh-regression``; its seed defaults to 1 there too). ``None`` takes the
+        default (``Problem.defaults("tanh-regression")``)."""
+        return cls.generate("tanh-regression", seed, data=data, noise_sd=noise_sd, regularisation=regularisation)
+
+    @classmethod
+    def gaussian_scale(
+        cls,
+        data: int,
+        seed: int = 0,
+        scale: Optional[float] = None,
+        parametrisation: Optional[str] = None,
+    ) -> "Problem":
+        """Observations x_i ~ N(0, σ²) for the scale σ, parametrised by ``"scale"`` (θ = σ) or
+        ``"log-scale"`` (θ = log σ, the default); no prior (``problem gaussian-scale``)."""
+        return cls.generate("gaussian-scale", seed, data=data, scale=scale, parametrisation=parametrisation)
+
+    @classmethod
+    def from_dataset(
+        cls,
+        source: str,
+        model: str = "linear-regression",
+        standardise: bool = True,
+        intercept: bool = False,
+        noise_variance: float = 1.0,
+        prior_precision: float = 1.0,
+    ) -> "Problem":
+        """A problem on real data: ``source`` a shipped data set (``"diabetes"``, 442 × 10;
+        ``"breast-cancer"``, 569 × 30, 0/1 labels) or a CSV file (header line, last column the
+        target); ``model`` ``"linear-regression"`` or ``"logistic-regression"``. ``standardise``
+        scales the features (and a regression's target) to unit variance, ``intercept`` appends a
+        constant feature — the command line's ``--dataset/--data-file``, ``--standardise``,
+        ``--intercept``."""
+        return cls(
+            _sgbayes.Problem.from_dataset(
+                str(source), model, bool(standardise), bool(intercept), float(noise_variance), float(prior_precision)
+            )
+        )
 
     @classmethod
     def from_arrays(

@@ -15,7 +15,9 @@ use pyo3::types::PyAny;
 use sgbayes::chain::RunLength;
 use sgbayes::check::{check_sampler, ChainDraws, CheckOptions};
 use sgbayes::models::LinearRegression;
+use sgbayes::datasets::{BuiltinDataset, Dataset};
 use sgbayes::problem::{generate_linear_regression, Problem};
+use sgbayes::recipe::{problem_from_data, DataModel, ProblemRecipe};
 use sgbayes::spec::SamplerSpec;
 
 create_exception!(
@@ -75,6 +77,69 @@ impl PyProblem {
         Ok(Self {
             inner: Problem::LinearRegression(model),
         })
+    }
+
+    /// A synthetic problem of any kind: `kind` as the command line's `problem` subcommand,
+    /// `parameters_json` a JSON object of its flags (omitted ones take the library's defaults).
+    #[staticmethod]
+    fn generate(py: Python<'_>, kind: &str, parameters_json: &str, seed: u64) -> PyResult<Self> {
+        let recipe = ProblemRecipe::from_named(kind, parameters_json).map_err(error)?;
+        let inner = py.detach(|| recipe.generate(seed)).map_err(error)?;
+        Ok(Self { inner })
+    }
+
+    /// The default generator parameters of `kind` (JSON text).
+    #[staticmethod]
+    fn defaults(kind: &str) -> PyResult<String> {
+        let value = ProblemRecipe::defaults(kind).map_err(error)?;
+        serde_json::to_string(&value).map_err(error)
+    }
+
+    /// A regression (`model` = "linear-regression") or classification ("logistic-regression")
+    /// problem on a shipped data set (by name) or a CSV file (last column the target).
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn from_dataset(
+        py: Python<'_>,
+        source: &str,
+        model: &str,
+        standardise: bool,
+        intercept: bool,
+        noise_variance: f64,
+        prior_precision: f64,
+    ) -> PyResult<Self> {
+        let model = match model.replace('_', "-").as_str() {
+            "linear-regression" => DataModel::LinearRegression {
+                noise_variance,
+                prior_precision,
+            },
+            "logistic-regression" => DataModel::LogisticRegression { prior_precision },
+            other => {
+                return Err(error(format!(
+                    "model must be \"linear-regression\" or \"logistic-regression\", got \"{other}\""
+                )))
+            }
+        };
+        let inner = py
+            .detach(|| {
+                let table = match BuiltinDataset::from_name(source) {
+                    Ok(builtin) => builtin.load()?,
+                    Err(_) if std::path::Path::new(source).is_file() => {
+                        Dataset::read_csv(std::path::Path::new(source))?
+                    }
+                    Err(_) => {
+                        return Err(sgbayes::Error::Invalid {
+                            what: "data set".into(),
+                            why: format!(
+                                "'{source}' is neither a shipped data set (diabetes, breast-cancer) nor a CSV file"
+                            ),
+                        })
+                    }
+                };
+                problem_from_data(&table, model, standardise, intercept)
+            })
+            .map_err(error)?;
+        Ok(Self { inner })
     }
 
     /// Bayesian linear regression on given features (N, D) and targets (N,).

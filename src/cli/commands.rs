@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Command, ProblemKind, SamplerArgs};
 use sgbayes::chain::{DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag};
 use sgbayes::json::{law, matrix, vector};
-use sgbayes::problem::{generate_linear_regression, write_draws, Problem};
+use sgbayes::problem::{write_draws, Problem};
 use sgbayes::theory::TheoryReport;
 
 type CommandResult = Result<i32, String>;
@@ -77,18 +77,31 @@ fn print_problem(problem: Problem) -> CommandResult {
 }
 
 fn problem(kind: ProblemKind) -> CommandResult {
-    use sgbayes::models::{Activation, Scaling, Teacher};
-    match kind {
+    use sgbayes::models::{
+        DeepLinearParams, LogisticRegressionParams, TanhRegressionParams, TeacherStudentParams,
+        TwoLayerParams,
+    };
+    use sgbayes::recipe::{DataModel, GaussianScaleParams, LinearRegressionParams, ProblemRecipe};
+    let (recipe, seed) = match kind {
         ProblemKind::LogisticRegression {
             real_data,
             prior_precision,
             ..
         } if real_data.is_given() => {
-            let model = real_data
-                .load(false)?
-                .logistic_regression(prior_precision)
-                .map_err(|e| e.to_string())?;
-            print_problem(Problem::LogisticRegression(model))
+            let model = DataModel::LogisticRegression { prior_precision };
+            return print_problem(real_data.problem(model)?);
+        }
+        ProblemKind::LinearRegression {
+            real_data,
+            noise_variance,
+            prior_precision,
+            ..
+        } if real_data.is_given() => {
+            let model = DataModel::LinearRegression {
+                noise_variance,
+                prior_precision,
+            };
+            return print_problem(real_data.problem(model)?);
         }
         ProblemKind::LogisticRegression {
             dim,
@@ -98,18 +111,16 @@ fn problem(kind: ProblemKind) -> CommandResult {
             feature_correlation,
             seed,
             ..
-        } => {
-            let params = sgbayes::models::LogisticRegressionParams {
+        } => (
+            ProblemRecipe::LogisticRegression(LogisticRegressionParams {
                 dimension: dim,
                 data_size: data,
                 prior_precision,
                 feature_scale,
                 feature_correlation,
-            };
-            let model = sgbayes::models::generate_logistic_regression(&params, seed)
-                .map_err(|e| e.to_string())?;
-            print_problem(Problem::LogisticRegression(model))
-        }
+            }),
+            seed,
+        ),
         ProblemKind::TeacherStudent {
             outputs,
             inputs,
@@ -123,8 +134,8 @@ fn problem(kind: ProblemKind) -> CommandResult {
             init_scale,
             no_whiten,
             seed,
-        } => {
-            let params = sgbayes::models::TeacherStudentParams {
+        } => (
+            ProblemRecipe::TeacherStudent(TeacherStudentParams {
                 outputs,
                 inputs,
                 rank,
@@ -136,11 +147,9 @@ fn problem(kind: ProblemKind) -> CommandResult {
                 prior_precision,
                 init_scale,
                 whiten: !no_whiten,
-            };
-            let model = sgbayes::models::generate_teacher_student(&params, seed)
-                .map_err(|e| e.to_string())?;
-            print_problem(Problem::TeacherStudent(model))
-        }
+            }),
+            seed,
+        ),
         ProblemKind::TwoLayer {
             input_dim,
             data,
@@ -153,33 +162,21 @@ fn problem(kind: ProblemKind) -> CommandResult {
             teacher,
             label_noise,
             seed,
-        } => {
-            let params = sgbayes::models::TwoLayerParams {
+        } => (
+            ProblemRecipe::TwoLayer(TwoLayerParams {
                 input_dimension: input_dim,
                 data_size: data,
                 width,
-                scaling: match scaling {
-                    super::ScalingName::Standard => Scaling::Standard,
-                    super::ScalingName::MeanField => Scaling::MeanField,
-                },
-                activation: match activation {
-                    super::ActivationName::Erf => Activation::Erf,
-                    super::ActivationName::Relu => Activation::Relu,
-                    super::ActivationName::Linear => Activation::Linear,
-                },
+                scaling,
+                activation,
                 readout_scale,
                 weight_scale,
                 temperature,
-                teacher: match teacher {
-                    super::TeacherName::Linear => Teacher::Linear,
-                    super::TeacherName::SingleIndexErf => Teacher::SingleIndexErf,
-                },
+                teacher,
                 label_noise,
-            };
-            let model =
-                sgbayes::models::generate_two_layer(&params, seed).map_err(|e| e.to_string())?;
-            print_problem(Problem::TwoLayer(model))
-        }
+            }),
+            seed,
+        ),
         ProblemKind::DeepLinear {
             depth,
             hidden_width,
@@ -191,8 +188,8 @@ fn problem(kind: ProblemKind) -> CommandResult {
             noise_variance,
             prior_precision,
             seed,
-        } => {
-            let params = sgbayes::models::DeepLinearParams {
+        } => (
+            ProblemRecipe::DeepLinear(DeepLinearParams {
                 depth,
                 hidden_width,
                 input_dim,
@@ -202,69 +199,57 @@ fn problem(kind: ProblemKind) -> CommandResult {
                 data_size: data,
                 noise_variance,
                 prior_precision,
-            };
-            let model =
-                sgbayes::models::generate_deep_linear(&params, seed).map_err(|e| e.to_string())?;
-            print_problem(Problem::DeepLinear(model))
-        }
+            }),
+            seed,
+        ),
         ProblemKind::TanhRegression {
             data,
             noise_sd,
             regularisation,
             seed,
-        } => {
-            let params = sgbayes::models::TanhRegressionParams {
+        } => (
+            ProblemRecipe::TanhRegression(TanhRegressionParams {
                 data_size: data,
                 noise_sd,
                 regularisation,
                 ..Default::default()
-            };
-            let model = sgbayes::models::generate_tanh_regression(&params, seed)
-                .map_err(|e| e.to_string())?;
-            print_problem(Problem::TanhRegression(model))
-        }
+            }),
+            seed,
+        ),
         ProblemKind::GaussianScale {
             data,
             scale,
             parametrisation,
             seed,
-        } => {
-            let parametrisation = match parametrisation {
-                super::ParametrisationName::Scale => sgbayes::models::ScaleParametrisation::Scale,
-                super::ParametrisationName::LogScale => {
-                    sgbayes::models::ScaleParametrisation::LogScale
-                }
-            };
-            let model =
-                sgbayes::problem::generate_gaussian_scale(data, scale, parametrisation, seed)
-                    .map_err(|e| e.to_string())?;
-            print_problem(Problem::GaussianScale(model))
-        }
+        } => (
+            ProblemRecipe::GaussianScale(GaussianScaleParams {
+                data_size: data,
+                scale,
+                parametrisation,
+            }),
+            seed,
+        ),
         ProblemKind::LinearRegression {
-            dim,
-            data,
-            real_data,
+            dim: Some(dimension),
+            data: Some(data_size),
             seed,
             noise_variance,
             prior_precision,
-        } => {
-            let model = match (real_data.is_given(), dim, data) {
-                (true, _, _) => real_data
-                    .load(true)?
-                    .linear_regression(noise_variance, prior_precision),
-                (false, Some(dim), Some(data)) => {
-                    generate_linear_regression(dim, data, seed, noise_variance, prior_precision)
-                }
-                _ => {
-                    return Err(
-                        "--dim and --data are required without --data-file or --dataset".into(),
-                    )
-                }
-            }
-            .map_err(|e| e.to_string())?;
-            print_problem(Problem::LinearRegression(model))
+            ..
+        } => (
+            ProblemRecipe::LinearRegression(LinearRegressionParams {
+                dimension,
+                data_size,
+                noise_variance,
+                prior_precision,
+            }),
+            seed,
+        ),
+        ProblemKind::LinearRegression { .. } => {
+            return Err("--dim and --data are required without --data-file or --dataset".into())
         }
-    }
+    };
+    print_problem(recipe.generate(seed).map_err(|e| e.to_string())?)
 }
 
 impl super::RealDataArgs {
@@ -272,26 +257,17 @@ impl super::RealDataArgs {
         self.data_file.is_some() || self.dataset.is_some()
     }
 
-    /// The data table with the requested transformations (`--standardise` also standardises the
-    /// target when `regression`).
-    fn load(&self, regression: bool) -> Result<sgbayes::datasets::Dataset, String> {
+    /// The problem of `model` on the requested data table.
+    fn problem(&self, model: sgbayes::recipe::DataModel) -> Result<Problem, String> {
         use sgbayes::datasets::{BuiltinDataset, Dataset};
-        let mut data = match (&self.data_file, &self.dataset) {
+        let table = match (&self.data_file, &self.dataset) {
             (Some(path), _) => Dataset::read_csv(path),
             (None, Some(name)) => BuiltinDataset::from_name(name).and_then(BuiltinDataset::load),
             (None, None) => return Err("give --data-file or --dataset".into()),
         }
         .map_err(|e| e.to_string())?;
-        if self.standardise {
-            data = data.standardised_features();
-            if regression {
-                data = data.standardised_targets();
-            }
-        }
-        if self.intercept {
-            data = data.with_intercept();
-        }
-        Ok(data)
+        sgbayes::recipe::problem_from_data(&table, model, self.standardise, self.intercept)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -8,6 +8,10 @@ use std::path::PathBuf;
 
 use sgbayes::batching::Batching;
 use sgbayes::config::{SamplerConfig, SamplerId};
+use sgbayes::models::{
+    Activation, DeepLinearParams, LogisticRegressionParams, ScaleParametrisation, Scaling,
+    TanhRegressionParams, Teacher, TeacherStudentParams, TwoLayerParams,
+};
 use sgbayes::spec::{MatrixSpec, SamplerFlags, SamplerSpec};
 use sgbayes::theory::DrawAt;
 
@@ -86,31 +90,21 @@ enum Command {
     },
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum ParametrisationName {
-    Scale,
-    LogScale,
+/// Defaults of the problem generators: the library's, shared with the Python package.
+fn logistic_defaults() -> LogisticRegressionParams {
+    LogisticRegressionParams::default()
 }
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum ActivationName {
-    Erf,
-    Relu,
-    Linear,
+fn teacher_student_defaults() -> TeacherStudentParams {
+    TeacherStudentParams::default()
 }
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum ScalingName {
-    /// γ = ½ (NNGP).
-    Standard,
-    /// γ = 1.
-    MeanField,
+fn two_layer_defaults() -> TwoLayerParams {
+    TwoLayerParams::default()
 }
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum TeacherName {
-    Linear,
-    SingleIndexErf,
+fn deep_linear_defaults() -> DeepLinearParams {
+    DeepLinearParams::default()
+}
+fn tanh_defaults() -> TanhRegressionParams {
+    TanhRegressionParams::default()
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,19 +113,19 @@ enum ProblemKind {
     /// from the model at a prior draw θ₀ (Mandt et al.'s experiment, synthetic).
     LogisticRegression {
         /// Dimension D.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = logistic_defaults().dimension)]
         dim: usize,
         /// Number of data points N.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = logistic_defaults().data_size)]
         data: usize,
         /// Prior precision λ.
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = logistic_defaults().prior_precision, allow_negative_numbers = true)]
         prior_precision: f64,
         /// Feature scale s.
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = logistic_defaults().feature_scale, allow_negative_numbers = true)]
         feature_scale: f64,
         /// Correlation ρ of neighbouring features.
-        #[arg(long, default_value_t = 0.6, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = logistic_defaults().feature_correlation, allow_negative_numbers = true)]
         feature_correlation: f64,
         /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
@@ -143,34 +137,34 @@ enum ProblemKind {
     /// whitened Gaussian inputs and label noise; quadratic, with BBP closed forms.
     TeacherStudent {
         /// Outputs n (rows of W).
-        #[arg(long, default_value_t = 40)]
+        #[arg(long, default_value_t = teacher_student_defaults().outputs)]
         outputs: usize,
         /// Inputs m (columns of W).
-        #[arg(long, default_value_t = 80)]
+        #[arg(long, default_value_t = teacher_student_defaults().inputs)]
         inputs: usize,
         /// Teacher rank r.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = teacher_student_defaults().rank)]
         rank: usize,
         /// Largest teacher singular value θ*.
-        #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().signal, allow_negative_numbers = true)]
         signal: f64,
         /// Ratio of consecutive teacher singular values.
-        #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().signal_ratio, allow_negative_numbers = true)]
         signal_ratio: f64,
         /// Label-noise standard deviation σ_ε.
-        #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().label_noise, allow_negative_numbers = true)]
         label_noise: f64,
         /// Number of examples N.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = teacher_student_defaults().data_size)]
         data: usize,
         /// Likelihood variance σ².
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().noise_variance, allow_negative_numbers = true)]
         noise_variance: f64,
         /// Prior precision λ.
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().prior_precision, allow_negative_numbers = true)]
         prior_precision: f64,
         /// σ₀ of the initial matrix W₀ (entries N(0, σ₀²/m)).
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = teacher_student_defaults().init_scale, allow_negative_numbers = true)]
         init_scale: f64,
         /// Keep the raw Gaussian inputs instead of whitening the sample exactly.
         #[arg(long)]
@@ -183,34 +177,34 @@ enum ProblemKind {
     /// (Göring et al. mean-field SGLD setting), on teacher data.
     TwoLayer {
         /// Input dimension d.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = two_layer_defaults().input_dimension)]
         input_dim: usize,
         /// Training set size P.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = two_layer_defaults().data_size)]
         data: usize,
         /// Hidden width N.
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = two_layer_defaults().width)]
         width: usize,
         /// Output scaling.
-        #[arg(long, value_enum, default_value_t = ScalingName::Standard)]
-        scaling: ScalingName,
+        #[arg(long, value_enum, default_value_t = two_layer_defaults().scaling)]
+        scaling: Scaling,
         /// Activation φ.
-        #[arg(long, value_enum, default_value_t = ActivationName::Erf)]
-        activation: ActivationName,
+        #[arg(long, value_enum, default_value_t = two_layer_defaults().activation)]
+        activation: Activation,
         /// σ_a of the readout prior.
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = two_layer_defaults().readout_scale, allow_negative_numbers = true)]
         readout_scale: f64,
         /// σ_w of the first-layer prior (w_i ~ N(0, σ_w² I/d)).
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = two_layer_defaults().weight_scale, allow_negative_numbers = true)]
         weight_scale: f64,
         /// Temperature T (likelihood noise variance).
-        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = two_layer_defaults().temperature, allow_negative_numbers = true)]
         temperature: f64,
         /// Target function.
-        #[arg(long, value_enum, default_value_t = TeacherName::SingleIndexErf)]
-        teacher: TeacherName,
+        #[arg(long, value_enum, default_value_t = two_layer_defaults().teacher)]
+        teacher: Teacher,
         /// Label-noise standard deviation.
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = two_layer_defaults().label_noise, allow_negative_numbers = true)]
         label_noise: f64,
         /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
@@ -220,31 +214,31 @@ enum ProblemKind {
     /// widths d_0 → hidden… → d_L, teacher singular values, optional label noise.
     DeepLinear {
         /// Depth L ≥ 2 (number of weight matrices).
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = deep_linear_defaults().depth)]
         depth: usize,
         /// Width of every hidden layer.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = deep_linear_defaults().hidden_width)]
         hidden_width: usize,
         /// Input dimension d_0.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = deep_linear_defaults().input_dim)]
         input_dim: usize,
         /// Output dimension d_L.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = deep_linear_defaults().output_dim)]
         output_dim: usize,
         /// Teacher singular values S_α, comma-separated.
-        #[arg(long, value_delimiter = ',', default_values_t = [3.0, 2.0, 1.0], allow_negative_numbers = true)]
+        #[arg(long, value_delimiter = ',', default_values_t = deep_linear_defaults().teacher_strengths, allow_negative_numbers = true)]
         teacher: Vec<f64>,
         /// Label-noise standard deviation σ_ε.
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = deep_linear_defaults().label_noise, allow_negative_numbers = true)]
         label_noise: f64,
         /// Number of examples N.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = deep_linear_defaults().data_size)]
         data: usize,
         /// Likelihood variance σ².
-        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = deep_linear_defaults().noise_variance, allow_negative_numbers = true)]
         noise_variance: f64,
         /// Prior precision λ ≥ 0.
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = deep_linear_defaults().prior_precision, allow_negative_numbers = true)]
         prior_precision: f64,
         /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
@@ -254,13 +248,13 @@ enum ProblemKind {
     /// x on −3:0.03:3 without its last point, y = exp(−x²) + 0.1 ξ, λ = 1e-3).
     TanhRegression {
         /// Number of grid points N.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = tanh_defaults().data_size)]
         data: usize,
         /// Target noise standard deviation σ (also the likelihood's).
-        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = tanh_defaults().noise_sd, allow_negative_numbers = true)]
         noise_sd: f64,
         /// Ridge coefficient λ.
-        #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = tanh_defaults().regularisation, allow_negative_numbers = true)]
         regularisation: f64,
         /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 1)]
@@ -276,8 +270,8 @@ enum ProblemKind {
         #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         scale: f64,
         /// θ = σ or θ = log σ.
-        #[arg(long, value_enum, default_value_t = ParametrisationName::LogScale)]
-        parametrisation: ParametrisationName,
+        #[arg(long, value_enum, default_value_t = ScaleParametrisation::LogScale)]
+        parametrisation: ScaleParametrisation,
         /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
         #[arg(long, default_value_t = 0)]
         seed: u64,

@@ -515,7 +515,8 @@ impl Model for DeepLinearNetwork {
 }
 
 /// Parameters of the teacher–student generator [`generate_deep_linear`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DeepLinearParams {
     /// Depth L ≥ 2 (number of weight matrices).
     pub depth: usize,
@@ -526,10 +527,12 @@ pub struct DeepLinearParams {
     /// Output dimension d_L.
     pub output_dim: usize,
     /// Teacher singular values S_α (at most min(d_0, d_L), positive, distinct for unique modes).
+    #[serde(alias = "teacher")]
     pub teacher_strengths: Vec<f64>,
     /// Label-noise standard deviation σ_ε (y = W* x + ε, ε ~ N(0, σ_ε² I)).
     pub label_noise: f64,
     /// Number of examples N (≥ d_0 + d_L when σ_ε > 0, ≥ d_0 otherwise).
+    #[serde(alias = "data")]
     pub data_size: usize,
     /// Likelihood variance σ² of the model (1: SGD's learning rate η equals ε).
     pub noise_variance: f64,

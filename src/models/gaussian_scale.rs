@@ -10,6 +10,7 @@ use crate::error::{ensure_finite, Error, Result};
 /// How θ encodes the scale σ > 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ScaleParametrisation {
     /// θ = σ (valid for θ > 0).
     Scale,

@@ -102,11 +102,14 @@ impl LogisticRegressionSpec {
 }
 
 /// Parameters of the synthetic data sets of [`generate`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogisticRegressionParams {
     /// Dimension d of θ (number of features).
+    #[serde(alias = "dim")]
     pub dimension: usize,
     /// Number N of data points.
+    #[serde(alias = "data")]
     pub data_size: usize,
     /// Prior precision λ; the true θ₀ is drawn from the prior N(0, λ⁻¹ I).
     pub prior_precision: f64,

@@ -146,13 +146,15 @@ impl TanhRegressionSpec {
 }
 
 /// Settings of the paper's data generator (defaults: the notebooks' values).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TanhRegressionParams {
     /// First grid point x₀ (−3).
     pub grid_start: f64,
     /// Grid spacing (0.03).
     pub grid_step: f64,
     /// Number N of grid points (200: −3:0.03:3 without its last point).
+    #[serde(alias = "data")]
     pub data_size: usize,
     /// Standard deviation of the target noise, also the likelihood's σ (0.1).
     pub noise_sd: f64,

@@ -107,7 +107,8 @@ impl TeacherStudentSpec {
 /// Parameters of [`generate`]: a rank-r teacher W* = Σ_{α<r} θ*_α u_α v_αᵀ with Haar-random
 /// orthonormal u_α ∈ ℝ^n, v_α ∈ ℝ^m and θ*_α = `signal`·`signal_ratio`^α, N Gaussian inputs
 /// (whitened exactly when `whiten`), labels y = W* x + σ_ε ε.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TeacherStudentParams {
     /// n, the number of outputs (rows of W).
     pub outputs: usize,
@@ -124,6 +125,7 @@ pub struct TeacherStudentParams {
     #[doc(alias = "sigma_epsilon")]
     pub label_noise: f64,
     /// N, the number of examples.
+    #[serde(alias = "data")]
     pub data_size: usize,
     /// Likelihood variance σ² of the model (1: the plain squared loss).
     pub noise_variance: f64,

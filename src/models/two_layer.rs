@@ -37,6 +37,7 @@ use crate::error::{ensure_finite, Error, Result};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Activation {
     /// φ(u) = erf(u) (Williams 1997 closed-form kernel).
     Erf,
@@ -84,6 +85,7 @@ impl Activation {
 /// Output scaling exponent γ of f = N^{−γ} Σ_i a_i φ(w_i·x).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Scaling {
     /// γ = ½: standard (NNGP / neural-tangent) parametrisation; infinite width is kernel regression.
     Standard,
@@ -463,6 +465,7 @@ impl TwoLayerSpec {
 /// The target function of [`generate_two_layer`](generate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Teacher {
     /// y = β·x + noise with β ~ N(0, I/d).
     Linear,
@@ -471,11 +474,14 @@ pub enum Teacher {
 }
 
 /// Parameters of [`generate_two_layer`](generate).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TwoLayerParams {
     /// Input dimension d (default 5).
+    #[serde(alias = "input_dim")]
     pub input_dimension: usize,
     /// Training set size P (default 20).
+    #[serde(alias = "data")]
     pub data_size: usize,
     /// Hidden width N (default 256).
     pub width: usize,
