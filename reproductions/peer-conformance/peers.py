@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Run the SG-MCMC samplers of blackjax and SGMCMCJax on problems exported by `sgbayes problem`.
+"""Run the SG-MCMC samplers of blackjax, SGMCMCJax and jax-sgmc on problems exported by `sgbayes problem`.
 
 Run once per library, inside a virtual environment holding that library (run.sh makes them):
 
     python peers.py --library blackjax  --problems DIR --out DIR [--only SUBSTRING]
     python peers.py --library sgmcmcjax --problems DIR --out DIR [--only SUBSTRING]
+    python peers.py --library jax-sgmc  --problems DIR --out DIR [--only SUBSTRING]
 
 For every case it writes OUT/draws/<case>.npy (float64, [draws, D], exactly the positions the
 library returned, after the case's subsampling to trajectory / cycle / epoch ends) and
@@ -266,6 +267,49 @@ def sgmcmcjax_badodab(prob, c):
     return sg_run(build_badodab_sampler, prob, c, c["peer"]["dt"], c["peer"]["a"])
 
 
+# ----------------------------------------------------------------------------- jax-sgmc
+def jaxsgmc_potential(prob):
+    from jax_sgmc import potential
+    from jax_sgmc.data.numpy_loader import NumpyDataLoader
+
+    loglik, logprior = jax_model(prob)
+    pot = potential.minibatch_potential(logprior, lambda th, obs: loglik(th, obs["x"], obs["y"]),
+                                        strategy="vmap")
+    return pot, NumpyDataLoader(x=prob["X"], y=prob["y"])
+
+
+def jaxsgmc_sgld_alias(prob, c):
+    """`alias.sgld` as documented, with first_step_size = last_step_size (a constant step)."""
+    import jax.numpy as jnp
+    from jax_sgmc import alias
+
+    pot, loader = jaxsgmc_potential(prob)
+    p = c["peer"]
+    run = alias.sgld(pot, loader, cache_size=512, batch_size=c["batch"],
+                     first_step_size=p["first_step_size"], last_step_size=p["last_step_size"],
+                     burn_in=0, accepted_samples=c["steps"], progress_bar=False)
+    return np.asarray(run(jnp.asarray(prob["mean"]), iterations=c["steps"])[0]["samples"]["variables"])
+
+
+def jaxsgmc_sgld_constant(prob, c):
+    """The library's Langevin integrator, solver and scheduler as `alias.sgld` joins them, with a
+    constant step (polynomial_step_size with gamma = 0) and every step kept (no random thinning)."""
+    import jax
+    import jax.numpy as jnp
+    from jax_sgmc import data, integrator, io, scheduler, solver
+
+    pot, loader = jaxsgmc_potential(prob)
+    batches = data.random_reference_data(loader, 512, c["batch"])
+    sgmc = solver.sgmc(integrator.langevin_diffusion(pot, batches))
+    sched = scheduler.init_scheduler(
+        step_size=scheduler.polynomial_step_size(a=c["peer"]["step_size"], b=1.0, gamma=0.0),
+        burn_in=scheduler.initial_burn_in(0), progress_bar=False)
+    mcmc = solver.mcmc(sgmc, sched, strategy="map", saving=io.save(io.MemoryCollector()))
+    state = sgmc[0](jnp.asarray(prob["mean"]), key=jax.random.PRNGKey(c["seed"]),
+                    batch_kwargs={"seed": c["seed"]})
+    return np.asarray(mcmc(state, iterations=c["steps"])[0]["samples"]["variables"])
+
+
 # ----------------------------------------------------------------------------- cases
 def cases(problems):
     """Every case: the library's call, and the sgbayes sampler + flags it maps to.
@@ -394,6 +438,16 @@ def cases(problems):
     add("sgmcmcjax-badodab", "sgmcmcjax", "badodab", "lr", 10, 200_000, {"dt": 0.05, "a": 0.1},
         {"sampler": "badodab", "eps": 0.0025, "friction": 0.1}, sgmcmcjax_badodab,
         note="adaptive-thermostat splitting (Leimkuhler & Shang 2016)", planned=False)
+
+    # --- jax-sgmc -----------------------------------------------------------------------------
+    # Langevin step x − h∇U + √(2Th) ξ, U = −log prior − N · mean_batch(log lik), batches drawn
+    # with replacement (the loader's default): ε = 2h.
+    add("jax-sgmc-sgld", "jax-sgmc", "langevin_diffusion, constant step", "lr", 10, 200_000,
+        {"step_size": h}, {"sampler": "sgld", "eps": 2 * h}, jaxsgmc_sgld_constant,
+        note="the library's integrator, scheduler and solver with a constant step")
+    add("jax-sgmc-sgld-alias", "jax-sgmc", "alias.sgld (first_step_size = last_step_size)", "lr", 10,
+        20_000, {"first_step_size": h, "last_step_size": h}, {"sampler": "sgld", "eps": 2 * h},
+        jaxsgmc_sgld_alias, note="its polynomial schedule through first = last divides by zero")
     return out
 
 
@@ -408,21 +462,16 @@ def versions(library):
         v["jaxlib"] = jaxlib.__version__
     except Exception:  # noqa: BLE001
         pass
-    if library == "blackjax":
-        import blackjax
+    from importlib.metadata import version
 
-        v["blackjax"] = blackjax.__version__
-    else:
-        from importlib.metadata import version
-
-        v["sgmcmcjax"] = version("sgmcmcjax")
+    v[library] = version(library)
     return v
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--library", choices=["blackjax", "sgmcmcjax"], required=True)
+    ap.add_argument("--library", choices=["blackjax", "sgmcmcjax", "jax-sgmc"], required=True)
     ap.add_argument("--problems", required=True, help="directory holding lr.json and gm.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="", help="run only the cases whose name contains this")

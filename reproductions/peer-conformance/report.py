@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-ORDER = ["blackjax", "sgmcmcjax"]
+ORDER = ["blackjax", "sgmcmcjax", "jax-sgmc"]
 
 
 def cli_flags(flags):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance of other libraries' SG-MCMC samplers: run blackjax's and SGMCMCJax's samplers on
+# Conformance of other libraries' SG-MCMC samplers: run blackjax's, SGMCMCJax's and jax-sgmc's samplers on
 # problems exported by `sgbayes problem`, map each one's parameters to sgbayes flags, and check the
 # draws with `sgbayes check` against the exact stationary law of the mapped sampler.
 # Writes README.md (the table between its markers), results.csv and results.json next to this file.
@@ -11,7 +11,8 @@
 #
 # The libraries are installed with pip at run time into target/peer-conformance/ (never committed):
 # blackjax 1.7.1 needs jax >= 0.9 and SGMCMCJax 0.2.13 needs jax 0.4.30 (it imports
-# jax.experimental.host_callback, removed in later jax), so each gets its own environment.
+# jax.experimental.host_callback, removed in later jax), so each gets its own environment; jax-sgmc
+# 0.1.5 runs with jax 0.4.30 as well.
 # Needs python3.11 (PYTHON to override), network access to PyPI, and cargo.
 set -uo pipefail
 export PYTHONDONTWRITEBYTECODE=1
@@ -28,8 +29,9 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/sgbayes
 declare -A REQS=(
   [blackjax]='blackjax==1.7.1 jax[cpu] numpy'
   [sgmcmcjax]='sgmcmcjax==0.2.13 jax[cpu]==0.4.30 jaxlib==0.4.30 numpy<2'
+  [jax-sgmc]='jax-sgmc==0.1.5 jax[cpu]==0.4.30 jaxlib==0.4.30 numpy<2'
 )
-LIBS=(blackjax sgmcmcjax)
+LIBS=(blackjax sgmcmcjax jax-sgmc)
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 start=$(date +%s)
