@@ -21,8 +21,7 @@ use serde::Deserialize;
 
 use crate::batching::Batching;
 use crate::config::{
-    Anchor, Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder,
-    StepSchedule,
+    Anchor, Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder, StepSchedule,
 };
 use crate::error::{Error, Result};
 use crate::theory::DrawAt;

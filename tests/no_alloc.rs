@@ -16,9 +16,7 @@ use sgbayes::chain::{
     each_draw, each_epoch_end, each_step, Chain, DrawRecorder, Draws, Flow, RunLength, StopFlag,
     Transitions,
 };
-use sgbayes::config::{
-    Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder,
-};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::stats::StreamingMoments;
 

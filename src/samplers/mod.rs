@@ -200,14 +200,13 @@ pub fn build(
             data_size,
             config.batch_size,
         )),
-        SamplerKind::SgldCv { anchor } => {
-            Box::new(SgldCv::new(config.step_size, anchor_point(&anchor, dimension)?))
-        }
-        SamplerKind::SvrgLd { epoch_length } => Box::new(SvrgLd::new(
+        SamplerKind::SgldCv { anchor } => Box::new(SgldCv::new(
             config.step_size,
-            epoch_length,
-            dimension,
+            anchor_point(&anchor, dimension)?,
         )),
+        SamplerKind::SvrgLd { epoch_length } => {
+            Box::new(SvrgLd::new(config.step_size, epoch_length, dimension))
+        }
         SamplerKind::Baoab { friction } => {
             Box::new(Baoab::new(config.step_size, friction, dimension))
         }

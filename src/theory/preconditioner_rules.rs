@@ -75,10 +75,12 @@ pub fn resolve_preconditioner<M: QuadraticModel + ?Sized>(
     let law = sampler_law(&config.kind);
     if let Some(ControlVariate::Fixed(Anchor::Mode)) = law.control_variate() {
         let mode = exact_posterior(model)?.mean;
-        return Ok(match law.with_anchor(Anchor::from_point(mode.as_slice())?) {
-            Some(kind) => SamplerConfig { kind, ..*config },
-            None => *config,
-        });
+        return Ok(
+            match law.with_anchor(Anchor::from_point(mode.as_slice())?) {
+                Some(kind) => SamplerConfig { kind, ..*config },
+                None => *config,
+            },
+        );
     }
     let matrix = match law.preconditioner() {
         // The sampler builds H itself from Î: resolve only the exact empirical Fisher.

@@ -198,7 +198,9 @@ fn anchored_map<M: QuadraticModel + ?Sized>(
     r.view_mut((0, 0), (d, d)).copy_from(&identity);
     r.view_mut((d, 0), (d, d)).copy_from(&(-&identity));
     let mut offset = DVector::zeros(2 * d);
-    offset.rows_mut(0, d).copy_from(&(pieces.mean_offset() * eta));
+    offset
+        .rows_mut(0, d)
+        .copy_from(&(pieces.mean_offset() * eta));
     let mut noise = DMatrix::zeros(2 * d, 2 * d);
     noise
         .view_mut((0, 0), (d, d))
