@@ -2,12 +2,14 @@
 //! engine consumes (`step_map.rs` builds the map, `sampler_maps.rs` resolves the preconditioner
 //! and the stability limit, `summary.rs` the temperature, ε* and the kept draws).
 //!
-//! Every step the crate knows is, on a quadratic model, one of two affine random maps of the
+//! Every step the crate knows is, on a quadratic model, one of three affine random maps of the
 //! minibatch gradient ĝ_S(θ):
 //! * θ' = θ − η H ĝ_S(θ) + noise, noise covariance τ² H (or τ² H² when the noise enters before
 //!   the preconditioner), H = I without a preconditioner;
-//! * v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (state (θ, v)).
+//! * v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (state (θ, v));
+//! * a splitting step p = u − k ĝ_S(θ), θ' = θ + a p + e_θ, u' = c p + e_u (state (θ, u), BAOAB);
 //!
+//! with ĝ_S optionally replaced by its control variate at an anchor ([`ControlVariate`]).
 //! A sampler law fills in η, τ², ρ, the rule for H, where the noise enters, the temperature and
 //! which states are draws, from its paper's update equation.
 
