@@ -1123,3 +1123,79 @@ fn baoab_mean_square_limit_is_the_mean_limit_without_multiplicative_noise() {
     };
     assert!(TheoryReport::compute(&gm, &past).is_err());
 }
+
+#[test]
+fn affine_dialect_flags_parse_and_bad_input_is_a_typed_error() {
+    use sgbayes::spec::SamplerSpec;
+    let parse = |json: &str| SamplerSpec::from_json(json).and_then(|s| s.config());
+    let (config, _) =
+        parse(r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5, "flags": {"anchor": [0.5, -1]}}"#)
+            .unwrap();
+    assert!(
+        matches!(config.kind, SamplerKind::SgldCv { anchor: Anchor::Point(p) } if p == [0.5, -1.0])
+    );
+    let (config, _) = parse(r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5}"#).unwrap();
+    assert_eq!(
+        config.kind,
+        SamplerKind::SgldCv {
+            anchor: Anchor::Mode
+        }
+    );
+    let (config, _) =
+        parse(r#"{"sampler": "svrg-ld", "eps": 0.01, "batch": 5, "flags": {"epoch_length": 7}}"#)
+            .unwrap();
+    assert_eq!(config.kind.draw_period(), Some(7));
+    let (config, _) =
+        parse(r#"{"sampler": "baoab", "eps": 0.01, "batch": 5, "flags": {"friction": 2}}"#)
+            .unwrap();
+    assert_eq!(config.kind, SamplerKind::Baoab { friction: 2.0 });
+    for (json, what) in [
+        (
+            r#"{"sampler": "svrg-ld", "eps": 0.01, "batch": 5}"#,
+            "missing epoch length",
+        ),
+        (
+            r#"{"sampler": "baoab", "eps": 0.01, "batch": 5}"#,
+            "missing friction",
+        ),
+        (
+            r#"{"sampler": "sgld", "eps": 0.01, "batch": 5, "flags": {"anchor": "mode"}}"#,
+            "anchor given to sgld",
+        ),
+        (
+            r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5, "flags": {"anchor": "median"}}"#,
+            "unknown anchor",
+        ),
+        (
+            r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5, "flags": {"friction": 1}}"#,
+            "friction given to sgld-cv",
+        ),
+    ] {
+        assert!(parse(json).is_err(), "{what} accepted");
+    }
+    // Ranges and dimensions are checked where the model is known: typed errors, no panic.
+    let model = random_linear_regression(2, 10, seed_of("dialects-flags"));
+    for kind in [
+        SamplerKind::Baoab { friction: 0.0 },
+        SamplerKind::SvrgLd { epoch_length: 0 },
+        SamplerKind::SgldCv {
+            anchor: Anchor::from_point(&[1.0, 2.0, 3.0]).unwrap(),
+        },
+    ] {
+        let config = SamplerConfig::new(kind, 0.01, 5, Batching::WithReplacement);
+        assert!(TheoryReport::compute(&model, &config).is_err(), "{kind:?}");
+        assert!(samplers::build(&config, 2, 10).is_err(), "{kind:?}");
+    }
+    // The mode must be resolved against a model before a chain can run it.
+    let mode = SamplerConfig::new(
+        SamplerKind::SgldCv {
+            anchor: Anchor::Mode,
+        },
+        0.01,
+        5,
+        Batching::WithReplacement,
+    );
+    assert!(samplers::build(&mode, 2, 10).is_err());
+    let resolved = theory::resolve_preconditioner(&mode, &model).unwrap();
+    assert!(samplers::build(&resolved, 2, 10).is_ok());
+}
