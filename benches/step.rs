@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{run_chains, Chain, Draws, RunLength};
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
 
@@ -79,6 +79,11 @@ fn every_sampler(c: &mut Criterion) {
             scale: 1.0,
         },
         SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
+        SamplerId::SgldCv => SamplerKind::SgldCv {
+            anchor: Anchor::from_point(&vec![0.0; d]).unwrap(),
+        },
+        SamplerId::SvrgLd => SamplerKind::SvrgLd { epoch_length: 100 },
+        SamplerId::Baoab => SamplerKind::Baoab { friction: 1.0 },
     });
     for kind in kinds {
         let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);

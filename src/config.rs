@@ -157,6 +157,80 @@ pub enum SamplerKind {
         /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
         batch_per_trajectory: bool,
     },
+    /// SGLD with control variates (Baker, Fearnhead, Fox & Nemeth 2019, §3.1):
+    /// θ ← θ − (ε/2) ĝ_cv(θ) + √ε ξ, ĝ_cv(θ) = ∇R(θ) + Σ_j ∇ℓ_j(θ̂) + (N/B) Σ_{i∈S} (∇ℓ_i(θ) −
+    /// ∇ℓ_i(θ̂)), the full data gradient taken once at the anchor θ̂.
+    SgldCv {
+        /// The anchor θ̂: the posterior mode or a given point.
+        anchor: Anchor,
+    },
+    /// Stochastic variance-reduced gradient Langevin dynamics (Dubey, Reddi, Póczos, Smola, Xing &
+    /// Williamson 2016, SVRG-LD): [`SamplerKind::SgldCv`]'s step with the anchor θ̃ reset to the
+    /// current state at the start of each epoch of K steps (the full data gradient taken there);
+    /// the draws are the states at the epoch ends.
+    SvrgLd {
+        /// The epoch length K ≥ 1 in steps.
+        epoch_length: usize,
+    },
+    /// The BAOAB splitting of underdamped Langevin dynamics (Leimkuhler & Matthews 2013) with
+    /// stochastic gradients, one gradient per step as SGMCMCJax 0.2 runs it: with h = √ε and
+    /// c = e^(−γh), a step is the kick u ← u − h ĝ(θ) (the two half-kicks B that meet between
+    /// steps, one minibatch), then θ ← θ + (h/2) u, u ← c u + √(1 − c²) ξ, θ ← θ + (h/2) u.
+    /// State (θ, u), u the velocity before the closing half-kick.
+    Baoab {
+        /// The friction γ > 0 per unit time.
+        #[doc(alias = "gamma")]
+        friction: f64,
+    },
+}
+
+/// The anchor θ̂ of the control-variate gradient estimate ([`SamplerKind::SgldCv`]).
+///
+/// `Point` holds the d coordinates, interned for the life of the process like
+/// [`Preconditioner::Matrix`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Anchor {
+    /// The posterior mode (resolved against a model with a Gaussian posterior by
+    /// `theory::resolve_preconditioner`).
+    Mode,
+    /// A given point.
+    Point(#[serde(deserialize_with = "deserialize_interned")] &'static [f64]),
+}
+
+impl Anchor {
+    /// A given point: checks that it is non-empty and finite, and interns it. (Its dimension is
+    /// checked against the model's by [`Anchor::point`].)
+    ///
+    /// ```
+    /// use sgbayes::config::Anchor;
+    /// assert!(Anchor::from_point(&[0.5, -1.0]).is_ok());
+    /// assert!(Anchor::from_point(&[f64::NAN]).is_err());
+    /// ```
+    pub fn from_point(point: &[f64]) -> Result<Self> {
+        if point.is_empty() {
+            return Err(Error::Invalid {
+                what: "anchor".into(),
+                why: "empty point".into(),
+            });
+        }
+        crate::error::ensure_finite("anchor", point.iter())?;
+        Ok(Anchor::Point(Box::leak(point.to_vec().into_boxed_slice())))
+    }
+
+    /// The given point after checking its dimension; `None` for the mode, which depends on the
+    /// model.
+    pub fn point(&self, dimension: usize) -> Result<Option<&'static [f64]>> {
+        match *self {
+            Anchor::Mode => Ok(None),
+            Anchor::Point(values) if values.len() != dimension => Err(Error::DimensionMismatch {
+                what: "anchor (d coordinates)".into(),
+                expected: dimension,
+                found: values.len(),
+            }),
+            Anchor::Point(values) => Ok(Some(values)),
+        }
+    }
 }
 
 /// What RMSprop-adaptive pSGLD averages the squares of.
@@ -417,6 +491,9 @@ sampler_ids! {
     Asgs => "asgs", "The Averaged Stochastic Gradient Sampler: window means of constant SGD (Mandt et al. 2017, §5).";
     Sgfs => "sgfs", "Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn, Korattikara & Welling 2012).";
     SgfsOnline => "sgfs-online", "SGFS with the paper's online Fisher estimate (Ahn, Korattikara & Welling 2012).";
+    SgldCv => "sgld-cv", "SGLD with control variates at an anchor (Baker, Fearnhead, Fox & Nemeth 2019).";
+    SvrgLd => "svrg-ld", "SVRG Langevin dynamics: control variates re-anchored every epoch (Dubey et al. 2016).";
+    Baoab => "baoab", "BAOAB splitting of underdamped Langevin with stochastic gradients (Leimkuhler & Matthews 2013).";
 }
 
 impl SamplerId {
@@ -460,6 +537,9 @@ impl SamplerKind {
             SamplerKind::SgldGeneral { .. } => SamplerId::Sgld,
             SamplerKind::PsgldTempered { .. } => SamplerId::Psgld,
             SamplerKind::PsgldRmspropGeneral { .. } => SamplerId::PsgldRmsprop,
+            SamplerKind::SgldCv { .. } => SamplerId::SgldCv,
+            SamplerKind::SvrgLd { .. } => SamplerId::SvrgLd,
+            SamplerKind::Baoab { .. } => SamplerId::Baoab,
         }
     }
 
@@ -469,7 +549,8 @@ impl SamplerKind {
     }
 
     /// `Some(L)` when the sampler's draws are the states at the end of each cycle of L steps (SGHMC
-    /// with a momentum refresh every L steps); `None` when every step's state is a draw.
+    /// with a momentum refresh every L steps, cyclical SGLD, SVRG-LD's epochs); `None` when every
+    /// step's state is a draw.
     ///
     /// ```
     /// use sgbayes::config::{SamplerKind, SghmcOrder};
@@ -484,6 +565,7 @@ impl SamplerKind {
                 schedule: StepSchedule::Cyclical { cycle_length },
                 ..
             } => Some(cycle_length),
+            SamplerKind::SvrgLd { epoch_length } => Some(epoch_length),
             _ => None,
         }
     }
@@ -502,7 +584,21 @@ impl SamplerKind {
             SamplerKind::Sgld
             | SamplerKind::Sgd
             | SamplerKind::Ngd
-            | SamplerKind::SgdPreconditioned { .. } => Ok(()),
+            | SamplerKind::SgdPreconditioned { .. }
+            | SamplerKind::SgldCv { .. } => Ok(()),
+            SamplerKind::SvrgLd { epoch_length: 0 } => {
+                invalid("epoch length", "an epoch has at least one step (K >= 1)".into())
+            }
+            SamplerKind::SvrgLd { .. } => Ok(()),
+            SamplerKind::Baoab { friction } => {
+                if !(friction.is_finite() && friction > 0.0) {
+                    return invalid(
+                        "friction",
+                        format!("the baoab friction gamma must be positive and finite (per unit time; gamma = 0 has no stationary law), got {friction}"),
+                    );
+                }
+                Ok(())
+            }
             SamplerKind::Sgfs { fisher, scale } => {
                 if !(scale.is_finite() && scale > 0.0) {
                     return invalid("sgfs scale", format!("beta must be positive and finite, got {scale}"));

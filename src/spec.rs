@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::batching::Batching;
 use crate::config::{
-    Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder, StepSchedule,
+    Anchor, Preconditioner, RmsOf, SamplerConfig, SamplerId, SamplerKind, SghmcOrder, StepSchedule,
 };
 use crate::error::{Error, Result};
 use crate::theory::DrawAt;
@@ -37,6 +37,16 @@ pub enum MatrixSpec {
     Rows(Vec<Vec<f64>>),
 }
 
+/// The anchor of sgld-cv: `mode` or the point itself.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AnchorSpec {
+    /// A named choice (`mode`).
+    Name(String),
+    /// The d coordinates.
+    Point(Vec<f64>),
+}
+
 /// The flags of the samplers (the command line's, with `-` written `_`). Unknown names are refused
 /// when parsed from JSON.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -44,7 +54,7 @@ pub enum MatrixSpec {
 pub struct SamplerFlags {
     /// Damping μ of sgd-momentum.
     pub damping: Option<f64>,
-    /// Friction α of sghmc.
+    /// Friction α of sghmc, or γ (per unit time) of baoab.
     pub friction: Option<f64>,
     /// Gradient-noise estimate β̂ of sghmc (default 0).
     pub noise_estimate: Option<f64>,
@@ -81,6 +91,10 @@ pub struct SamplerFlags {
     pub schedule_gamma: Option<f64>,
     /// Which states are draws under reshuffling: `every-step` (default) or `epoch-end`.
     pub draw_at: Option<String>,
+    /// The anchor θ̂ of sgld-cv: `mode` (default) or a point.
+    pub anchor: Option<AnchorSpec>,
+    /// The epoch length K of svrg-ld (the anchor is reset every K steps; draws at epoch ends).
+    pub epoch_length: Option<usize>,
 }
 
 /// A sampler configuration as written by a user (see the module documentation).
@@ -171,8 +185,16 @@ impl SamplerSpec {
         if id != SamplerId::SgdMomentum {
             unused("damping", flags.damping.is_some())?;
         }
-        if id != SamplerId::Sghmc {
+        if !matches!(id, SamplerId::Sghmc | SamplerId::Baoab) {
             unused("friction", flags.friction.is_some())?;
+        }
+        if id != SamplerId::SgldCv {
+            unused("anchor", flags.anchor.is_some())?;
+        }
+        if id != SamplerId::SvrgLd {
+            unused("epoch-length", flags.epoch_length.is_some())?;
+        }
+        if id != SamplerId::Sghmc {
             unused("noise-estimate", flags.noise_estimate.is_some())?;
             unused("refresh-every", flags.refresh_every.is_some())?;
             unused("order", flags.order.is_some())?;
@@ -367,6 +389,26 @@ impl SamplerSpec {
                     Some(MatrixSpec::Rows(rows)) => Preconditioner::from_rows(rows)?,
                 },
                 scale: flags.sgfs_scale.unwrap_or(1.0),
+            },
+            SamplerId::SgldCv => SamplerKind::SgldCv {
+                anchor: match &flags.anchor {
+                    None => Anchor::Mode,
+                    Some(AnchorSpec::Name(name)) if name == "mode" => Anchor::Mode,
+                    Some(AnchorSpec::Name(other)) => {
+                        return Err(unknown_value("anchor", other, "mode or a point"))
+                    }
+                    Some(AnchorSpec::Point(point)) => Anchor::from_point(point)?,
+                },
+            },
+            SamplerId::SvrgLd => SamplerKind::SvrgLd {
+                epoch_length: flags.epoch_length.ok_or_else(|| Error::MissingFlag {
+                    flag: "epoch-length",
+                    sampler: sampler.to_string(),
+                    hint: "",
+                })?,
+            },
+            SamplerId::Baoab => SamplerKind::Baoab {
+                friction: required("friction", flags.friction)?,
             },
             SamplerId::Asgs => SamplerKind::Asgs {
                 window: flags.window.ok_or_else(|| Error::MissingFlag {

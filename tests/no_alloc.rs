@@ -16,7 +16,7 @@ use sgbayes::chain::{
     each_draw, each_epoch_end, each_step, Chain, DrawRecorder, Draws, Flow, RunLength, StopFlag,
     Transitions,
 };
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::stats::StreamingMoments;
 
@@ -71,6 +71,12 @@ fn sampler_steps_do_not_allocate() {
             order: SghmcOrder::PositionFirst,
             batch_per_trajectory: true,
         },
+        // The anchor's full data gradient is taken into buffers allocated at construction.
+        SamplerKind::SgldCv {
+            anchor: Anchor::from_point(&[0.1, -0.2, 0.3, 0.0, 0.5]).unwrap(),
+        },
+        SamplerKind::SvrgLd { epoch_length: 7 },
+        SamplerKind::Baoab { friction: 2.0 },
     ];
     // Every sampler of the crate's list: a new one fails here until it joins `kinds`.
     for id in SamplerId::ALL {

@@ -15,7 +15,7 @@ use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use sgbayes::batching::Batching;
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind};
 use sgbayes::models::{Model, QuadraticModel};
 use sgbayes::samplers;
 use sgbayes::theory;
@@ -202,7 +202,7 @@ fn all_kinds(d: usize) -> Vec<SamplerKind> {
         .collect()
 }
 
-const KINDS: usize = 13;
+const KINDS: usize = 16;
 
 /// A sampler kind from proptest inputs: `which` picks the sampler, `p` ∈ (0, 1) its parameter,
 /// `seed` its random preconditioner.
@@ -241,8 +241,23 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
             temperature: 10.0 + 1e3 * p,
         },
         // The chain of ASGS is constant SGD (its window means are tested in sampler_laws.rs).
-        _ => SamplerKind::Asgs {
+        12 => SamplerKind::Asgs {
             window: 1 + (10.0 * p) as usize,
+        },
+        // The run resolves the mode to the exact posterior mean; the closed form takes `mode`.
+        13 => SamplerKind::SgldCv {
+            anchor: Anchor::Mode,
+        },
+        14 => SamplerKind::SgldCv {
+            anchor: Anchor::from_point(
+                &(0..d)
+                    .map(|k| ((seed as usize + k) % 7) as f64 * 0.4 - 1.2 + p)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        },
+        _ => SamplerKind::Baoab {
+            friction: 0.1 + 10.0 * p,
         },
     }
 }
@@ -270,9 +285,16 @@ fn every_sampler_with_an_exact_law_is_probed() {
     for kind in &probed {
         assert!(theory::reference_law_only(kind).is_none(), "{kind:?}");
     }
+    // Not one repeated map of θ (the anchor is reset every epoch): probed over whole epochs in
+    // tests/dialects.rs.
+    let probed_over_epochs = [SamplerKind::SvrgLd { epoch_length: 3 }];
     for id in SamplerId::ALL {
         assert!(
-            probed.iter().chain(&reference_only).any(|k| k.id() == *id),
+            probed
+                .iter()
+                .chain(&reference_only)
+                .chain(&probed_over_epochs)
+                .any(|k| k.id() == *id),
             "sampler {} is not probed against its closed form",
             id.name()
         );

@@ -34,6 +34,9 @@ __all__ = [
     "sgmcmcjax_sgld",
     "sgmcmcjax_sghmc",
     "sgmcmcjax_psgld",
+    "sgmcmcjax_sgld_cv",
+    "sgmcmcjax_sgld_svrg",
+    "sgmcmcjax_baoab",
     "posteriors_sgld",
     "torch_sgld",
 ]
@@ -135,6 +138,52 @@ def sgmcmcjax_sghmc(dt: float, L: int, alpha: float = 0.01, beta: float = 0.0) -
         "noise_estimate": float(beta),
         "refresh_every": steps,
         "order": "position-first",
+        "batching": "with-replacement",
+    }
+
+
+def sgmcmcjax_sgld_cv(dt: float, centering_value: Any) -> Flags:
+    """SGMCMCJax ``build_sgldCV_sampler`` (0.2.x): the SGLD step with the control-variate estimate
+    ``g = ∇log p(c) + ∇log p̂_S(x) − ∇log p̂_S(c)`` (full data at the centering value c).
+    **ε = 2 dt**, ``anchor`` = c (a flat list of the d parameters), batches with replacement.
+    """
+    anchor = [float(v) for v in centering_value]
+    return {
+        "sampler": "sgld-cv",
+        "eps": 2.0 * _positive("dt", dt),
+        "anchor": anchor,
+        "batching": "with-replacement",
+    }
+
+
+def sgmcmcjax_sgld_svrg(dt: float, update_rate: int) -> Flags:
+    """SGMCMCJax ``build_sgld_SVRG_sampler`` (0.2.x): the SGLD-CV step with the centering value
+    moved to the current position (full gradient there) after kernel calls i ≡ 0 mod K.
+    **ε = 2 dt**, ``epoch_length`` = K; the sgbayes draws are the epoch ends, SGMCMCJax's
+    ``samples[K::K]``.
+    """
+    epoch = int(update_rate)
+    if epoch < 1:
+        raise ValueError(f"update_rate must be at least 1, got {update_rate!r}")
+    return {
+        "sampler": "svrg-ld",
+        "eps": 2.0 * _positive("dt", dt),
+        "epoch_length": epoch,
+        "batching": "with-replacement",
+    }
+
+
+def sgmcmcjax_baoab(dt: float, gamma: float, tau: float = 1.0) -> Flags:
+    """SGMCMCJax ``build_baoab_sampler`` (0.2.x, after upstream commit cb90097: the released 0.2.13
+    never moves the positions): B A O A B with time step dt, friction gamma, one minibatch gradient
+    per step. **ε = dt²**, ``friction`` = gamma; only tau = 1 (the posterior) is supported.
+    """
+    if float(tau) != 1.0:
+        raise ValueError(f"only tau = 1 maps to sgbayes' baoab, got {tau!r}")
+    return {
+        "sampler": "baoab",
+        "eps": _positive("dt", dt) ** 2,
+        "friction": _positive("gamma", gamma),
         "batching": "with-replacement",
     }
 

@@ -252,6 +252,16 @@ impl ExactLaw {
                 true,
             );
         }
+        if config.kind.draw_period().is_some() {
+            // Draws at cycle ends (trajectories, cyclical schedules, SVRG epochs): the law of the
+            // sequence of draws, not of one step.
+            return Self::from_long_run_covariance(
+                report.stationary.mean,
+                report.stationary.covariance,
+                &report.long_run_covariance,
+                true,
+            );
+        }
         let resolved = theory::resolve_preconditioner(config, model)?;
         let map = theory::affine_map(&resolved, model)?;
         let fourth_moments = map.fourth_moments_screen();

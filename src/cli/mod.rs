@@ -12,7 +12,7 @@ use sgbayes::models::{
     Activation, DeepLinearParams, LogisticRegressionParams, ScaleParametrisation, Scaling,
     TanhRegressionParams, Teacher, TeacherStudentParams, TwoLayerParams,
 };
-use sgbayes::spec::{MatrixSpec, SamplerFlags, SamplerSpec};
+use sgbayes::spec::{AnchorSpec, MatrixSpec, SamplerFlags, SamplerSpec};
 use sgbayes::theory::DrawAt;
 
 /// Checks stochastic-gradient samplers against the exact stationary laws of solvable models.
@@ -337,7 +337,8 @@ struct SamplerArgs {
     /// Damping μ ∈ (0, 1] of sgd-momentum (v ← (1 − μ)v − (ε/N)ĝ; θ ← θ + v).
     #[arg(long, allow_negative_numbers = true)]
     damping: Option<f64>,
-    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v).
+    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v), or γ > 0
+    /// per unit time of baoab (O step v ← e^(−γh) v + √(1 − e^(−2γh)) ξ, h = √ε).
     #[arg(long, allow_negative_numbers = true)]
     friction: Option<f64>,
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
@@ -397,6 +398,14 @@ struct SamplerArgs {
     /// the default) or the whole estimate ĝ, prior and N scaling included (SGMCMCJax).
     #[arg(long, value_enum)]
     rms_of: Option<RmsOfName>,
+    /// sgld-cv: the control variates' anchor θ̂ — `mode` (the posterior mode, the default; models
+    /// with a Gaussian posterior) or a JSON file holding an array of d numbers.
+    #[arg(long)]
+    anchor: Option<String>,
+    /// svrg-ld: the epoch length K; the anchor is reset to the current state (full gradient there)
+    /// every K steps, and the draws are the states at the epoch ends.
+    #[arg(long)]
+    epoch_length: Option<usize>,
     /// With reshuffled batches (`--batching reshuffle`, or `--sampler sgworld`): the draws are
     /// every step's state, or only the states at epoch ends (every ⌊N/B⌋ steps).
     #[arg(long, value_enum, default_value_t = DrawAtName::EveryStep)]
@@ -561,6 +570,19 @@ impl SamplerArgs {
                 schedule_b: self.schedule_b,
                 schedule_gamma: self.schedule_gamma,
                 draw_at: value_name(self.draw_at.to_possible_value()),
+                anchor: match self.anchor.as_deref() {
+                    None => None,
+                    Some("mode") => Some(AnchorSpec::Name("mode".into())),
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path)
+                            .map_err(|e| format!("cannot read anchor file {path}: {e}"))?;
+                        let point: Vec<f64> = serde_json::from_str(&text).map_err(|e| {
+                            format!("anchor file {path} is not a JSON array of d numbers: {e}")
+                        })?;
+                        Some(AnchorSpec::Point(point))
+                    }
+                },
+                epoch_length: self.epoch_length,
             },
         })
     }

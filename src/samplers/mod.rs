@@ -7,6 +7,8 @@
 //! `samplers/` never imports `theory/`; both read [`crate::config::SamplerConfig`].
 
 mod asgs;
+mod baoab;
+mod control_variate;
 mod gradient_step;
 mod momentum_step;
 mod ngd;
@@ -21,10 +23,14 @@ mod sgfs_online;
 mod sghmc;
 mod sghmc_general;
 mod sgld;
+mod sgld_cv;
 mod sgld_general;
 mod stochastic_ngd;
+mod svrg_ld;
 
 pub use asgs::{averaging_window, window_means, IterateAverage};
+pub use baoab::Baoab;
+pub use control_variate::ControlVariate;
 pub use gradient_step::GradientStep;
 pub use momentum_step::MomentumStep;
 pub use ngd::Ngd;
@@ -39,10 +45,12 @@ pub use sgfs_online::SgfsOnline;
 pub use sghmc::Sghmc;
 pub use sghmc_general::SghmcGeneral;
 pub use sgld::Sgld;
+pub use sgld_cv::SgldCv;
 pub use sgld_general::SgldGeneral;
 pub use stochastic_ngd::StochasticNgd;
+pub use svrg_ld::SvrgLd;
 
-use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
+use crate::config::{Anchor, Preconditioner, SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::Model;
 
@@ -56,6 +64,7 @@ use crate::models::Model;
 /// |---|---|
 /// | [`PsgldRmsprop`] | the running average V of squared mean gradients (d entries) |
 /// | [`SgfsOnline`] | the online Fisher estimate Î_t, row-major d×d (symmetric) |
+/// | [`SvrgLd`] | the anchor θ̃ of the current epoch (d entries) |
 /// | all others | empty |
 pub trait Sampler: Send {
     /// Dimension of the chain state: θ first (the model's dimension), then any auxiliary variables.
@@ -191,6 +200,16 @@ pub fn build(
             data_size,
             config.batch_size,
         )),
+        SamplerKind::SgldCv { anchor } => Box::new(SgldCv::new(
+            config.step_size,
+            anchor_point(&anchor, dimension)?,
+        )),
+        SamplerKind::SvrgLd { epoch_length } => {
+            Box::new(SvrgLd::new(config.step_size, epoch_length, dimension))
+        }
+        SamplerKind::Baoab { friction } => {
+            Box::new(Baoab::new(config.step_size, friction, dimension))
+        }
         SamplerKind::Sgfs { fisher, scale } => Box::new(Sgfs::new(
             config.step_size,
             scale,
@@ -199,6 +218,15 @@ pub fn build(
             data_size,
             config.batch_size,
         )?),
+    })
+}
+
+/// The coordinates of a given anchor after its dimension check; the mode must be resolved
+/// against a model first.
+fn anchor_point(anchor: &Anchor, dimension: usize) -> Result<&'static [f64]> {
+    anchor.point(dimension)?.ok_or_else(|| Error::Invalid {
+        what: "anchor".into(),
+        why: "the posterior mode depends on the model; resolve it with theory::resolve_preconditioner before sampling (models with a Gaussian posterior), or give the anchor point".into(),
     })
 }
 

@@ -22,6 +22,9 @@
 //! average: A = M_K ⋯ M_1, per-example offsets b_i = Σ_k M_K ⋯ M_{k+1} c_i^{(k)}, noise
 //! Σ_k (M_K ⋯ M_{k+1}) Q_k (⋯)ᵀ. Otherwise the batches are enumerated (N^B ordered batches with
 //! replacement, C(N, B) subsets without), up to [`MAX_ENUMERATED_BATCHES`].
+//!
+//! An anchor reset (SVRG-LD's epoch start, state (θ, θ̃)) is the deterministic phase
+//! z ↦ [[I, 0], [I, 0]] z.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -276,6 +279,19 @@ fn phases<M: QuadraticModel + ?Sized>(
             matrix: keep,
             offset: DVector::zeros(n),
             noise,
+        }]));
+    }
+    if cycle.anchor_reset {
+        // (θ, θ̃) ↦ (θ, θ): the anchor block takes the current position.
+        let d = n / 2;
+        let mut copy = DMatrix::zeros(n, n);
+        copy.view_mut((0, 0), (d, d)).fill_with_identity();
+        copy.view_mut((d, 0), (d, d)).fill_with_identity();
+        phases.push(Phase::Mixture(vec![Component {
+            probability: 1.0,
+            matrix: copy,
+            offset: DVector::zeros(n),
+            noise: DMatrix::zeros(n, n),
         }]));
     }
     if !cycle.one_batch {

@@ -3,13 +3,13 @@
 use nalgebra::DMatrix;
 
 use super::adaptive::{online_fisher_reference, rmsprop_reference_preconditioner};
-use super::laws::{sampler_law, PreconditionerRule};
+use super::laws::{sampler_law, ControlVariate, PreconditionerRule};
 use super::posterior::exact_posterior;
 use super::preconditioners::{
     fisher_information, optimal_preconditioner, sgfs_preconditioner, well_conditioned_inverse,
 };
 use super::tuning::gradient_noise_covariance;
-use crate::config::{Preconditioner, SamplerConfig};
+use crate::config::{Anchor, Preconditioner, SamplerConfig};
 use crate::error::Result;
 use crate::models::QuadraticModel;
 
@@ -66,13 +66,22 @@ pub fn preconditioner_matrix<M: QuadraticModel + ?Sized>(
 }
 
 /// The configuration a sampler can run: Mandt's `optimal` / `optimal-diagonal` preconditioners
-/// and SGFS's exact empirical Fisher replaced by their matrices on this model (other
-/// configurations are returned unchanged).
+/// and SGFS's exact empirical Fisher replaced by their matrices on this model, SGLD-CV's anchor
+/// `mode` by the posterior mode (other configurations are returned unchanged).
 pub fn resolve_preconditioner<M: QuadraticModel + ?Sized>(
     config: &SamplerConfig,
     model: &M,
 ) -> Result<SamplerConfig> {
     let law = sampler_law(&config.kind);
+    if let Some(ControlVariate::Fixed(Anchor::Mode)) = law.control_variate() {
+        let mode = exact_posterior(model)?.mean;
+        return Ok(
+            match law.with_anchor(Anchor::from_point(mode.as_slice())?) {
+                Some(kind) => SamplerConfig { kind, ..*config },
+                None => *config,
+            },
+        );
+    }
     let matrix = match law.preconditioner() {
         // The sampler builds H itself from Î: resolve only the exact empirical Fisher.
         PreconditionerRule::FisherScoring {

@@ -5,7 +5,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 
 use super::affine_map::AffineRandomMap;
-use super::laws::sampler_law;
+use super::laws::{sampler_law, ControlVariate};
 use super::preconditioner_rules::preconditioner_matrix;
 use super::step_map::preconditioned_affine_map;
 use crate::config::{SamplerConfig, SamplerKind};
@@ -36,9 +36,10 @@ pub fn momentum_retention(kind: &SamplerKind) -> Option<f64> {
     sampler_law(kind).momentum_retention()
 }
 
-/// Dimension of the chain state of a configuration on a d-dimensional model: 2d with momentum.
+/// Dimension of the chain state of a configuration on a d-dimensional model: 2d with momentum
+/// (or a velocity, BAOAB).
 pub fn state_dimension(kind: &SamplerKind, dimension: usize) -> usize {
-    if momentum_retention(kind).is_some() {
+    if sampler_law(kind).has_velocity() {
         2 * dimension
     } else {
         dimension
@@ -218,7 +219,8 @@ fn preconditioned_curvature(h: &DMatrix<f64>, p: &DMatrix<f64>) -> Option<f64> {
 ///
 /// Errors: ε ≤ 0 or non-finite, B outside 1..=N, bad sampler parameters, ε past
 /// [`stability_limit`] (the error carries [`mean_square_stability_limit`], the usable limit),
-/// reshuffled batches.
+/// reshuffled batches; [`Error::NoClosedForm`] for `svrg-ld`, whose steps are not one repeated
+/// map of θ (its epoch-end law is [`crate::theory::TheoryReport`]'s).
 ///
 /// [`Error::MeanSquareUnstable`] from the map's stationary law does not know ε;
 /// [`with_usable_limit`] adds the configuration's mean-square limit to it.
@@ -228,6 +230,14 @@ pub fn affine_map<M: QuadraticModel + ?Sized>(
 ) -> Result<AffineRandomMap> {
     let data_size = model.data_size();
     config.validate(data_size)?;
+    if sampler_law(&config.kind).control_variate() == Some(ControlVariate::Reset) {
+        return Err(Error::NoClosedForm {
+            what: format!(
+                "a one-step map of {} (its anchor is reset every epoch, so its steps are not one repeated map of theta; the exact law of its epoch-end draws is TheoryReport's)",
+                config.kind.name()
+            ),
+        });
+    }
     let preconditioner = preconditioner_matrix(config, model)?;
     let limit = stability_limit(config, model);
     if !(config.step_size < limit) {

@@ -2,16 +2,18 @@
 //! engine consumes (`step_map.rs` builds the map, `sampler_maps.rs` resolves the preconditioner
 //! and the stability limit, `summary.rs` the temperature, ε* and the kept draws).
 //!
-//! Every step the crate knows is, on a quadratic model, one of two affine random maps of the
+//! Every step the crate knows is, on a quadratic model, one of three affine random maps of the
 //! minibatch gradient ĝ_S(θ):
 //! * θ' = θ − η H ĝ_S(θ) + noise, noise covariance τ² H (or τ² H² when the noise enters before
 //!   the preconditioner), H = I without a preconditioner;
-//! * v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (state (θ, v)).
+//! * v' = ρ v − η ĝ_S(θ) + τ ξ, θ' = θ + v' (state (θ, v));
+//! * a splitting step p = u − k ĝ_S(θ), θ' = θ + a p + e_θ, u' = c p + e_u (state (θ, u), BAOAB);
 //!
+//! with ĝ_S optionally replaced by its control variate at an anchor ([`ControlVariate`]).
 //! A sampler law fills in η, τ², ρ, the rule for H, where the noise enters, the temperature and
 //! which states are draws, from its paper's update equation.
 
-use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
+use crate::config::{Anchor, Preconditioner, SamplerConfig, SamplerKind};
 
 /// One sampler's step as an affine random map (see the module documentation). Each file of
 /// `laws/` implements it from its paper's update equation, with the `# Formula` and citation on
@@ -25,6 +27,11 @@ pub(crate) trait SamplerLaw {
     /// `None` for the samplers whose state is θ alone.
     fn momentum_retention(&self) -> Option<f64> {
         None
+    }
+
+    /// True when the chain state is (θ, v) (a momentum or a splitting step), 2d coordinates.
+    fn has_velocity(&self) -> bool {
+        self.momentum_retention().is_some()
     }
 
     /// Where the preconditioner H comes from (the identity by default).
@@ -87,6 +94,50 @@ pub(crate) trait SamplerLaw {
     fn with_matrix(&self, _matrix: Preconditioner) -> Option<SamplerKind> {
         None
     }
+
+    /// The control variate of the minibatch gradient, ĝ_cv(θ) = ∇U(θ̂) + ĝ_S(θ) − ĝ_S(θ̂)
+    /// (Baker et al. 2019; Dubey et al. 2016); `None` for the plain estimate ĝ_S(θ).
+    fn control_variate(&self) -> Option<ControlVariate> {
+        None
+    }
+
+    /// The sampler with its anchor replaced by the given point; `None` when it has no anchor.
+    fn with_anchor(&self, _anchor: Anchor) -> Option<SamplerKind> {
+        None
+    }
+
+    /// The kick–drift form of a splitting step on (θ, u) (BAOAB), used instead of the momentum
+    /// form when present; `None` for the forms above.
+    fn splitting(&self, _config: &SamplerConfig) -> Option<Splitting> {
+        None
+    }
+}
+
+/// Where the anchor θ̂ of a control-variate gradient estimate sits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ControlVariate {
+    /// A fixed anchor (SGLD-CV): the step is θ's affine map with per-example offsets
+    /// recentred at θ̂ (`step_map.rs`).
+    Fixed(Anchor),
+    /// The anchor θ̃ is a second block of the chain state, reset to θ at each cycle's start
+    /// (SVRG-LD): the step is an affine map of (θ, θ̃).
+    Reset,
+}
+
+/// A splitting step on the chain state (θ, u), with the minibatch gradient taken at the step's
+/// starting position:
+/// p = u − k ĝ_S(θ) (the kick);  θ' = θ + a p + e_θ;  u' = c p + e_u,
+/// with (e_θ, e_u) ~ N(0, [[q_θθ, q_θu], [q_θu, q_uu]] ⊗ I) independent of the batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Splitting {
+    /// The kick k.
+    pub(crate) kick: f64,
+    /// The drift a of the position per unit of velocity.
+    pub(crate) drift: f64,
+    /// The velocity retention c.
+    pub(crate) retention: f64,
+    /// The noise covariance blocks (q_θθ, q_θu, q_uu).
+    pub(crate) noise: (f64, f64, f64),
 }
 
 /// Where a sampler's preconditioner H comes from.
@@ -163,6 +214,9 @@ pub(crate) struct Cycle {
     pub(crate) position_first: bool,
     /// One minibatch for all steps of the cycle (else a fresh one per step).
     pub(crate) one_batch: bool,
+    /// The anchor block θ̃ of a state (θ, θ̃) is reset to θ before the cycle's first step
+    /// ([`ControlVariate::Reset`]).
+    pub(crate) anchor_reset: bool,
 }
 
 /// Which states of a chain are its draws.

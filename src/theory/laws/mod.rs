@@ -4,6 +4,7 @@
 //! [`SamplerKind`].
 
 mod asgs;
+mod baoab;
 mod description;
 mod ngd;
 mod psgld;
@@ -16,11 +17,14 @@ mod sgfs_online;
 mod sghmc;
 mod sghmc_general;
 mod sgld;
+mod sgld_cv;
 mod sgld_general;
 mod stochastic_ngd;
+mod svrg_ld;
 
 pub(crate) use description::{
-    Cycle, Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Temperature,
+    ControlVariate, Cycle, Draws, NoisePlacement, PreconditionerRule, SamplerLaw, Splitting,
+    Temperature,
 };
 
 use crate::config::{RmsOf, SamplerKind, SghmcOrder};
@@ -91,5 +95,8 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         SamplerKind::Asgs { window } => Box::new(asgs::Asgs { window }),
         SamplerKind::Sgfs { fisher, scale } => Box::new(sgfs::Sgfs { fisher, scale }),
         SamplerKind::SgfsOnline { scale } => Box::new(sgfs_online::SgfsOnline { scale }),
+        SamplerKind::SgldCv { anchor } => Box::new(sgld_cv::SgldCv { anchor }),
+        SamplerKind::SvrgLd { epoch_length } => Box::new(svrg_ld::SvrgLd { epoch_length }),
+        SamplerKind::Baoab { friction } => Box::new(baoab::Baoab { friction }),
     }
 }

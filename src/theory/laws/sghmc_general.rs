@@ -77,6 +77,7 @@ impl SamplerLaw for SghmcGeneral {
             steps: vec![step; self.refresh_every.unwrap_or(1)],
             position_first: self.position_first,
             one_batch: self.batch_per_trajectory,
+            anchor_reset: false,
         })
     }
 }

@@ -60,6 +60,7 @@ impl SamplerLaw for SgldGeneral {
             steps,
             position_first: false,
             one_batch: false,
+            anchor_reset: false,
         })
     }
 
