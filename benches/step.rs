@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{run_chains, Chain, Draws, RunLength};
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
 
@@ -79,6 +79,10 @@ fn every_sampler(c: &mut Criterion) {
             scale: 1.0,
         },
         SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
+        SamplerId::Sgnht => SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::VelocityFirst,
+        },
     });
     for kind in kinds {
         let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);

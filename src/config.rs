@@ -157,6 +157,19 @@ pub enum SamplerKind {
         /// One minibatch for all L steps of a trajectory (needs `refresh_every`).
         batch_per_trajectory: bool,
     },
+    /// The stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven
+    /// 2014, Algorithm 1), step h = `step_size`, state (θ, p) and the scalar thermostat ξ:
+    /// p ← p − ξ p h − ĝ(θ) h + √(2A h) ζ; θ ← θ + p h; ξ ← ξ + (pᵀp/d − 1) h, ξ(0) = A.
+    /// The thermostat adapts the friction to the unknown gradient noise; the chain has no exact
+    /// stationary law on the quadratic models (ξ multiplies p), only a reference law.
+    Sgnht {
+        /// The diffusion A > 0, also the thermostat's initial value ξ(0) = A.
+        #[doc(alias = "A")]
+        friction: f64,
+        /// Which of θ and p a step updates first (the paper: momentum first; blackjax: position
+        /// first, θ ← θ + p h with the old p and the gradient at the old θ).
+        order: SghmcOrder,
+    },
 }
 
 /// What RMSprop-adaptive pSGLD averages the squares of.
@@ -417,6 +430,7 @@ sampler_ids! {
     Asgs => "asgs", "The Averaged Stochastic Gradient Sampler: window means of constant SGD (Mandt et al. 2017, §5).";
     Sgfs => "sgfs", "Stochastic gradient Fisher scoring with a fixed Fisher estimate (Ahn, Korattikara & Welling 2012).";
     SgfsOnline => "sgfs-online", "SGFS with the paper's online Fisher estimate (Ahn, Korattikara & Welling 2012).";
+    Sgnht => "sgnht", "Stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven 2014).";
 }
 
 impl SamplerId {
@@ -460,6 +474,7 @@ impl SamplerKind {
             SamplerKind::SgldGeneral { .. } => SamplerId::Sgld,
             SamplerKind::PsgldTempered { .. } => SamplerId::Psgld,
             SamplerKind::PsgldRmspropGeneral { .. } => SamplerId::PsgldRmsprop,
+            SamplerKind::Sgnht { .. } => SamplerId::Sgnht,
         }
     }
 
@@ -546,6 +561,15 @@ impl SamplerKind {
             SamplerKind::SgfsOnline { scale } => {
                 if !(scale.is_finite() && scale > 0.0) {
                     return invalid("sgfs scale", format!("beta must be positive and finite, got {scale}"));
+                }
+                Ok(())
+            }
+            SamplerKind::Sgnht { friction, .. } => {
+                if !(friction.is_finite() && friction > 0.0) {
+                    return invalid(
+                        "friction",
+                        format!("the diffusion A (the thermostat's initial value) must be positive and finite, got {friction}"),
+                    );
                 }
                 Ok(())
             }

@@ -171,11 +171,13 @@ impl SamplerSpec {
         if id != SamplerId::SgdMomentum {
             unused("damping", flags.damping.is_some())?;
         }
-        if id != SamplerId::Sghmc {
+        if !matches!(id, SamplerId::Sghmc | SamplerId::Sgnht) {
             unused("friction", flags.friction.is_some())?;
+            unused("order", flags.order.is_some())?;
+        }
+        if id != SamplerId::Sghmc {
             unused("noise-estimate", flags.noise_estimate.is_some())?;
             unused("refresh-every", flags.refresh_every.is_some())?;
-            unused("order", flags.order.is_some())?;
             unused(
                 "batch-per-trajectory",
                 flags.batch_per_trajectory == Some(true),
@@ -274,17 +276,7 @@ impl SamplerSpec {
             SamplerId::Sghmc => {
                 let friction = required("friction", flags.friction)?;
                 let noise_estimate = flags.noise_estimate.unwrap_or(0.0);
-                let order = match flags.order.as_deref() {
-                    None | Some("velocity-first") => SghmcOrder::VelocityFirst,
-                    Some("position-first") => SghmcOrder::PositionFirst,
-                    Some(other) => {
-                        return Err(unknown_value(
-                            "order",
-                            other,
-                            "velocity-first, position-first",
-                        ))
-                    }
-                };
+                let order = order(flags)?;
                 let batch_per_trajectory = flags.batch_per_trajectory.unwrap_or(false);
                 if flags.refresh_every.is_none()
                     && order == SghmcOrder::VelocityFirst
@@ -304,6 +296,10 @@ impl SamplerSpec {
                     }
                 }
             }
+            SamplerId::Sgnht => SamplerKind::Sgnht {
+                friction: required("friction", flags.friction)?,
+                order: order(flags)?,
+            },
             SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },
@@ -413,6 +409,19 @@ impl SamplerSpec {
             batching,
         };
         Ok((config, draw_at))
+    }
+}
+
+/// The `order` flag of sghmc and sgnht (default velocity-first).
+fn order(flags: &SamplerFlags) -> Result<SghmcOrder> {
+    match flags.order.as_deref() {
+        None | Some("velocity-first") => Ok(SghmcOrder::VelocityFirst),
+        Some("position-first") => Ok(SghmcOrder::PositionFirst),
+        Some(other) => Err(unknown_value(
+            "order",
+            other,
+            "velocity-first, position-first",
+        )),
     }
 }
 

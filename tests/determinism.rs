@@ -9,7 +9,7 @@ mod common;
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, Draws, RunLength};
-use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 
 /// FNV-1a over the bit patterns of the draws.
 fn fingerprint(values: &[f64]) -> u64 {
@@ -124,6 +124,10 @@ fn example_kind(id: SamplerId) -> SamplerKind {
             scale: 1.0,
         },
         SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
+        SamplerId::Sgnht => SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::VelocityFirst,
+        },
     }
 }
 
@@ -147,7 +151,7 @@ fn every_sampler_hashes_to_the_committed_bits() {
 
 /// Without replacement; `sgd` equals the committed `sgd` above and `asgs`, whose chain is constant
 /// SGD (its window means are formed outside the chain), equals `sgd`.
-const EVERY_SAMPLER: [(&str, u64); 12] = [
+const EVERY_SAMPLER: [(&str, u64); 13] = [
     ("sgd", 0xe058976e8c550c63),
     ("sgld", 0x9fc2320631b4e5a3),
     ("sgd-momentum", 0x445fa0ed4df4b7b0),
@@ -160,6 +164,7 @@ const EVERY_SAMPLER: [(&str, u64); 12] = [
     ("asgs", 0xe058976e8c550c63),
     ("sgfs", 0x10b86a8d06ae284a),
     ("sgfs-online", 0xc2a9bbf6ea0dd22f),
+    ("sgnht", 0xe3879b0e07ec7b03),
 ];
 
 /// The step kernel has a path per small dimension (d < 8, compile-time d) and a generic path

@@ -71,6 +71,11 @@ fn sampler_steps_do_not_allocate() {
             order: SghmcOrder::PositionFirst,
             batch_per_trajectory: true,
         },
+        // The thermostat is a field of the sampler.
+        SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::PositionFirst,
+        },
     ];
     // Every sampler of the crate's list: a new one fails here until it joins `kinds`.
     for id in SamplerId::ALL {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::{Command, ProblemKind, SamplerArgs};
-use sgbayes::chain::{DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag};
+use sgbayes::chain::{DivergenceGuard, DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag};
 use sgbayes::json::{law, matrix, vector};
 use sgbayes::problem::{generate_linear_regression, write_draws, Problem};
 use sgbayes::theory::TheoryReport;
@@ -419,11 +419,19 @@ fn sample(
     let d = model.dimension();
     let mut recorder = DrawRecorder::new(d, chain.draw_capacity(&length));
     let mut progress = ProgressTicks::new(length.burn_in + length.steps);
+    let mut guard = DivergenceGuard::default();
     let run = chain.execute(
         &length,
-        &mut (&mut recorder, &mut progress, StopFlag(&INTERRUPTED)),
+        &mut (
+            &mut recorder,
+            &mut progress,
+            StopFlag(&INTERRUPTED),
+            &mut guard,
+        ),
     );
     progress.0.finish_and_clear();
+    // A diverged chain writes no file: NaN draws are not draws.
+    guard.result().map_err(|e| e.to_string())?;
     let seconds = timer.elapsed().as_secs_f64();
     write_draws_atomically(out, &recorder.draws, d)?;
     let mut summary = json!({

@@ -343,7 +343,8 @@ struct SamplerArgs {
     /// Damping μ ∈ (0, 1] of sgd-momentum (v ← (1 − μ)v − (ε/N)ĝ; θ ← θ + v).
     #[arg(long, allow_negative_numbers = true)]
     damping: Option<f64>,
-    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v).
+    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v); for
+    /// sgnht the diffusion A > 0, also the thermostat's initial value (Ding et al. 2014).
     #[arg(long, allow_negative_numbers = true)]
     friction: Option<f64>,
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
@@ -353,8 +354,9 @@ struct SamplerArgs {
     /// the positions at the trajectory ends (blackjax's and SGMCMCJax's SGHMC).
     #[arg(long)]
     refresh_every: Option<usize>,
-    /// sghmc: update the velocity first (Chen et al. 2014, eq. 15) or the position first with the
-    /// old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise: blackjax, SGMCMCJax).
+    /// sghmc, sgnht: update the velocity first (Chen et al. 2014, eq. 15; Ding et al. 2014) or the
+    /// position first with the old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise:
+    /// blackjax, SGMCMCJax's SGHMC).
     #[arg(long, value_enum)]
     order: Option<OrderName>,
     /// sghmc: one minibatch for all L steps of a trajectory (blackjax; needs --refresh-every).

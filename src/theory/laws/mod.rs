@@ -17,6 +17,7 @@ mod sghmc;
 mod sghmc_general;
 mod sgld;
 mod sgld_general;
+mod sgnht;
 mod stochastic_ngd;
 
 pub(crate) use description::{
@@ -91,5 +92,8 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         SamplerKind::Asgs { window } => Box::new(asgs::Asgs { window }),
         SamplerKind::Sgfs { fisher, scale } => Box::new(sgfs::Sgfs { fisher, scale }),
         SamplerKind::SgfsOnline { scale } => Box::new(sgfs_online::SgfsOnline { scale }),
+        SamplerKind::Sgnht { friction, .. } => Box::new(sgnht::Sgnht {
+            diffusion: friction,
+        }),
     }
 }
