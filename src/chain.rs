@@ -20,8 +20,8 @@
 mod observe;
 
 pub use observe::{
-    each_draw, each_epoch_end, each_step, DivergenceGuard, DrawRecorder, EachDraw, EachEpochEnd, EachStep, Flow,
-    Observer, StepView, StopFlag, Transitions,
+    each_draw, each_epoch_end, each_step, DivergenceGuard, DrawRecorder, EachDraw, EachEpochEnd,
+    EachStep, Flow, Observer, StepView, StopFlag, Transitions,
 };
 
 use rand::{Rng, SeedableRng};

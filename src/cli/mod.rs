@@ -69,6 +69,23 @@ enum Command {
         /// Skip the catalogue of common mistakes when the draws are inconsistent.
         #[arg(long)]
         no_diagnosis: bool,
+        /// `exact`: test against the sampler's exact stationary law; `tolerance`: an equivalence
+        /// test that the draws' means and variances lie within --mean-tolerance and
+        /// --variance-tolerance of the posterior (or of the sampler's law, --against reference),
+        /// for samplers without an exact law (sgnht, psgld-rmsprop, any sampler at a tiny step).
+        #[arg(long, value_enum, default_value = "exact")]
+        mode: CheckModeName,
+        /// Tolerance mode: how far each whitened mean may lie from the target's, in target
+        /// standard deviations.
+        #[arg(long, default_value_t = 0.1)]
+        mean_tolerance: f64,
+        /// Tolerance mode: the relative error each whitened variance may have.
+        #[arg(long, default_value_t = 0.1)]
+        variance_tolerance: f64,
+        /// Tolerance mode: the target law — the exact posterior, or the sampler's exact or
+        /// reference stationary law (what `sgbayes theory` reports as `stationary`).
+        #[arg(long, value_enum, default_value = "posterior")]
+        against: AgainstName,
     },
     /// Regenerate the paper reproductions under reproductions/.
     Reproduce {
@@ -84,6 +101,24 @@ enum Command {
         #[arg(long, default_value_t = sgbayes::reproductions::DEFAULT_SEED)]
         seed: u64,
     },
+}
+
+/// What `check` tests the draws against.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckModeName {
+    /// The sampler's exact stationary law (consistent / inconsistent).
+    Exact,
+    /// Equivalence within a tolerance (within / outside / cannot tell).
+    Tolerance,
+}
+
+/// The target of the tolerance mode.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum AgainstName {
+    /// The exact posterior.
+    Posterior,
+    /// The sampler's exact or reference stationary law.
+    Reference,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
