@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sgbayes::batching::Batching;
 use sgbayes::chain::{run_chains, Chain, Draws, RunLength};
-use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 use sgbayes::problem::generate_linear_regression;
 use sgbayes::theory;
 
@@ -84,6 +84,10 @@ fn every_sampler(c: &mut Criterion) {
         },
         SamplerId::SvrgLd => SamplerKind::SvrgLd { epoch_length: 100 },
         SamplerId::Baoab => SamplerKind::Baoab { friction: 1.0 },
+        SamplerId::Sgnht => SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::VelocityFirst,
+        },
     });
     for kind in kinds {
         let config = SamplerConfig::new(kind, 1e-6, 32, Batching::WithReplacement);

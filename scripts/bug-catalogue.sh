@@ -4,7 +4,8 @@
 # (stats::gaussian_moment_test against the exact law at alpha = 1e-6), then the wrong variants of
 # the adaptive samplers (psgld-rmsprop, sgfs-online, stochastic-ngd) of
 # tests/bug_catalogue_adaptive.rs through the checks of tests/adaptive.rs and
-# tests/stochastic_ngd.rs, and prints, in markdown, which are caught, then the acceptance tables
+# tests/stochastic_ngd.rs, then the wrong variants of sgnht (tests/bug_catalogue_sgnht.rs, judged
+# by the posterior-with-tolerance check), and prints, in markdown, which are caught, then the acceptance tables
 # of the correct counterparts.
 #
 # Usage: scripts/bug-catalogue.sh            (committed seeds)
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-for file in bug_catalogue bug_catalogue_adaptive; do
+for file in bug_catalogue bug_catalogue_adaptive bug_catalogue_sgnht; do
   file_status=0
   cargo test --release --test "$file" -- --nocapture --test-threads 1 >"$log" 2>&1 || file_status=$?
   # The tables (markdown headings and rows), without cargo's own lines.

@@ -11,7 +11,8 @@
 //! an [`Observer`]: every step ([`StepView`]: θ, the full state, the sampler's adaptive state),
 //! every epoch end, and every kept draw — a state after burn-in and thinning, a state at an epoch
 //! end, or a window mean of iterates ([`Draws`]; the iterate averaging of ASGS). Observers
-//! compose as tuples; [`DrawRecorder`], [`StreamingMoments`], [`StopFlag`], [`Transitions`] and
+//! compose as tuples; [`DrawRecorder`], [`StreamingMoments`], [`StopFlag`], [`Transitions`],
+//! [`DivergenceGuard`] and
 //! the closure adapters [`each_step`] / [`each_draw`] / [`each_epoch_end`] cover the usual runs,
 //! and any observer may stop the run ([`Flow::Stop`]). [`Chain::record`] keeps the draws and
 //! their moments ([`ChainOutput`]); [`run_chains`] runs independent chains in parallel.
@@ -19,8 +20,8 @@
 mod observe;
 
 pub use observe::{
-    each_draw, each_epoch_end, each_step, DrawRecorder, EachDraw, EachEpochEnd, EachStep, Flow,
-    Observer, StepView, StopFlag, Transitions,
+    each_draw, each_epoch_end, each_step, DivergenceGuard, DrawRecorder, EachDraw, EachEpochEnd,
+    EachStep, Flow, Observer, StepView, StopFlag, Transitions,
 };
 
 use rand::{Rng, SeedableRng};

@@ -231,6 +231,19 @@ impl Anchor {
             Anchor::Point(values) => Ok(Some(values)),
         }
     }
+    /// The stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven
+    /// 2014, Algorithm 1), step h = `step_size`, state (θ, p) and the scalar thermostat ξ:
+    /// p ← p − ξ p h − ĝ(θ) h + √(2A h) ζ; θ ← θ + p h; ξ ← ξ + (pᵀp/d − 1) h, ξ(0) = A.
+    /// The thermostat adapts the friction to the unknown gradient noise; the chain has no exact
+    /// stationary law on the quadratic models (ξ multiplies p), only a reference law.
+    Sgnht {
+        /// The diffusion A > 0, also the thermostat's initial value ξ(0) = A.
+        #[doc(alias = "A")]
+        friction: f64,
+        /// Which of θ and p a step updates first (the paper: momentum first; blackjax: position
+        /// first, θ ← θ + p h with the old p and the gradient at the old θ).
+        order: SghmcOrder,
+    },
 }
 
 /// What RMSprop-adaptive pSGLD averages the squares of.
@@ -494,6 +507,7 @@ sampler_ids! {
     SgldCv => "sgld-cv", "SGLD with control variates at an anchor (Baker, Fearnhead, Fox & Nemeth 2019).";
     SvrgLd => "svrg-ld", "SVRG Langevin dynamics: control variates re-anchored every epoch (Dubey et al. 2016).";
     Baoab => "baoab", "BAOAB splitting of underdamped Langevin with stochastic gradients (Leimkuhler & Matthews 2013).";
+    Sgnht => "sgnht", "Stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven 2014).";
 }
 
 impl SamplerId {
@@ -540,6 +554,7 @@ impl SamplerKind {
             SamplerKind::SgldCv { .. } => SamplerId::SgldCv,
             SamplerKind::SvrgLd { .. } => SamplerId::SvrgLd,
             SamplerKind::Baoab { .. } => SamplerId::Baoab,
+            SamplerKind::Sgnht { .. } => SamplerId::Sgnht,
         }
     }
 
@@ -642,6 +657,15 @@ impl SamplerKind {
             SamplerKind::SgfsOnline { scale } => {
                 if !(scale.is_finite() && scale > 0.0) {
                     return invalid("sgfs scale", format!("beta must be positive and finite, got {scale}"));
+                }
+                Ok(())
+            }
+            SamplerKind::Sgnht { friction, .. } => {
+                if !(friction.is_finite() && friction > 0.0) {
+                    return invalid(
+                        "friction",
+                        format!("the diffusion A (the thermostat's initial value) must be positive and finite, got {friction}"),
+                    );
                 }
                 Ok(())
             }

@@ -121,6 +121,12 @@ pub enum Error {
         /// What the flag takes, when that helps (may be empty).
         hint: &'static str,
     },
+    /// A chain's state became non-finite: the sampler diverged (instead of NaN draws).
+    #[error("the chain diverged: its state is non-finite after step {step} (counted from 1 since the chain started); reduce the step size")]
+    Diverged {
+        /// The first step after which the state was non-finite.
+        step: u64,
+    },
     /// A file could not be read, parsed or written.
     #[error("{0}")]
     Io(String),

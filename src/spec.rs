@@ -185,7 +185,7 @@ impl SamplerSpec {
         if id != SamplerId::SgdMomentum {
             unused("damping", flags.damping.is_some())?;
         }
-        if !matches!(id, SamplerId::Sghmc | SamplerId::Baoab) {
+        if !matches!(id, SamplerId::Sghmc | SamplerId::Baoab | SamplerId::Sgnht) {
             unused("friction", flags.friction.is_some())?;
         }
         if id != SamplerId::SgldCv {
@@ -194,10 +194,12 @@ impl SamplerSpec {
         if id != SamplerId::SvrgLd {
             unused("epoch-length", flags.epoch_length.is_some())?;
         }
+        if !matches!(id, SamplerId::Sghmc | SamplerId::Sgnht) {
+            unused("order", flags.order.is_some())?;
+        }
         if id != SamplerId::Sghmc {
             unused("noise-estimate", flags.noise_estimate.is_some())?;
             unused("refresh-every", flags.refresh_every.is_some())?;
-            unused("order", flags.order.is_some())?;
             unused(
                 "batch-per-trajectory",
                 flags.batch_per_trajectory == Some(true),
@@ -296,17 +298,7 @@ impl SamplerSpec {
             SamplerId::Sghmc => {
                 let friction = required("friction", flags.friction)?;
                 let noise_estimate = flags.noise_estimate.unwrap_or(0.0);
-                let order = match flags.order.as_deref() {
-                    None | Some("velocity-first") => SghmcOrder::VelocityFirst,
-                    Some("position-first") => SghmcOrder::PositionFirst,
-                    Some(other) => {
-                        return Err(unknown_value(
-                            "order",
-                            other,
-                            "velocity-first, position-first",
-                        ))
-                    }
-                };
+                let order = order(flags)?;
                 let batch_per_trajectory = flags.batch_per_trajectory.unwrap_or(false);
                 if flags.refresh_every.is_none()
                     && order == SghmcOrder::VelocityFirst
@@ -326,6 +318,10 @@ impl SamplerSpec {
                     }
                 }
             }
+            SamplerId::Sgnht => SamplerKind::Sgnht {
+                friction: required("friction", flags.friction)?,
+                order: order(flags)?,
+            },
             SamplerId::SgdPreconditioned => SamplerKind::SgdPreconditioned {
                 preconditioner: preconditioner()?,
             },
@@ -455,6 +451,19 @@ impl SamplerSpec {
             batching,
         };
         Ok((config, draw_at))
+    }
+}
+
+/// The `order` flag of sghmc and sgnht (default velocity-first).
+fn order(flags: &SamplerFlags) -> Result<SghmcOrder> {
+    match flags.order.as_deref() {
+        None | Some("velocity-first") => Ok(SghmcOrder::VelocityFirst),
+        Some("position-first") => Ok(SghmcOrder::PositionFirst),
+        Some(other) => Err(unknown_value(
+            "order",
+            other,
+            "velocity-first, position-first",
+        )),
     }
 }
 

@@ -9,7 +9,7 @@ mod common;
 use common::random_linear_regression;
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, Draws, RunLength};
-use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind};
+use sgbayes::config::{Anchor, Preconditioner, SamplerConfig, SamplerId, SamplerKind, SghmcOrder};
 
 /// FNV-1a over the bit patterns of the draws.
 fn fingerprint(values: &[f64]) -> u64 {
@@ -129,6 +129,10 @@ fn example_kind(id: SamplerId) -> SamplerKind {
         },
         SamplerId::SvrgLd => SamplerKind::SvrgLd { epoch_length: 7 },
         SamplerId::Baoab => SamplerKind::Baoab { friction: 2.0 },
+        SamplerId::Sgnht => SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::VelocityFirst,
+        },
     }
 }
 
@@ -152,7 +156,7 @@ fn every_sampler_hashes_to_the_committed_bits() {
 
 /// Without replacement; `sgd` equals the committed `sgd` above and `asgs`, whose chain is constant
 /// SGD (its window means are formed outside the chain), equals `sgd`.
-const EVERY_SAMPLER: [(&str, u64); 15] = [
+const EVERY_SAMPLER: [(&str, u64); 16] = [
     ("sgd", 0xe058976e8c550c63),
     ("sgld", 0x9fc2320631b4e5a3),
     ("sgd-momentum", 0x445fa0ed4df4b7b0),
@@ -168,6 +172,7 @@ const EVERY_SAMPLER: [(&str, u64); 15] = [
     ("sgld-cv", 0x539a450704dc4cba),
     ("svrg-ld", 0x36b25734bf87a9a2),
     ("baoab", 0x676a26ffc3688203),
+    ("sgnht", 0xe3879b0e07ec7b03),
 ];
 
 /// The step kernel has a path per small dimension (d < 8, compile-time d) and a generic path

@@ -77,6 +77,11 @@ fn sampler_steps_do_not_allocate() {
         },
         SamplerKind::SvrgLd { epoch_length: 7 },
         SamplerKind::Baoab { friction: 2.0 },
+        // The thermostat is a field of the sampler.
+        SamplerKind::Sgnht {
+            friction: 1.0,
+            order: SghmcOrder::PositionFirst,
+        },
     ];
     // Every sampler of the crate's list: a new one fails here until it joins `kinds`.
     for id in SamplerId::ALL {

@@ -11,7 +11,7 @@
 //! Provided here: [`DrawRecorder`] (the kept draws, their streaming moments and non-finite count
 //! — what [`super::ChainOutput`] holds), [`StreamingMoments`] itself (moments of the finite kept
 //! draws), [`StopFlag`], [`Transitions`] (consecutive pairs of states, e.g. for entropy
-//! production) and the closure adapters [`each_step`], [`each_draw`] and [`each_epoch_end`].
+//! production), [`DivergenceGuard`] (stops at the first non-finite state) and the closure adapters [`each_step`], [`each_draw`] and [`each_epoch_end`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -241,6 +241,52 @@ impl Observer for DrawRecorder {
             self.non_finite_draws += 1;
         }
         Flow::Continue
+    }
+}
+
+/// Stops the run at the first step whose chain state (θ and the auxiliary variables, e.g. a
+/// momentum) or sampler state (e.g. a thermostat) is non-finite, and remembers that step: a
+/// diverging sampler becomes [`crate::Error::Diverged`] naming the step instead of NaN draws.
+/// One pass over the state per step.
+///
+/// ```
+/// use sgbayes::{batching::Batching, config::{SamplerConfig, SamplerKind}, models::LinearRegression};
+/// use sgbayes::chain::{Chain, DivergenceGuard, RunLength};
+/// let model = LinearRegression::new(vec![vec![1.0]; 10], vec![0.5; 10], 1.0, 1.0).unwrap();
+/// // SGLD far past its stability limit 4/λ_max = 4/11 overflows within a few hundred steps.
+/// let config = SamplerConfig::new(SamplerKind::Sgld, 1.0, 2, Batching::WithReplacement);
+/// let mut chain = Chain::new(&model, &config, &[0.0], 7).unwrap();
+/// let mut guard = DivergenceGuard::default();
+/// let run = chain.execute(&RunLength { burn_in: 0, steps: 100_000, thin: 1 }, &mut guard);
+/// assert!(run.stopped && run.steps < 100_000);
+/// assert!(matches!(guard.result(), Err(sgbayes::Error::Diverged { .. })));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DivergenceGuard {
+    /// The first step (counted since the chain was built) after which the state was non-finite.
+    pub diverged_at: Option<u64>,
+}
+
+impl DivergenceGuard {
+    /// `Ok(())`, or [`crate::Error::Diverged`] naming the step.
+    pub fn result(&self) -> crate::error::Result<()> {
+        match self.diverged_at {
+            None => Ok(()),
+            Some(step) => Err(crate::error::Error::Diverged { step }),
+        }
+    }
+}
+
+impl Observer for DivergenceGuard {
+    #[inline]
+    fn on_step(&mut self, step: &StepView<'_>) -> Flow {
+        let finite = |values: &[f64]| values.iter().all(|v| v.is_finite());
+        if finite(step.state) && finite(step.auxiliary_state()) {
+            Flow::Continue
+        } else {
+            self.diverged_at = Some(step.step);
+            Flow::Stop
+        }
     }
 }
 

@@ -60,6 +60,7 @@
 
 pub mod diagnosis;
 mod exact;
+pub mod tolerance;
 
 pub use diagnosis::{Diagnosis, MistakeFit};
 pub use exact::{BoundSource, ExactLaw};

@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Command, ProblemKind, SamplerArgs};
-use sgbayes::chain::{DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag};
+use super::{AgainstName, CheckModeName, Command, ProblemKind, SamplerArgs};
+use sgbayes::chain::{
+    DivergenceGuard, DrawRecorder, Flow, Observer, RunLength, StepView, StopFlag,
+};
 use sgbayes::json::{law, matrix, vector};
 use sgbayes::problem::{write_draws, Problem};
 use sgbayes::theory::TheoryReport;
@@ -41,6 +43,8 @@ pub fn run(command: Command) -> CommandResult {
             burn_in,
             thin,
             no_diagnosis,
+            mode: CheckModeName::Exact,
+            ..
         } => check(
             &sampler,
             &draws,
@@ -49,6 +53,30 @@ pub fn run(command: Command) -> CommandResult {
                 burn_in,
                 thin,
                 diagnose: !no_diagnosis,
+            },
+        ),
+        Command::Check {
+            sampler,
+            draws,
+            alpha,
+            burn_in,
+            thin,
+            mean_tolerance,
+            variance_tolerance,
+            against,
+            ..
+        } => check_tolerance(
+            &sampler,
+            &draws,
+            against,
+            sgbayes::check::tolerance::ToleranceOptions {
+                tolerance: sgbayes::check::tolerance::Tolerance {
+                    mean: mean_tolerance,
+                    variance: variance_tolerance,
+                },
+                alpha,
+                burn_in,
+                thin,
             },
         ),
         Command::Reproduce {
@@ -395,11 +423,19 @@ fn sample(
     let d = model.dimension();
     let mut recorder = DrawRecorder::new(d, chain.draw_capacity(&length));
     let mut progress = ProgressTicks::new(length.burn_in + length.steps);
+    let mut guard = DivergenceGuard::default();
     let run = chain.execute(
         &length,
-        &mut (&mut recorder, &mut progress, StopFlag(&INTERRUPTED)),
+        &mut (
+            &mut recorder,
+            &mut progress,
+            StopFlag(&INTERRUPTED),
+            &mut guard,
+        ),
     );
     progress.0.finish_and_clear();
+    // A diverged chain writes no file: NaN draws are not draws.
+    guard.result().map_err(|e| e.to_string())?;
     let seconds = timer.elapsed().as_secs_f64();
     write_draws_atomically(out, &recorder.draws, d)?;
     let mut summary = json!({
@@ -475,6 +511,58 @@ fn check(
             Ok(1)
         }
         Verdict::NoVerdict => Err(result.message),
+    }
+}
+
+/// `check --mode tolerance`: the equivalence test of the draws' means and variances against the
+/// posterior or the sampler's law. Exit 0 within tolerance, 1 outside, 2 cannot tell.
+fn check_tolerance(
+    args: &SamplerArgs,
+    draws_paths: &[std::path::PathBuf],
+    against: AgainstName,
+    options: sgbayes::check::tolerance::ToleranceOptions,
+) -> CommandResult {
+    use sgbayes::check::tolerance::{check_tolerance, ToleranceVerdict};
+    use sgbayes::check::ChainDraws;
+    let problem = Problem::read(&args.problem).map_err(|e| e.to_string())?;
+    let (config, draw_at) = args.spec()?.config().map_err(|e| e.to_string())?;
+    let target = match against {
+        AgainstName::Posterior => {
+            let model = problem
+                .require_quadratic("the posterior-with-tolerance check")
+                .map_err(|e| e.to_string())?;
+            sgbayes::theory::exact_posterior(model).map_err(|e| e.to_string())?
+        }
+        AgainstName::Reference => {
+            sgbayes::workflow::theory(&problem, &config, draw_at)
+                .map_err(|e| e.to_string())?
+                .stationary
+        }
+    };
+    let d = problem.model().dimension();
+    let (values, chains, draws) = read_chains(draws_paths, d)?;
+    let view = ChainDraws::new(&values, chains, draws, d).map_err(|e| e.to_string())?;
+    let result = check_tolerance(&view, &target, &options).map_err(|e| e.to_string())?;
+    let mut document = serde_json::to_value(&result).map_err(|e| e.to_string())?;
+    if let Some(object) = document.as_object_mut() {
+        object.insert("mode".into(), json!("tolerance"));
+        object.insert(
+            "against".into(),
+            json!(match against {
+                AgainstName::Posterior => "posterior",
+                AgainstName::Reference => "reference",
+            }),
+        );
+        object.insert("target".into(), law(&target));
+    }
+    print_json(&document);
+    match result.verdict {
+        ToleranceVerdict::WithinTolerance => Ok(0),
+        ToleranceVerdict::OutsideTolerance => {
+            eprintln!("{}", result.message);
+            Ok(1)
+        }
+        ToleranceVerdict::CannotTell => Err(result.message),
     }
 }
 

@@ -73,6 +73,23 @@ enum Command {
         /// Skip the catalogue of common mistakes when the draws are inconsistent.
         #[arg(long)]
         no_diagnosis: bool,
+        /// `exact`: test against the sampler's exact stationary law; `tolerance`: an equivalence
+        /// test that the draws' means and variances lie within --mean-tolerance and
+        /// --variance-tolerance of the posterior (or of the sampler's law, --against reference),
+        /// for samplers without an exact law (sgnht, psgld-rmsprop, any sampler at a tiny step).
+        #[arg(long, value_enum, default_value = "exact")]
+        mode: CheckModeName,
+        /// Tolerance mode: how far each whitened mean may lie from the target's, in target
+        /// standard deviations.
+        #[arg(long, default_value_t = 0.1)]
+        mean_tolerance: f64,
+        /// Tolerance mode: the relative error each whitened variance may have.
+        #[arg(long, default_value_t = 0.1)]
+        variance_tolerance: f64,
+        /// Tolerance mode: the target law — the exact posterior, or the sampler's exact or
+        /// reference stationary law (what `sgbayes theory` reports as `stationary`).
+        #[arg(long, value_enum, default_value = "posterior")]
+        against: AgainstName,
     },
     /// Regenerate the paper reproductions under reproductions/.
     Reproduce {
@@ -88,6 +105,24 @@ enum Command {
         #[arg(long, default_value_t = sgbayes::reproductions::DEFAULT_SEED)]
         seed: u64,
     },
+}
+
+/// What `check` tests the draws against.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckModeName {
+    /// The sampler's exact stationary law (consistent / inconsistent).
+    Exact,
+    /// Equivalence within a tolerance (within / outside / cannot tell).
+    Tolerance,
+}
+
+/// The target of the tolerance mode.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum AgainstName {
+    /// The exact posterior.
+    Posterior,
+    /// The sampler's exact or reference stationary law.
+    Reference,
 }
 
 /// Defaults of the problem generators: the library's, shared with the Python package.
@@ -337,8 +372,9 @@ struct SamplerArgs {
     /// Damping μ ∈ (0, 1] of sgd-momentum (v ← (1 − μ)v − (ε/N)ĝ; θ ← θ + v).
     #[arg(long, allow_negative_numbers = true)]
     damping: Option<f64>,
-    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v), or γ > 0
-    /// per unit time of baoab (O step v ← e^(−γh) v + √(1 − e^(−2γh)) ξ, h = √ε).
+    /// Friction α ∈ (0, 1] of sghmc (v ← (1 − α)v − ε ĝ + N(0, 2(α − β̂)ε); θ ← θ + v); γ > 0 per
+    /// unit time of baoab (O step v ← e^(−γh) v + √(1 − e^(−2γh)) ξ, h = √ε); for sgnht the
+    /// diffusion A > 0, also the thermostat's initial value (Ding et al. 2014).
     #[arg(long, allow_negative_numbers = true)]
     friction: Option<f64>,
     /// Gradient-noise estimate β̂ ∈ [0, α] of sghmc (default 0).
@@ -348,8 +384,9 @@ struct SamplerArgs {
     /// the positions at the trajectory ends (blackjax's and SGMCMCJax's SGHMC).
     #[arg(long)]
     refresh_every: Option<usize>,
-    /// sghmc: update the velocity first (Chen et al. 2014, eq. 15) or the position first with the
-    /// old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise: blackjax, SGMCMCJax).
+    /// sghmc, sgnht: update the velocity first (Chen et al. 2014, eq. 15; Ding et al. 2014) or the
+    /// position first with the old velocity (θ ← θ + v; v ← (1 − α)v − ε ĝ(θ_old) + noise:
+    /// blackjax, SGMCMCJax's SGHMC).
     #[arg(long, value_enum)]
     order: Option<OrderName>,
     /// sghmc: one minibatch for all L steps of a trajectory (blackjax; needs --refresh-every).

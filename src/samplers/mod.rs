@@ -25,6 +25,7 @@ mod sghmc_general;
 mod sgld;
 mod sgld_cv;
 mod sgld_general;
+mod sgnht;
 mod stochastic_ngd;
 mod svrg_ld;
 
@@ -47,10 +48,11 @@ pub use sghmc_general::SghmcGeneral;
 pub use sgld::Sgld;
 pub use sgld_cv::SgldCv;
 pub use sgld_general::SgldGeneral;
+pub use sgnht::Sgnht;
 pub use stochastic_ngd::StochasticNgd;
 pub use svrg_ld::SvrgLd;
 
-use crate::config::{Anchor, Preconditioner, SamplerConfig, SamplerKind};
+use crate::config::{Anchor, Preconditioner, SamplerConfig, SamplerKind, SghmcOrder};
 use crate::error::{Error, Result};
 use crate::models::Model;
 
@@ -65,6 +67,7 @@ use crate::models::Model;
 /// | [`PsgldRmsprop`] | the running average V of squared mean gradients (d entries) |
 /// | [`SgfsOnline`] | the online Fisher estimate Î_t, row-major d×d (symmetric) |
 /// | [`SvrgLd`] | the anchor θ̃ of the current epoch (d entries) |
+/// | [`Sgnht`] | the thermostat ξ (one entry) |
 /// | all others | empty |
 pub trait Sampler: Send {
     /// Dimension of the chain state: θ first (the model's dimension), then any auxiliary variables.
@@ -191,6 +194,12 @@ pub fn build(
             data_size,
         )),
         SamplerKind::Ngd => Box::new(Ngd::new(config.step_size, dimension, data_size)),
+        SamplerKind::Sgnht { friction, order } => Box::new(Sgnht::new(
+            config.step_size,
+            friction,
+            order == SghmcOrder::PositionFirst,
+            dimension,
+        )),
         // The chain of ASGS is constant SGD; its draws are window means ([`window_means`]).
         SamplerKind::Asgs { .. } => Box::new(Sgd::new(config.step_size, dimension, data_size)),
         SamplerKind::SgfsOnline { scale } => Box::new(SgfsOnline::new(

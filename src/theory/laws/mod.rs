@@ -19,6 +19,7 @@ mod sghmc_general;
 mod sgld;
 mod sgld_cv;
 mod sgld_general;
+mod sgnht;
 mod stochastic_ngd;
 mod svrg_ld;
 
@@ -98,5 +99,8 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         SamplerKind::SgldCv { anchor } => Box::new(sgld_cv::SgldCv { anchor }),
         SamplerKind::SvrgLd { epoch_length } => Box::new(svrg_ld::SvrgLd { epoch_length }),
         SamplerKind::Baoab { friction } => Box::new(baoab::Baoab { friction }),
+        SamplerKind::Sgnht { friction, .. } => Box::new(sgnht::Sgnht {
+            diffusion: friction,
+        }),
     }
 }
