@@ -182,6 +182,19 @@ pub enum SamplerKind {
         #[doc(alias = "gamma")]
         friction: f64,
     },
+    /// The stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven
+    /// 2014, Algorithm 1), step h = `step_size`, state (θ, p) and the scalar thermostat ξ:
+    /// p ← p − ξ p h − ĝ(θ) h + √(2A h) ζ; θ ← θ + p h; ξ ← ξ + (pᵀp/d − 1) h, ξ(0) = A.
+    /// The thermostat adapts the friction to the unknown gradient noise; the chain has no exact
+    /// stationary law on the quadratic models (ξ multiplies p), only a reference law.
+    Sgnht {
+        /// The diffusion A > 0, also the thermostat's initial value ξ(0) = A.
+        #[doc(alias = "A")]
+        friction: f64,
+        /// Which of θ and p a step updates first (the paper: momentum first; blackjax: position
+        /// first, θ ← θ + p h with the old p and the gradient at the old θ).
+        order: SghmcOrder,
+    },
 }
 
 /// The anchor θ̂ of the control-variate gradient estimate ([`SamplerKind::SgldCv`]).
@@ -231,19 +244,6 @@ impl Anchor {
             Anchor::Point(values) => Ok(Some(values)),
         }
     }
-    /// The stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven
-    /// 2014, Algorithm 1), step h = `step_size`, state (θ, p) and the scalar thermostat ξ:
-    /// p ← p − ξ p h − ĝ(θ) h + √(2A h) ζ; θ ← θ + p h; ξ ← ξ + (pᵀp/d − 1) h, ξ(0) = A.
-    /// The thermostat adapts the friction to the unknown gradient noise; the chain has no exact
-    /// stationary law on the quadratic models (ξ multiplies p), only a reference law.
-    Sgnht {
-        /// The diffusion A > 0, also the thermostat's initial value ξ(0) = A.
-        #[doc(alias = "A")]
-        friction: f64,
-        /// Which of θ and p a step updates first (the paper: momentum first; blackjax: position
-        /// first, θ ← θ + p h with the old p and the gradient at the old θ).
-        order: SghmcOrder,
-    },
 }
 
 /// What RMSprop-adaptive pSGLD averages the squares of.
