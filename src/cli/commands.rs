@@ -463,7 +463,7 @@ fn check(
     draws_paths: &[std::path::PathBuf],
     options: sgbayes::check::CheckOptions,
 ) -> CommandResult {
-    use sgbayes::check::{check_sampler, ChainDraws, Verdict};
+    use sgbayes::check::{check_sampler_source, Verdict};
     if !(options.alpha > 0.0 && options.alpha < 1.0) {
         return Err(format!("--alpha must lie in (0, 1), got {}", options.alpha));
     }
@@ -474,10 +474,16 @@ fn check(
         return Err(format!("{} has no exact stationary law to check draws against ({reason}); `sgbayes theory` reports that reference law, and the same sampler with the matrix held fixed (psgld --preconditioner G_FILE, sgfs --fisher I_FILE) is checked exactly", kind.name()));
     }
     let d = problem.model().dimension();
-    let (values, chains, draws) = read_chains(draws_paths, d)?;
-    let view = ChainDraws::new(&values, chains, draws, d).map_err(|e| e.to_string())?;
-    let result = check_sampler(&view, &problem, &config, args.draw_at(&config)?, &options)
-        .map_err(|e| e.to_string())?;
+    let files = super::npy_stream::DrawsFiles::open(draws_paths, d)?;
+    let source = files.source()?;
+    let result = check_sampler_source(
+        source.as_ref(),
+        &problem,
+        &config,
+        args.draw_at(&config)?,
+        &options,
+    )
+    .map_err(|e| e.to_string())?;
     let mut document = serde_json::to_value(&result).map_err(|e| e.to_string())?;
     if let Some(object) = document.as_object_mut() {
         object.insert(
@@ -500,43 +506,6 @@ fn check(
         }
         Verdict::NoVerdict => Err(result.message),
     }
-}
-
-/// Reads one or several draws files into row-major [chains, draws, D] values; several files are
-/// chains of equal length.
-fn read_chains(paths: &[std::path::PathBuf], d: usize) -> Result<(Vec<f64>, usize, usize), String> {
-    use sgbayes::problem::read_draws_array;
-    let mut values = Vec::new();
-    let (mut chains, mut draws) = (0, None);
-    for path in paths {
-        let array = read_draws_array(path).map_err(|e| e.to_string())?;
-        if array.dimension != d {
-            let transposed = if array.chains == 1 && array.draws == d {
-                format!(
-                    ": it looks transposed ([{d}, {}]); save x.T",
-                    array.dimension
-                )
-            } else {
-                String::new()
-            };
-            return Err(format!(
-                "draws file {} has {} columns but the problem has dimension D = {d}; expected [draws, {d}] or [chains, draws, {d}]{transposed}",
-                path.display(),
-                array.dimension
-            ));
-        }
-        if *draws.get_or_insert(array.draws) != array.draws {
-            return Err(format!(
-                "draws file {} has {} draws per chain but the first file has {}; give chains of equal length (or trim them with the same length)",
-                path.display(),
-                array.draws,
-                draws.unwrap_or(0)
-            ));
-        }
-        chains += array.chains;
-        values.extend(array.values);
-    }
-    Ok((values, chains, draws.unwrap_or(0)))
 }
 
 fn reproduce(target: &str, quick: bool, out: &std::path::Path, seed: u64) -> CommandResult {
