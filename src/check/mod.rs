@@ -14,7 +14,7 @@
 //!
 //! | test | share | needs an ESS? | what it sees |
 //! |------|-------|---------------|--------------|
-//! | moment test ([`crate::stats::gaussian_moment_test`]) | α/2 | yes (τ̂ of the draws) | small errors in mean and covariance |
+//! | moment test ([`crate::stats::moment_stream`]: all `d(d+3)/2` moments up to d = 32, a scalable set beyond) | α/2 | yes (τ̂ of the draws) | small errors in mean and covariance |
 //! | `markov_norm2`: `P(mean |z|² ≥ c) ≤ d/c` | α/(2R) | no | gross scale errors, any autocorrelation |
 //! | `chebyshev_mean`: `P(Σ_i n z̄_i²/U_i ≥ c) ≤ d/c` | α/(2R) | no | gross offsets (random walks, wrong mean) |
 //! | `exact_mean[i]`: `z̄_i / sqrt(U_i/n)` ~ N(0, ≤ 1) | α/(2R) | the law's τ | offsets, drifts |
@@ -29,6 +29,10 @@
 //! need no ESS always run, so a gross deviation is never answered with "run longer". The overall
 //! p-value is the Bonferroni `min_j min(1, p_j α/α_j)`. The derivations are in
 //! docs/verification.md.
+//!
+//! Every test needs only running sums, so the draws are read once, a chunk at a time, from any
+//! [`DrawSource`] ([`check_source`], [`check_sampler_source`]): memory does not grow with the
+//! number of draws.
 //!
 //! # Example
 //!
