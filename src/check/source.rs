@@ -11,6 +11,9 @@ use crate::error::Result;
 /// Rows per chunk that [`ChainDraws`] hands over (a whitening product of this size stays in cache).
 pub const CHUNK_ROWS: usize = 4096;
 
+/// What [`DrawSource::for_each_chunk`] calls: `(chain, first_row, rows)`.
+pub type ChunkVisitor<'v> = dyn FnMut(usize, usize, &[f64]) -> Result<()> + 'v;
+
 /// Draws the check can read in one pass: `chains` chains of `draws` rows of `dim` values.
 pub trait DrawSource {
     /// Number of chains.
@@ -26,10 +29,7 @@ pub trait DrawSource {
     /// # Errors
     ///
     /// The source's own read errors, or the first error of `visit`.
-    fn for_each_chunk(
-        &self,
-        visit: &mut dyn FnMut(usize, usize, &[f64]) -> Result<()>,
-    ) -> Result<()>;
+    fn for_each_chunk(&self, visit: &mut ChunkVisitor<'_>) -> Result<()>;
 }
 
 impl DrawSource for ChainDraws<'_> {
@@ -45,10 +45,7 @@ impl DrawSource for ChainDraws<'_> {
         self.dim
     }
 
-    fn for_each_chunk(
-        &self,
-        visit: &mut dyn FnMut(usize, usize, &[f64]) -> Result<()>,
-    ) -> Result<()> {
+    fn for_each_chunk(&self, visit: &mut ChunkVisitor<'_>) -> Result<()> {
         for c in 0..self.chains {
             for (j, rows) in self.chain(c).chunks(CHUNK_ROWS * self.dim).enumerate() {
                 visit(c, j * CHUNK_ROWS, rows)?;

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use sgbayes::check::source::ChunkVisitor;
 use sgbayes::check::{ChainDraws, DrawSource};
 use sgbayes::error::{Error, Result};
 use sgbayes::problem::read_draws_array;
@@ -266,10 +267,7 @@ impl DrawSource for StreamedFiles {
         self.dim
     }
 
-    fn for_each_chunk(
-        &self,
-        visit: &mut dyn FnMut(usize, usize, &[f64]) -> Result<()>,
-    ) -> Result<()> {
+    fn for_each_chunk(&self, visit: &mut ChunkVisitor<'_>) -> Result<()> {
         let (draws, dim) = (self.draws, self.dim);
         let mut chain = 0;
         let mut bytes = Vec::new();

@@ -409,16 +409,13 @@ impl StreamingMomentTest {
         let names = self.set.names(self.d);
         let micro = self.micro_sums.len() / k;
         let nf = n as f64;
-        let mut gamma0 = Vec::with_capacity(k);
         let mut taus = Vec::with_capacity(k);
-        for j in 0..k {
+        for (j, name) in names.iter().enumerate() {
             let mean_shift = self.sum[j] / nf - self.shift[j];
             let ss = self.sum_squares[j] - nf * mean_shift * mean_shift;
             let rounding = 16.0 * f64::EPSILON * self.scale[j];
             if !(ss > nf * rounding * rounding) {
-                return Err(StatsError::ZeroVariance {
-                    what: names[j].clone(),
-                });
+                return Err(StatsError::ZeroVariance { what: name.clone() });
             }
             let g0 = ss / nf;
             let mut tau = tau_floor(n);
@@ -428,7 +425,6 @@ impl StreamingMomentTest {
                 tau = tau.max((level * m0) as f64 * variance / g0);
                 level *= 2;
             }
-            gamma0.push(g0);
             taus.push(tau);
         }
         let max_tau = taus.iter().copied().fold(0.0_f64, f64::max);
@@ -446,12 +442,10 @@ impl StreamingMomentTest {
         let per_functional_alpha = alpha / k as f64;
         let student = StudentsT::new(0.0, 1.0, (n_batches - 1) as f64).ok();
         let mut functionals = Vec::with_capacity(k);
-        for j in 0..k {
+        for (j, (name, &tau)) in names.iter().zip(&taus).enumerate() {
             let (mean, variance) = self.batch_moments(j, per_batch, n_batches);
             if !(variance > 0.0) {
-                return Err(StatsError::ZeroVariance {
-                    what: names[j].clone(),
-                });
+                return Err(StatsError::ZeroVariance { what: name.clone() });
             }
             let standard_error = (variance / n_batches as f64).sqrt();
             let statistic = mean / standard_error;
@@ -459,12 +453,12 @@ impl StreamingMomentTest {
                 .as_ref()
                 .map_or(f64::NAN, |s| (2.0 * s.sf(statistic.abs())).min(1.0));
             functionals.push(FunctionalResult {
-                name: names[j].clone(),
+                name: name.clone(),
                 estimate: mean,
                 standard_error,
                 statistic,
-                tau: taus[j],
-                effective_sample_size: nf / taus[j],
+                tau,
+                effective_sample_size: nf / tau,
                 p_value,
                 reject: p_value < per_functional_alpha,
             });
