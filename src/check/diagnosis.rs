@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use super::{check_draws_with, ChainDraws, CheckOptions, ExactLaw, Verdict};
+use super::{check_draws_with, CheckOptions, DrawSource, ExactLaw, Verdict};
 use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::problem::{Problem, ProblemFile};
@@ -68,7 +68,7 @@ struct Candidate {
 
 /// Evaluates the catalogue; `None` if no candidate applies.
 pub(crate) fn diagnose(
-    draws: &ChainDraws<'_>,
+    draws: &dyn DrawSource,
     problem: &Problem,
     config: &SamplerConfig,
     draw_at: DrawAt,

@@ -14,7 +14,7 @@
 //!
 //! | test | share | needs an ESS? | what it sees |
 //! |------|-------|---------------|--------------|
-//! | moment test ([`crate::stats::gaussian_moment_test`]) | α/2 | yes (τ̂ of the draws) | small errors in mean and covariance |
+//! | moment test ([`crate::stats::moment_stream`]: all `d(d+3)/2` moments up to d = 32, a scalable set beyond) | α/2 | yes (τ̂ of the draws) | small errors in mean and covariance |
 //! | `markov_norm2`: `P(mean |z|² ≥ c) ≤ d/c` | α/(2R) | no | gross scale errors, any autocorrelation |
 //! | `chebyshev_mean`: `P(Σ_i n z̄_i²/U_i ≥ c) ≤ d/c` | α/(2R) | no | gross offsets (random walks, wrong mean) |
 //! | `exact_mean[i]`: `z̄_i / sqrt(U_i/n)` ~ N(0, ≤ 1) | α/(2R) | the law's τ | offsets, drifts |
@@ -29,6 +29,10 @@
 //! need no ESS always run, so a gross deviation is never answered with "run longer". The overall
 //! p-value is the Bonferroni `min_j min(1, p_j α/α_j)`. The derivations are in
 //! docs/verification.md.
+//!
+//! Every test needs only running sums, so the draws are read once, a chunk at a time, from any
+//! [`DrawSource`] ([`check_source`], [`check_sampler_source`]): memory does not grow with the
+//! number of draws.
 //!
 //! # Example
 //!
@@ -61,22 +65,28 @@
 pub mod diagnosis;
 mod exact;
 pub mod tolerance;
+pub mod source;
+mod summary;
 
 pub use diagnosis::{Diagnosis, MistakeFit};
 pub use exact::{BoundSource, ExactLaw};
+pub use source::DrawSource;
+pub use summary::RHAT_MAX_VALUES;
 
 use serde::Serialize;
 
 use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::problem::Problem;
-use crate::stats::hypothesis::{moment_test, MomentSet, MomentTestReport};
+use crate::stats::hypothesis::MomentTestReport;
+use crate::stats::moment_stream::{FunctionalSet, FULL_MOMENT_SET_MAX_DIM};
 use crate::stats::robust::{
-    between_chain_test, known_variance_z_p_value, long_run_variance_test, markov_p_value,
-    split_rhat, tail_fraction_test,
+    between_chain_test, known_variance_z_p_value, long_run_variance_of_batch_means, markov_p_value,
+    split_rhat, tail_fraction_of_batch_means,
 };
-use crate::stats::{StatsError, MIN_BATCHES};
+use crate::stats::StatsError;
 use crate::theory::DrawAt;
+use summary::Summary;
 
 /// Multiples `k` of `d` in the tail-fraction tests: the fraction of draws with `|z|² ≥ k d`, at
 /// most `1/k` under the null by Markov's inequality.
@@ -271,14 +281,28 @@ pub fn check_draws(
 /// [`check_draws`], optionally without the split-R̂ (which does not depend on the law: the
 /// diagnosis computes it once, not once per candidate).
 pub(crate) fn check_draws_with(
-    draws: &ChainDraws<'_>,
+    draws: &dyn DrawSource,
     law: &ExactLaw,
     options: &CheckOptions,
     with_rhat: bool,
 ) -> Result<CheckReport> {
     validate(draws, law, options)?;
-    let prepared = Prepared::new(draws, law, options)?;
-    Ok(prepared.run(law, options, with_rhat))
+    let summary = Summary::accumulate(draws, law, options, with_rhat)?;
+    Ok(summary.run(law, options))
+}
+
+/// [`check_draws`] on any [`DrawSource`], e.g. draws streamed from a file: one pass over the
+/// draws, memory independent of their number.
+///
+/// # Errors
+///
+/// As [`check_draws`], plus the source's read errors.
+pub fn check_source(
+    draws: &dyn DrawSource,
+    law: &ExactLaw,
+    options: &CheckOptions,
+) -> Result<CheckReport> {
+    check_draws_with(draws, law, options, true)
 }
 
 /// Computes the exact law of `config` on `problem`, tests the draws against it and, if they are
@@ -295,9 +319,25 @@ pub fn check_sampler(
     draw_at: DrawAt,
     options: &CheckOptions,
 ) -> Result<CheckReport> {
+    check_sampler_source(draws, problem, config, draw_at, options)
+}
+
+/// [`check_sampler`] on any [`DrawSource`] (the diagnosis reads the draws once more per
+/// candidate mistake).
+///
+/// # Errors
+///
+/// As [`check_sampler`], plus the source's read errors.
+pub fn check_sampler_source(
+    draws: &dyn DrawSource,
+    problem: &Problem,
+    config: &SamplerConfig,
+    draw_at: DrawAt,
+    options: &CheckOptions,
+) -> Result<CheckReport> {
     let model = problem.require_quadratic("the exact stationary law")?;
     let law = ExactLaw::of_sampler(model, config, draw_at)?;
-    let mut report = check_draws(draws, &law, options)?;
+    let mut report = check_source(draws, &law, options)?;
     if options.diagnose && report.verdict == Verdict::Inconsistent {
         let diagnosis = diagnosis::diagnose(draws, problem, config, draw_at, options);
         if let Some(d) = &diagnosis {
@@ -308,7 +348,7 @@ pub fn check_sampler(
     Ok(report)
 }
 
-fn validate(draws: &ChainDraws<'_>, law: &ExactLaw, options: &CheckOptions) -> Result<()> {
+fn validate(draws: &dyn DrawSource, law: &ExactLaw, options: &CheckOptions) -> Result<()> {
     if !(options.alpha > 0.0 && options.alpha < 1.0) {
         return Err(Error::Invalid {
             what: "alpha".into(),
@@ -322,155 +362,27 @@ fn validate(draws: &ChainDraws<'_>, law: &ExactLaw, options: &CheckOptions) -> R
         });
     }
     let d = law.mean.len();
-    if draws.dim != d {
-        let hint = if draws.draws == d && draws.chains == 1 {
-            format!(
-                " — the array looks transposed ([{d}, {}]): save x.T",
-                draws.dim
-            )
+    let (chains, n, dim) = (draws.chains(), draws.draws(), draws.dim());
+    if dim != d {
+        let hint = if n == d && chains == 1 {
+            format!(" — the array looks transposed ([{d}, {dim}]): save x.T")
         } else {
             String::new()
         };
         return Err(Error::DimensionMismatch {
             what: format!(
-                "draws: each draw must have D = {d} components (the problem's dimension); the array is [{}{}, {}]{hint}",
-                if draws.chains > 1 { format!("{} chains, ", draws.chains) } else { String::new() },
-                draws.draws,
-                draws.dim
+                "draws: each draw must have D = {d} components (the problem's dimension); the array is [{}{n}, {dim}]{hint}",
+                if chains > 1 { format!("{chains} chains, ") } else { String::new() },
             ),
             expected: d,
-            found: draws.dim,
-        });
-    }
-    let bad_rows: Vec<(usize, usize)> = (0..draws.chains)
-        .flat_map(|c| {
-            draws
-                .chain(c)
-                .chunks_exact(d)
-                .enumerate()
-                .filter(|(_, row)| row.iter().any(|v| !v.is_finite()))
-                .map(move |(r, _)| (c, r))
-        })
-        .collect();
-    if let Some(&(c, r)) = bad_rows.first() {
-        let chain = if draws.chains > 1 {
-            format!("chain {c}, ")
-        } else {
-            String::new()
-        };
-        return Err(Error::NonFinite {
-            what: format!(
-                "draws: {chain}row {r} (0-based) is the first of {} rows holding NaN or ±inf; the sampler diverged or the file was cut: drop those rows or fix the run",
-                bad_rows.len()
-            ),
-        });
-    }
-    let kept = kept_draws(draws.draws, options);
-    if kept < MIN_BATCHES {
-        return Err(Error::Invalid {
-            what: "burn-in/thin".into(),
-            why: format!(
-                "--burn-in {} and --thin {} leave {kept} of {} draws per chain; at least {MIN_BATCHES} are needed",
-                options.burn_in, options.thin, draws.draws
-            ),
+            found: dim,
         });
     }
     Ok(())
 }
 
-/// Draws per chain kept after burn-in and thinning.
-fn kept_draws(draws: usize, options: &CheckOptions) -> usize {
-    draws.saturating_sub(options.burn_in).div_ceil(options.thin)
-}
-
-/// Whitened, trimmed draws.
-struct Prepared {
-    /// Whitened draws, row-major `[chains, n, d]` (after burn-in and thinning).
-    z: Vec<f64>,
-    /// The trimmed raw draws, same layout (for the moment test).
-    raw: Vec<f64>,
-    chains: usize,
-    n: usize,
-    d: usize,
-}
-
-impl Prepared {
-    fn new(draws: &ChainDraws<'_>, law: &ExactLaw, options: &CheckOptions) -> Result<Self> {
-        let d = draws.dim;
-        let w = law.whitening()?;
-        let n = kept_draws(draws.draws, options);
-        let mut raw = Vec::with_capacity(draws.chains * n * d);
-        for c in 0..draws.chains {
-            let chain = draws.chain(c);
-            for t in (options.burn_in..draws.draws).step_by(options.thin) {
-                raw.extend_from_slice(&chain[t * d..(t + 1) * d]);
-            }
-        }
-        let mut z = vec![0.0; raw.len()];
-        let mut centred = vec![0.0; d];
-        for (zt, xt) in z.chunks_exact_mut(d).zip(raw.chunks_exact(d)) {
-            for i in 0..d {
-                centred[i] = xt[i] - law.mean[i];
-            }
-            for i in 0..d {
-                zt[i] = (0..=i).map(|j| w[(i, j)] * centred[j]).sum();
-            }
-        }
-        Ok(Self {
-            z,
-            raw,
-            chains: draws.chains,
-            n,
-            d,
-        })
-    }
-
-    fn total(&self) -> usize {
-        self.chains * self.n
-    }
-
-    /// Whitened coordinate `i` of every kept draw, chains one after another.
-    fn coordinate(&self, i: usize) -> Vec<f64> {
-        self.z.chunks_exact(self.d).map(|z| z[i]).collect()
-    }
-
-    fn coordinate_of_chain(&self, c: usize, i: usize) -> Vec<f64> {
-        self.z[c * self.n * self.d..(c + 1) * self.n * self.d]
-            .chunks_exact(self.d)
-            .map(|z| z[i])
-            .collect()
-    }
-
-    fn raw_coordinate_of_chain(&self, c: usize, i: usize) -> Vec<f64> {
-        self.raw[c * self.n * self.d..(c + 1) * self.n * self.d]
-            .chunks_exact(self.d)
-            .map(|x| x[i])
-            .collect()
-    }
-
-    fn norm2(&self) -> Vec<f64> {
-        self.z
-            .chunks_exact(self.d)
-            .map(|z| z.iter().map(|v| v * v).sum())
-            .collect()
-    }
-
-    /// Fraction of consecutive draws (within chains) that repeat the previous draw exactly.
-    fn repeat_fraction(&self) -> f64 {
-        let d = self.d;
-        let mut repeats = 0usize;
-        for c in 0..self.chains {
-            let chain = &self.raw[c * self.n * d..(c + 1) * self.n * d];
-            repeats += chain
-                .chunks_exact(d)
-                .zip(chain.chunks_exact(d).skip(1))
-                .filter(|(a, b)| a == b)
-                .count();
-        }
-        repeats as f64 / (self.chains * (self.n - 1)).max(1) as f64
-    }
-
-    fn run(&self, law: &ExactLaw, options: &CheckOptions, with_rhat: bool) -> CheckReport {
+impl Summary {
+    fn run(&self, law: &ExactLaw, options: &CheckOptions) -> CheckReport {
         let alpha = options.alpha;
         let (d, n_total) = (self.d, self.total());
         let tau = law.autocorrelation_time;
@@ -504,8 +416,7 @@ impl Prepared {
         };
 
         // ESS-free: Markov on mean |z|² and on Σ_i n z̄_i² / U_i.
-        let norm2 = self.norm2();
-        let mean_norm2 = norm2.iter().sum::<f64>() / n_total as f64;
+        let mean_norm2 = self.norm2_sum / n_total as f64;
         push(
             "markov_norm2".into(),
             mean_norm2,
@@ -514,9 +425,7 @@ impl Prepared {
             markov_p_value(mean_norm2, d as f64),
             true,
         );
-        let means: Vec<f64> = (0..d)
-            .map(|i| self.coordinate(i).iter().sum::<f64>() / n_total as f64)
-            .collect();
+        let means: Vec<f64> = (0..d).map(|i| self.sums[i] / n_total as f64).collect();
         let chebyshev: f64 = (0..d)
             .map(|i| n_total as f64 * means[i] * means[i] / law.variance_bound[i])
             .sum();
@@ -545,51 +454,58 @@ impl Prepared {
             missing = true;
         }
         // Bounded functionals: the fraction beyond k d.
-        let min_batch = (20.0 * tau).ceil() as usize;
-        if clt_ok {
-            for k in TAIL_MULTIPLES {
-                let threshold = k * d as f64;
-                let indicator: Vec<f64> = norm2
-                    .iter()
-                    .map(|&v| if v >= threshold { 1.0 } else { 0.0 })
-                    .collect();
-                match tail_fraction_test(&indicator, 1.0 / k, min_batch) {
-                    Ok(r) => push(
+        let tails = TAIL_MULTIPLES.len();
+        match (&self.batches, clt_ok) {
+            (Some(b), true) => {
+                for (q, k) in TAIL_MULTIPLES.iter().enumerate() {
+                    let means: Vec<f64> = b
+                        .tail_means
+                        .iter()
+                        .skip(q)
+                        .step_by(tails)
+                        .copied()
+                        .collect();
+                    let r = tail_fraction_of_batch_means(&means, b.length, 1.0 / k);
+                    push(
                         format!("tail_fraction[{k}]"),
                         r.estimate,
                         r.bound,
                         r.statistic,
                         r.p_value,
                         false,
-                    ),
-                    Err(_) => missing = true,
+                    );
                 }
             }
-        } else {
-            missing = true;
+            _ => missing = true,
         }
         // Long-run variance of every whitened coordinate against the exact bound.
         if long_run {
-            if clt_ok {
-                for i in 0..d {
-                    match long_run_variance_test(
-                        &self.coordinate(i),
-                        min_batch,
-                        law.variance_bound[i],
-                    ) {
-                        Ok(r) => push(
+            match (&self.batches, clt_ok) {
+                (Some(b), true) => {
+                    for i in 0..d {
+                        let means: Vec<f64> = b
+                            .coordinate_means
+                            .iter()
+                            .skip(i)
+                            .step_by(d)
+                            .copied()
+                            .collect();
+                        let r = long_run_variance_of_batch_means(
+                            &means,
+                            b.length,
+                            law.variance_bound[i],
+                        );
+                        push(
                             format!("long_run_variance[{i}]"),
                             r.estimate,
                             r.bound,
                             r.statistic,
                             r.p_value,
                             false,
-                        ),
-                        Err(_) => missing = true,
+                        );
                     }
                 }
-            } else {
-                missing = true;
+                _ => missing = true,
             }
         } else {
             notes.push("the declared law may lack finite fourth moments (heavy power-law tails near the mean-square stability limit): the covariance functionals and the long-run-variance tests are left out".to_string());
@@ -599,9 +515,8 @@ impl Prepared {
             let h = half as f64;
             for c in 0..self.chains {
                 for i in 0..d {
-                    let series = self.coordinate_of_chain(c, i);
-                    let first = series[..half].iter().sum::<f64>() / h;
-                    let second = series[self.n - half..].iter().sum::<f64>() / h;
+                    let first = self.first_half[c * d + i] / h;
+                    let second = self.second_half[c * d + i] / h;
                     // Var(ā − b̄) ≤ 2U/h + 2V/h² (adjacent blocks share at most Σ k|γ_k|/h²).
                     let bound =
                         2.0 * law.variance_bound[i] / h + 2.0 * law.lag_moment_bound[i] / (h * h);
@@ -623,7 +538,7 @@ impl Prepared {
             if clt_ok {
                 for i in 0..d {
                     let chain_means: Vec<f64> = (0..self.chains)
-                        .map(|c| self.coordinate_of_chain(c, i).iter().sum::<f64>() / self.n as f64)
+                        .map(|c| self.chain_sums[c * d + i] / self.n as f64)
                         .collect();
                     if let Ok((x, p)) = between_chain_test(
                         &chain_means,
@@ -647,7 +562,7 @@ impl Prepared {
 
         // A stuck chain: most draws repeat the previous one exactly (probability 0 under any law
         // of the declared samplers with a positive-definite covariance).
-        let repeats = self.repeat_fraction();
+        let repeats = self.repeats as f64 / (self.chains * (self.n - 1)).max(1) as f64;
         let stuck = repeats > 0.5;
         if stuck {
             notes.push(format!(
@@ -659,11 +574,6 @@ impl Prepared {
         // The moment test at α/2 — unless the robust family has already settled the verdict (its
         // autocorrelation estimate costs O(n τ̂), quadratic in n for a random walk).
         let settled = tests.iter().any(|t| t.reject) || stuck;
-        let set = if law.fourth_moments {
-            MomentSet::MeansAndCovariances
-        } else {
-            MomentSet::MeansOnly
-        };
         let (moment, moment_skipped, moment_needed) = if settled {
             (
                 None,
@@ -671,7 +581,12 @@ impl Prepared {
                 None,
             )
         } else {
-            match moment_test(&self.raw, &law.mean, &law.covariance, alpha / 2.0, set) {
+            match self
+                .moment
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|m| m.finish(alpha / 2.0))
+            {
                 Ok(r) => (Some(r), None, None),
                 Err(StatsError::TooFewEffectiveDraws { needed, .. }) => (
                     None,
@@ -716,21 +631,30 @@ impl Prepared {
             needed.max(n_total + 1)
         });
         // Split-R̂ of every raw coordinate (as ArviZ reports it per parameter).
-        let split_rhat = if with_rhat {
+        let split_rhat = if self.rhat_draws.is_empty() {
+            None
+        } else {
             (0..d)
                 .filter_map(|i| {
-                    let chains: Vec<Vec<f64>> = (0..self.chains)
-                        .map(|c| self.raw_coordinate_of_chain(c, i))
+                    let refs: Vec<&[f64]> = (0..self.chains)
+                        .map(|c| self.rhat_draws[c * d + i].as_slice())
                         .collect();
-                    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
                     split_rhat(&refs).ok()
                 })
                 .fold(None, |acc: Option<f64>, r| {
                     Some(acc.map_or(r, |a| a.max(r)))
                 })
-        } else {
-            None
         };
+        if self
+            .moment
+            .as_ref()
+            .is_ok_and(|m| m.set() == FunctionalSet::Scalable)
+        {
+            notes.push(format!(
+                "D = {d} > {FULL_MOMENT_SET_MAX_DIM}: the moment test uses the scalable functionals (means, coordinate and eigen-direction variances, {} random directions, |z|²) instead of all D(D+3)/2 moments",
+                crate::stats::moment_stream::RANDOM_DIRECTIONS
+            ));
+        }
         if let Some(r) = split_rhat {
             if r > 1.01 {
                 notes.push(format!(

@@ -475,7 +475,7 @@ fn check(
     draws_paths: &[std::path::PathBuf],
     options: sgbayes::check::CheckOptions,
 ) -> CommandResult {
-    use sgbayes::check::{check_sampler, ChainDraws, Verdict};
+    use sgbayes::check::{check_sampler_source, Verdict};
     if !(options.alpha > 0.0 && options.alpha < 1.0) {
         return Err(format!("--alpha must lie in (0, 1), got {}", options.alpha));
     }
@@ -486,10 +486,16 @@ fn check(
         return Err(format!("{} has no exact stationary law to check draws against ({reason}); `sgbayes theory` reports that reference law, and the same sampler with the matrix held fixed (psgld --preconditioner G_FILE, sgfs --fisher I_FILE) is checked exactly", kind.name()));
     }
     let d = problem.model().dimension();
-    let (values, chains, draws) = read_chains(draws_paths, d)?;
-    let view = ChainDraws::new(&values, chains, draws, d).map_err(|e| e.to_string())?;
-    let result = check_sampler(&view, &problem, &config, args.draw_at(&config)?, &options)
-        .map_err(|e| e.to_string())?;
+    let files = super::npy_stream::DrawsFiles::open(draws_paths, d)?;
+    let source = files.source()?;
+    let result = check_sampler_source(
+        source.as_ref(),
+        &problem,
+        &config,
+        args.draw_at(&config)?,
+        &options,
+    )
+    .map_err(|e| e.to_string())?;
     let mut document = serde_json::to_value(&result).map_err(|e| e.to_string())?;
     if let Some(object) = document.as_object_mut() {
         object.insert(

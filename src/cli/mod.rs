@@ -1,6 +1,7 @@
 //! Argument parsing and subcommand dispatch (binary only: the library knows nothing of the CLI).
 
 mod commands;
+mod npy_stream;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -49,6 +49,7 @@ pub mod batch_means;
 pub mod budget;
 pub mod fluctuation_histogram;
 pub mod hypothesis;
+pub mod moment_stream;
 pub mod moments;
 pub mod regression;
 pub mod replicates;

@@ -104,7 +104,7 @@ pub struct BatchMeansBoundTest {
 
 /// The batch length for a bounded or bound-standardised functional: `m = max(m_min, ⌈n/100⌉)`,
 /// shortened to `⌊n / 20⌋` if needed, so that `20 ≤ b ≤ 100` batches always fit.
-fn capped_batch_length(n: usize, min_batch_length: usize) -> Result<usize, StatsError> {
+pub(crate) fn capped_batch_length(n: usize, min_batch_length: usize) -> Result<usize, StatsError> {
     if n < MIN_BATCHES {
         return Err(StatsError::TooFewDraws {
             n,
@@ -154,15 +154,25 @@ pub fn tail_fraction_test(
     check_finite(series, "indicator series")?;
     let n = series.len();
     let batch_length = capped_batch_length(n, min_batch_length)?;
-    let n_batches = n / batch_length;
-    let used = &series[n - n_batches * batch_length..];
+    let means = batch_means(series, batch_length);
+    Ok(tail_fraction_of_batch_means(&means, batch_length, bound))
+}
+
+/// [`tail_fraction_test`] from the batch means (the last `b` batches of length `m`), for callers
+/// that accumulate them in one pass.
+pub(crate) fn tail_fraction_of_batch_means(
+    means: &[f64],
+    batch_length: usize,
+    bound: f64,
+) -> BatchMeansBoundTest {
+    let n_batches = means.len();
     let b = n_batches as f64;
-    let (mean, variance) = batch_mean_moments(used, batch_length);
+    let (mean, variance) = mean_and_variance(means);
     let floor = 1.0 / (2.0 * b * batch_length as f64);
     let se = (variance / b).sqrt().max(floor);
     let statistic = (mean - bound) / se;
     let p_value = student_upper_tail(statistic, n_batches - 1);
-    Ok(BatchMeansBoundTest {
+    BatchMeansBoundTest {
         estimate: mean,
         bound,
         statistic,
@@ -170,7 +180,7 @@ pub fn tail_fraction_test(
         p_value,
         batch_length,
         n_batches,
-    })
+    }
 }
 
 /// One-sided test that a series' long-run variance is at most a known bound `U`.
@@ -212,16 +222,29 @@ pub fn long_run_variance_test(
     check_finite(series, "series")?;
     let n = series.len();
     let batch_length = capped_batch_length(n, min_batch_length)?;
-    let n_batches = n / batch_length;
-    let used = &series[n - n_batches * batch_length..];
-    let (_, variance) = batch_mean_moments(used, batch_length);
+    let means = batch_means(series, batch_length);
+    Ok(long_run_variance_of_batch_means(
+        &means,
+        batch_length,
+        bound,
+    ))
+}
+
+/// [`long_run_variance_test`] from the batch means (the last `b` batches of length `m`).
+pub(crate) fn long_run_variance_of_batch_means(
+    means: &[f64],
+    batch_length: usize,
+    bound: f64,
+) -> BatchMeansBoundTest {
+    let n_batches = means.len();
+    let (_, variance) = mean_and_variance(means);
     let estimate = batch_length as f64 * variance;
     let dof = n_batches - 1;
     let statistic = dof as f64 * estimate / bound;
     let p_value = ChiSquared::new(dof as f64)
         .map(|c| c.sf(statistic))
         .unwrap_or(f64::NAN);
-    Ok(BatchMeansBoundTest {
+    BatchMeansBoundTest {
         estimate,
         bound,
         statistic,
@@ -229,21 +252,27 @@ pub fn long_run_variance_test(
         p_value,
         batch_length,
         n_batches,
-    })
+    }
 }
 
-/// Mean and sample variance (denominator `b − 1`) of the batch means of `used`.
-fn batch_mean_moments(used: &[f64], batch_length: usize) -> (f64, f64) {
-    let m = batch_length as f64;
+/// Means of the last `⌊n/m⌋` batches of length `m` (the first `n mod m` values are dropped).
+fn batch_means(series: &[f64], batch_length: usize) -> Vec<f64> {
+    let n_batches = series.len() / batch_length;
+    series[series.len() - n_batches * batch_length..]
+        .chunks_exact(batch_length)
+        .map(|batch| batch.iter().sum::<f64>() / batch_length as f64)
+        .collect()
+}
+
+/// Mean and sample variance (denominator `b − 1`) of `values` (Welford).
+fn mean_and_variance(values: &[f64]) -> (f64, f64) {
     let (mut mean, mut ss) = (0.0, 0.0);
-    for (j, batch) in used.chunks_exact(batch_length).enumerate() {
-        let y = batch.iter().sum::<f64>() / m;
+    for (j, &y) in values.iter().enumerate() {
         let delta = y - mean;
         mean += delta / (j + 1) as f64;
         ss += delta * (y - mean);
     }
-    let b = (used.len() / batch_length) as f64;
-    (mean, ss / (b - 1.0))
+    (mean, ss / (values.len() as f64 - 1.0))
 }
 
 /// Upper tail `P(t_ν ≥ t)`.
