@@ -32,9 +32,11 @@ __all__ = [
     "Theory",
     "Law",
     "CheckResult",
+    "ToleranceResult",
     "SgbayesError",
     "sample",
     "check",
+    "check_tolerance",
     "theory",
     "__version__",
 ]
@@ -496,6 +498,71 @@ def check(
         int(thin),
     )
     return CheckResult(_json.loads(text))
+
+
+class ToleranceResult(_Record):
+    """The verdict of :func:`check_tolerance`: ``.within`` (bool), ``.verdict``
+    ("within_tolerance", "outside_tolerance" or "cannot_tell"), ``.message``, ``.functionals``
+    (each whitened mean and variance with its interval), ``.draws_needed``."""
+
+    def __init__(self, fields: Dict[str, Any]):
+        super().__init__(fields)
+        self.within = fields.get("verdict") == "within_tolerance"
+
+    def summary(self) -> str:
+        """The verdict and its message, and the functionals whose interval is not inside its
+        tolerance."""
+        f = self._fields
+        lines = [f"{f.get('verdict')} (alpha = {f.get('alpha')}): {f.get('message', '')}"]
+        for functional in f.get("functionals") or []:
+            if not functional.get("within"):
+                low, high = functional.get("interval", [float("nan"), float("nan")])
+                lines.append(
+                    f"  {functional.get('name')}: {functional.get('estimate'):.4g}, interval "
+                    f"[{low:.4g}, {high:.4g}] against ±{functional.get('tolerance'):.4g}"
+                )
+        return "\n".join(lines)
+
+    def __bool__(self) -> bool:
+        return self.within
+
+
+def check_tolerance(
+    draws: Any,
+    problem: Problem,
+    sampler: str = "sgld",
+    eps: float = 1e-3,
+    batch: int = 1,
+    against: str = "posterior",
+    mean_tolerance: float = 0.1,
+    variance_tolerance: float = 0.1,
+    batching: str = "with-replacement",
+    alpha: float = 1e-3,
+    burn_in: int = 0,
+    thin: int = 1,
+    **flags: Any,
+) -> ToleranceResult:
+    """The posterior-with-tolerance check (``sgbayes check --mode tolerance``), for samplers
+    without an exact stationary law (``sgnht``, ``psgld-rmsprop``, anything at a tiny step): an
+    equivalence test that every whitened mean lies within ``mean_tolerance`` target standard
+    deviations and every whitened variance within ``variance_tolerance`` (relative) of the
+    posterior (``against="posterior"``, the default; the sampler configuration is then unused) or
+    of the sampler's exact or reference law (``against="reference"``). Each claim is at level
+    ``alpha``; "cannot tell" means too few effective draws or intervals straddling a tolerance
+    (``.draws_needed`` says how many would decide)."""
+    array = _as_draws(draws)
+    text = _sgbayes.check_tolerance(
+        array,
+        problem._inner,
+        _spec(sampler, eps, batch, batching, flags),
+        against,
+        float(mean_tolerance),
+        float(variance_tolerance),
+        float(alpha),
+        int(burn_in),
+        int(thin),
+    )
+    return ToleranceResult(_json.loads(text))
 
 
 from . import conventions, testing  # noqa: E402  (they import the names above)

@@ -48,3 +48,14 @@ def sample(
     start: Optional[npt.NDArray[np.float64]] = None,
 ) -> npt.NDArray[np.float64]: ...
 def check(draws: Any, problem: Problem, spec_json: str, alpha: float, burn_in: int, thin: int) -> str: ...
+def check_tolerance(
+    draws: Any,
+    problem: Problem,
+    spec_json: str,
+    against: str,
+    mean_tolerance: float,
+    variance_tolerance: float,
+    alpha: float,
+    burn_in: int,
+    thin: int,
+) -> str: ...

@@ -37,6 +37,7 @@ __all__ = [
     "sgmcmcjax_sgld_cv",
     "sgmcmcjax_sgld_svrg",
     "sgmcmcjax_baoab",
+    "sgmcmcjax_sgnht",
     "posteriors_sgld",
     "torch_sgld",
 ]
@@ -104,13 +105,21 @@ def blackjax_sgnht(step_size: float, alpha: float = 0.01, temperature: float = 1
     """blackjax ``sgnht`` (1.x): ``x ← x + h p;  p ← (1 − ξ h) p + h ∇log p̂ + √(2 α h T) ξ;
     ξ ← ξ + h (|p|²/d − T)`` with ξ initialised at α (Ding et al. 2014, position first).
 
-    The mapping for a future ``sgnht``: **ε = h**, thermostat initial value **A = α**
-    (``friction``), position-first order. SGNHT has no exact stationary law: ``check`` compares
-    with the posterior within a stated tolerance.
+    **ε = h**, thermostat initial value and diffusion **A = α** (``friction``), position-first
+    order. SGNHT has no exact stationary law: judge it with :func:`sgbayes.check_tolerance`.
+    A temperature other than 1 has no sgbayes counterpart (``ValueError``).
     """
     h = _positive("step_size", step_size)
-    flags = {"sampler": "sgnht", "eps": h, "friction": _positive("alpha", alpha), "order": "position-first"}
-    return _with_temperature(flags, temperature)
+    if _positive("temperature", temperature) != 1.0:
+        raise ValueError("sgbayes' sgnht has no temperature: only temperature = 1 maps")
+    return {"sampler": "sgnht", "eps": h, "friction": _positive("alpha", alpha), "order": "position-first"}
+
+
+def sgmcmcjax_sgnht(dt: float, a: float = 0.01) -> Flags:
+    """SGMCMCJax ``build_sgnht_sampler`` (0.2.x): Ding et al.'s Algorithm 1 written in u = h p with
+    dt = h² (velocity first). **ε = √dt**, **friction A = a/√dt**."""
+    h = math.sqrt(_positive("dt", dt))
+    return {"sampler": "sgnht", "eps": h, "friction": _positive("a", a) / h}
 
 
 def sgmcmcjax_sgld(dt: float) -> Flags:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import check as _check
+from . import check_tolerance as _check_tolerance
 
-__all__ = ["assert_stationary"]
+__all__ = ["assert_stationary", "assert_within_tolerance"]
 
 
 def assert_stationary(draws: Any, problem: Any, *, sampler: str, eps: float, batch: int, **kwargs: Any):
@@ -31,5 +32,17 @@ def assert_stationary(draws: Any, problem: Any, *, sampler: str, eps: float, bat
     """
     result = _check(draws, problem, sampler=sampler, eps=eps, batch=batch, **kwargs)
     if not result.consistent:
+        raise AssertionError(result.summary())
+    return result
+
+
+def assert_within_tolerance(draws: Any, problem: Any, **kwargs: Any):
+    """Raise ``AssertionError`` unless the draws' whitened means and variances are shown to lie
+    within tolerance of the posterior (or, with ``against="reference"``, of the sampler's law):
+    for samplers without an exact law. Takes the keyword arguments of
+    :func:`sgbayes.check_tolerance`; "cannot tell" fails too, with the number of draws needed.
+    Returns the :class:`sgbayes.ToleranceResult` when within tolerance."""
+    result = _check_tolerance(draws, problem, **kwargs)
+    if not result.within:
         raise AssertionError(result.summary())
     return result

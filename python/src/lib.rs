@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
-use sgbayes::chain::RunLength;
+use sgbayes::chain::{DivergenceGuard, RunLength};
 use sgbayes::check::{check_sampler, ChainDraws, CheckOptions};
 use sgbayes::models::LinearRegression;
 use sgbayes::datasets::{BuiltinDataset, Dataset};
@@ -261,7 +261,12 @@ fn sample<'py>(
                 seed,
                 start.as_deref(),
             )?;
-            Ok::<_, sgbayes::Error>(run.chain.record(&run.length, &mut ()))
+            // As on the command line: a chain that blows up is an error naming the step, never
+            // NaN draws.
+            let mut guard = DivergenceGuard::default();
+            let output = run.chain.record(&run.length, &mut guard);
+            guard.result()?;
+            Ok::<_, sgbayes::Error>(output)
         })
         .map_err(error)?;
     let d = output.dimension;
@@ -282,28 +287,7 @@ fn check(
     burn_in: usize,
     thin: usize,
 ) -> PyResult<String> {
-    let (values, shape) = draws_values(draws)?;
-    let d = problem.inner.model().dimension();
-    let (chains, rows, columns) = match shape.as_slice() {
-        [rows, columns] => (1, *rows, *columns),
-        [chains, rows, columns] => (*chains, *rows, *columns),
-        other => {
-            return Err(error(format!(
-                "draws must be a 2-D array [draws, {d}] or a 3-D array [chains, draws, {d}], got {} dimensions",
-                other.len()
-            )))
-        }
-    };
-    if columns != d {
-        let hint = if chains == 1 && rows == d {
-            format!(": it looks transposed ([{d}, {columns}]); pass draws.T")
-        } else {
-            String::new()
-        };
-        return Err(error(format!(
-            "draws have {columns} columns but the problem has dimension D = {d}; expected [draws, {d}] or [chains, draws, {d}]{hint}"
-        )));
-    }
+    let (values, chains, rows, d) = draws_layout(draws, problem)?;
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(error(format!("alpha must lie in (0, 1), got {alpha}")));
     }
@@ -329,6 +313,89 @@ fn check(
         serde_json::to_string(&report).map_err(|e| sgbayes::Error::Io(e.to_string()))
     })
     .map_err(error)
+}
+
+/// The posterior-with-tolerance check: are the draws' whitened means and variances within the
+/// tolerances of the posterior (`against` = "posterior") or of the sampler's law ("reference")?
+/// Returns the report as JSON text; "cannot tell" is a verdict here, not an error.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn check_tolerance(
+    py: Python<'_>,
+    draws: &Bound<'_, PyAny>,
+    problem: &PyProblem,
+    spec_json: &str,
+    against: &str,
+    mean_tolerance: f64,
+    variance_tolerance: f64,
+    alpha: f64,
+    burn_in: usize,
+    thin: usize,
+) -> PyResult<String> {
+    use sgbayes::check::tolerance::{Tolerance, ToleranceOptions};
+    let (values, chains, rows, d) = draws_layout(draws, problem)?;
+    let (config, draw_at) = spec(spec_json)?.config().map_err(error)?;
+    let problem = &problem.inner;
+    let against_posterior = match against {
+        "posterior" => true,
+        "reference" => false,
+        other => {
+            return Err(error(format!(
+                "against must be \"posterior\" or \"reference\", got \"{other}\""
+            )))
+        }
+    };
+    py.detach(|| {
+        let target = if against_posterior {
+            let model = problem.require_quadratic("the posterior-with-tolerance check")?;
+            sgbayes::theory::exact_posterior(model)?
+        } else {
+            sgbayes::workflow::theory(problem, &config, draw_at)?.stationary
+        };
+        let view = ChainDraws::new(&values, chains, rows, d)?;
+        let options = ToleranceOptions {
+            tolerance: Tolerance {
+                mean: mean_tolerance,
+                variance: variance_tolerance,
+            },
+            alpha,
+            burn_in,
+            thin,
+        };
+        let report = sgbayes::check::tolerance::check_tolerance(&view, &target, &options)?;
+        serde_json::to_string(&report).map_err(|e| sgbayes::Error::Io(e.to_string()))
+    })
+    .map_err(error)
+}
+
+/// The draws' values and their layout (chains, draws per chain, D), checked against the problem.
+fn draws_layout(
+    draws: &Bound<'_, PyAny>,
+    problem: &PyProblem,
+) -> PyResult<(Vec<f64>, usize, usize, usize)> {
+    let (values, shape) = draws_values(draws)?;
+    let d = problem.inner.model().dimension();
+    let (chains, rows, columns) = match shape.as_slice() {
+        [rows, columns] => (1, *rows, *columns),
+        [chains, rows, columns] => (*chains, *rows, *columns),
+        other => {
+            return Err(error(format!(
+                "draws must be a 2-D array [draws, {d}] or a 3-D array [chains, draws, {d}], got {} dimensions",
+                other.len()
+            )))
+        }
+    };
+    if columns != d {
+        let hint = if chains == 1 && rows == d {
+            format!(": it looks transposed ([{d}, {columns}]); pass draws.T")
+        } else {
+            String::new()
+        };
+        return Err(error(format!(
+            "draws have {columns} columns but the problem has dimension D = {d}; expected [draws, {d}] or [chains, draws, {d}]{hint}"
+        )));
+    }
+    Ok((values, chains, rows, d))
 }
 
 /// The values of a float32 or float64 numpy array in C order, and its shape.
@@ -360,5 +427,6 @@ fn _sgbayes(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(theory, m)?)?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(check_tolerance, m)?)?;
     Ok(())
 }

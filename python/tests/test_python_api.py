@@ -131,3 +131,31 @@ def test_too_few_draws_is_an_error_saying_how_many(problem):
     draws = sgbayes.sample(problem, "sgld", eps=1e-3, batch=10, steps=300, seed=3)
     with pytest.raises(sgbayes.SgbayesError, match="draw"):
         sgbayes.check(draws, problem, "sgld", eps=1e-3, batch=10)
+
+
+def test_tolerance_check_tells_posterior_from_the_samplers_law(problem):
+    """SGLD at ε = 1e-3 with B = 10: its exact law's variance is far (+44 %) above the posterior's,
+    so its draws are within tolerance of the law and outside tolerance of the posterior."""
+    draws = sgbayes.sample(problem, "sgld", eps=1e-3, batch=10, steps=400_000, seed=11)
+    near = sgbayes.check_tolerance(draws, problem, "sgld", eps=1e-3, batch=10, against="reference")
+    assert near.within, near.summary()
+    far = sgbayes.check_tolerance(draws, problem, "sgld", eps=1e-3, batch=10)
+    assert far.verdict == "outside_tolerance", far.summary()
+    with pytest.raises(AssertionError, match="variance"):
+        sgbayes.testing.assert_within_tolerance(draws, problem, sampler="sgld", eps=1e-3, batch=10)
+    with pytest.raises(sgbayes.SgbayesError, match="against"):
+        sgbayes.check_tolerance(draws, problem, against="prior")
+
+
+def test_a_diverging_chain_is_an_error_not_nan_draws(problem):
+    with pytest.raises(sgbayes.SgbayesError, match="diverge"):
+        sgbayes.sample(problem, "sgnht", eps=0.3, batch=10, steps=10_000, friction=1.0)
+
+
+def test_sgnht_conventions_map_to_its_flags():
+    flags = sgbayes.conventions.blackjax_sgnht(step_size=0.01, alpha=0.5)
+    assert flags == {"sampler": "sgnht", "eps": 0.01, "friction": 0.5, "order": "position-first"}
+    with pytest.raises(ValueError, match="temperature"):
+        sgbayes.conventions.blackjax_sgnht(step_size=0.01, temperature=0.5)
+    flags = sgbayes.conventions.sgmcmcjax_sgnht(dt=1e-4, a=0.01)
+    assert flags["eps"] == pytest.approx(1e-2) and flags["friction"] == pytest.approx(1.0)
