@@ -17,6 +17,7 @@
 pub mod adhikari2023;
 pub mod adhikari2023_nonequilibrium;
 pub mod bbp_teacher_student;
+pub(crate) mod bibliography;
 pub mod corlouer2025;
 mod gaussian_mean_problem;
 pub mod mandt2017;

@@ -455,7 +455,7 @@ impl VerdictCounts {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{critical_value, round_significant, round_to_error};
 
     #[test]
     fn rounding() {

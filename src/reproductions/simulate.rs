@@ -224,7 +224,7 @@ pub fn progress_bar(visible: bool, total: u64, label: &str) -> ProgressBar {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::run_seed;
 
     #[test]
     fn run_seeds_differ_and_are_stable() {

@@ -37,14 +37,6 @@ use crate::models::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams, M
 use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::deep_linear::{self as theory, ModeSde, ModeStationaryLaw};
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{corlouer2026sgd,
-  title = {SGD in the saddle-to-saddle regime of deep linear networks},
-  author = {Corlouer, G. and Semler, A. and Strang, A. and Gietelink Oldenziel, A.},
-  journal = {arXiv preprint arXiv:2604.06366},
-  year = {2026}
-}";
-
 mod corrected;
 mod render;
 pub use render::render;

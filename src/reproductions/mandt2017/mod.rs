@@ -33,21 +33,9 @@ mod render;
 mod render_real_data;
 mod simulations;
 
-use logistic::LOGISTIC_SEED;
 pub use logistic::{LogisticSection, LogisticSimulation};
 use reference_problems::{r1_sgd_kl, r1_sgld_kl};
 pub use render::render;
-
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{mandt2017sgd,
-  title = {Stochastic Gradient Descent as Approximate Bayesian Inference},
-  author = {Mandt, Stephan and Hoffman, Matthew D. and Blei, David M.},
-  journal = {Journal of Machine Learning Research},
-  volume = {18},
-  number = {134},
-  pages = {1--35},
-  year = {2017}
-}";
 
 /// Seed of the synthetic linear-regression data set (fixed; `--seed` drives the simulations).
 pub const PROBLEM_SEED: u64 = 2017;

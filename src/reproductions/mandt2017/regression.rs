@@ -1,7 +1,7 @@
 //! Closed forms on the synthetic linear regression: Theorem 1, momentum (Claim M4) and ASGS
 //! windows (Claims M7/M8).
 
-use super::*;
+use super::{log_grid, regression_kl, sampler, MomentumCurve, BATCH_SIZE, DATA_SIZE};
 use crate::batching::Batching;
 use crate::config::SamplerKind;
 use crate::error::Result;

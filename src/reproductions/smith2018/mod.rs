@@ -30,14 +30,6 @@ use crate::error::Result;
 use crate::models::{GaussianMean, QuadraticModel};
 use crate::theory::{smith_temperature, TheoryReport};
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{smith2018natural,
-  title = {Stochastic natural gradient descent draws posterior samples in function space},
-  author = {Smith, Samuel L. and Duckworth, Daniel and Rezchikov, Semon and Le, Quoc V. and Sohl-Dickstein, Jascha},
-  journal = {arXiv preprint arXiv:1806.09597},
-  year = {2018}
-}";
-
 mod render;
 pub use render::render;
 
