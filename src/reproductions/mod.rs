@@ -31,7 +31,7 @@ pub mod simulate;
 pub mod smith2018;
 
 pub use numbers::{Estimate, Num, Provenance, Row};
-pub use report::{write_atomic, write_report, Figure, Rendered, RunInfo};
+pub use report::{write_report, Figure, Rendered, RunInfo};
 
 use serde::Serialize;
 

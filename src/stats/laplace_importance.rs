@@ -15,7 +15,7 @@
 //!
 //! f̂ = Σ_k w̃_k f(δ_k),   SE² = Σ_k w̃_k² (f(δ_k) − f̂)².
 //!
-//! Two functionals are reported: the second moment E_p[δᵀHδ]/d (1 for an exact Laplace law) and
+//! Two functionals are reported: the second moment E_p\[δᵀHδ\]/d (1 for an exact Laplace law) and
 //! the Mahalanobis offset ‖Rᵀ(E_p θ − θ̂)‖ of the target's mean (0 for an exact Laplace law), with
 //! H = RRᵀ (Cholesky) and the offset's standard error that of its projection on its own direction.
 
@@ -37,7 +37,7 @@ pub struct WeightedEstimate {
 /// The two checks of a Laplace approximation (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LaplaceCheck {
-    /// E_p[(θ − θ̂)ᵀH(θ − θ̂)]/d (Laplace: 1).
+    /// E_p\[(θ − θ̂)ᵀH(θ − θ̂)\]/d (Laplace: 1).
     pub second_moment: WeightedEstimate,
     /// ‖Rᵀ(E_p θ − θ̂)‖ with H = RRᵀ: the target mean's distance from the mode in Laplace standard
     /// deviations (Laplace: 0).

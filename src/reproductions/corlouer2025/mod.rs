@@ -21,7 +21,7 @@
 //!    kγσ_α²/(B(2 − k)) (ours, linearised discrete map), T_eff (digest) and the zero-flux density.
 //!
 //! Simulations run the real `sgd` sampler through [`crate::chain::Chain`]; we do not use
-//! [`super::simulate::run_chain`] because s_α = u_αᵀ W v_α is not a quadratic form of θ.
+//! `simulate::run_chain` because s_α = u_αᵀ W v_α is not a quadratic form of θ.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -42,16 +42,16 @@ mod render;
 pub use render::render;
 
 /// Teacher strengths S_α.
-pub const TEACHER: [f64; 3] = [3.0, 2.0, 1.0];
+pub(crate) const TEACHER: [f64; 3] = [3.0, 2.0, 1.0];
 /// Initial per-mode strength s₀ of the learning curves.
-pub const INITIAL_STRENGTH: f64 = 1e-3;
+pub(crate) const INITIAL_STRENGTH: f64 = 1e-3;
 /// Half-width (in record windows) of the moving average that locates the variance peak.
-pub const SMOOTHING: usize = 3;
+pub(crate) const SMOOTHING: usize = 3;
 /// Label noise σ_ε of the stationary part.
-pub const LABEL_NOISE: f64 = 0.3;
+pub(crate) const LABEL_NOISE: f64 = 0.3;
 
 /// The teacher–student problem at depth L with label noise σ_ε.
-pub fn problem(depth: usize, label_noise: f64, seed: u64) -> Result<DeepLinearNetwork> {
+pub(crate) fn problem(depth: usize, label_noise: f64, seed: u64) -> Result<DeepLinearNetwork> {
     generate_deep_linear(
         &DeepLinearParams {
             depth,

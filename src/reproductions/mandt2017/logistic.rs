@@ -22,7 +22,7 @@ use crate::theory::linearised::LinearisedLaws;
 use crate::theory::{kl_divergence, GaussianLaw};
 
 /// Seed of the synthetic logistic-regression data set (fixed; `--seed` drives the simulations).
-pub const LOGISTIC_SEED: u64 = 1704;
+pub(crate) const LOGISTIC_SEED: u64 = 1704;
 /// Offset of the logistic section's run indices in [`run_seed`] (disjoint from the linear part's).
 const LOGISTIC_RUNS: u64 = 1000;
 
@@ -30,7 +30,7 @@ const LOGISTIC_RUNS: u64 = 1000;
 /// Skin Segmentation; no downloads here): [`crate::models::generate_logistic_regression`] with
 /// d = 3, N = 1000, λ = 1, unit feature scale and neighbour correlation ρ = 0.6, data seed
 /// [`LOGISTIC_SEED`].
-pub fn logistic_regression() -> Result<LogisticRegression> {
+pub(crate) fn logistic_regression() -> Result<LogisticRegression> {
     generate_logistic_regression(
         &LogisticRegressionParams {
             data_size: DATA_SIZE,

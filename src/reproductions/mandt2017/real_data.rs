@@ -45,10 +45,10 @@ pub struct RealData {
 }
 
 /// Iterations of the EM paths shown in the figure.
-pub const EM_FIGURE_ITERATIONS: usize = 60;
+pub(crate) const EM_FIGURE_ITERATIONS: usize = 60;
 
 /// The standardised diabetes regression with σ² = 0.5, λ = 1 (docs/datasets.md).
-pub fn diabetes() -> Result<LinearRegression> {
+pub(crate) fn diabetes() -> Result<LinearRegression> {
     BuiltinDataset::Diabetes
         .load()?
         .standardised_features()
@@ -264,7 +264,7 @@ fn em_rows(model: &LinearRegression, rows: &mut Vec<Row>) -> Result<Vec<EmCurve>
 }
 
 /// Runs the real-data section (closed forms only; fast).
-pub fn run() -> Result<RealData> {
+pub(super) fn run() -> Result<RealData> {
     let model = diabetes()?;
     let mut rows = Vec::new();
     theorem_one_rows(&model, &mut rows)?;

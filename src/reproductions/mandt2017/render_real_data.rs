@@ -8,7 +8,7 @@ use crate::reproductions::plot::{self, Chart, Legend, Line};
 use crate::reproductions::Figure;
 
 /// The markdown section (heading, text, table) of the real-data results.
-pub fn section(real: &RealData) -> String {
+pub(super) fn section(real: &RealData) -> String {
     format!(
         "\n## Real data: the diabetes regression\n\n\
 **Data.** The diabetes data of Efron, Hastie, Johnstone & Tibshirani (2004), N = 442, d = 10, \
@@ -38,7 +38,7 @@ report.\n\n{}",
 }
 
 /// The hyperparameter path figure: λ against the EM iteration.
-pub fn em_figure(real: &RealData) -> Result<Figure> {
+pub(super) fn em_figure(real: &RealData) -> Result<Figure> {
     let lines = real
         .em_paths
         .iter()

@@ -28,21 +28,21 @@ mod render;
 pub use render::render;
 
 /// Number of data points.
-pub const DATA_SIZE: usize = 1000;
+pub(crate) const DATA_SIZE: usize = 1000;
 /// Minibatch size.
-pub const BATCH_SIZE: usize = 32;
+pub(crate) const BATCH_SIZE: usize = 32;
 /// The main step size as a fraction of the SGLD stability limit 4/λ_max(P).
-pub const MAIN_FRACTION: f64 = 0.05;
+pub(crate) const MAIN_FRACTION: f64 = 0.05;
 /// Relaxation times per chain in the quick configuration.
-pub const QUICK_RELAXATIONS: f64 = 10_000.0;
+pub(crate) const QUICK_RELAXATIONS: f64 = 10_000.0;
 /// Relaxation times per chain in the full configuration.
-pub const FULL_RELAXATIONS: f64 = 50_000.0;
+pub(crate) const FULL_RELAXATIONS: f64 = 50_000.0;
 /// Seed of the synthetic data set (fixed: the problem does not change with `--seed`).
-pub const PROBLEM_SEED: u64 = 100_032;
+pub(crate) const PROBLEM_SEED: u64 = 100_032;
 
 /// The synthetic Bayesian linear regression: x = L z with z ~ N(0, I₂), L = [[1, 0], [0.6, 0.5]],
 /// y = xᵀθ₀ + N(0, σ²), θ₀ = (1, −0.5), σ² = 1, prior N(0, I).
-pub fn problem() -> Result<LinearRegression> {
+pub(crate) fn problem() -> Result<LinearRegression> {
     let l = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
     crate::problem::correlated_linear_regression(
         &l,
@@ -153,7 +153,7 @@ fn sgld(step_size: f64) -> SamplerConfig {
 }
 
 /// Fraction of the stability limit below which the log–log slopes are fitted.
-pub const SLOPE_FRACTION: f64 = 0.01;
+pub(crate) const SLOPE_FRACTION: f64 = 0.01;
 
 fn frobenius(a: &DMatrix<f64>) -> f64 {
     a.iter().map(|v| v * v).sum::<f64>().sqrt()
