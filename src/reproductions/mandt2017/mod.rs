@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::models::LinearRegression;
 use crate::theory::{self, TheoryReport};
 
+mod em_simulation;
 mod logistic;
 mod real_data;
 mod reference_problems;
@@ -33,6 +34,7 @@ mod render;
 mod render_real_data;
 mod simulations;
 
+pub use em_simulation::SimulatedEm;
 pub use logistic::{LogisticSection, LogisticSimulation};
 pub use real_data::{EmCurve, RealData};
 use reference_problems::{r1_sgd_kl, r1_sgld_kl};
@@ -263,6 +265,6 @@ pub fn run(config: &Config) -> Result<Record> {
         simulations,
         momentum,
         logistic,
-        real_data: real_data::run()?,
+        real_data: real_data::run(config)?,
     })
 }
