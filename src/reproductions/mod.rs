@@ -17,6 +17,7 @@
 pub mod adhikari2023;
 pub mod adhikari2023_nonequilibrium;
 pub mod bbp_teacher_student;
+pub(crate) mod bibliography;
 pub mod corlouer2025;
 mod gaussian_mean_problem;
 pub mod mandt2017;
@@ -30,7 +31,7 @@ pub mod simulate;
 pub mod smith2018;
 
 pub use numbers::{Estimate, Num, Provenance, Row};
-pub use report::{write_atomic, write_report, Figure, Rendered, RunInfo};
+pub use report::{write_report, Figure, Rendered, RunInfo};
 
 use serde::Serialize;
 
