@@ -14,7 +14,7 @@
 //! sampler (B = N: gradient descent; B = 4: SGD) on generated whitened teacher–student problems.
 //! Run k uses [`super::simulate::run_seed`]`(seed, k)`; results do not depend on the thread count.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
@@ -132,6 +132,10 @@ pub struct Record {
     pub strengths: Vec<f64>,
     /// Simulated BBP points at two sizes.
     pub bbp: Vec<BbpPoint>,
+    /// Replicas per point of the table's BBP points (largest θ).
+    pub table_replicas: u64,
+    /// Replicas per point of the other BBP points.
+    pub figure_replicas: usize,
     /// Gradient-descent spectral evolution.
     pub trajectory: Trajectory,
     /// The (η, σ₀) diagram at budget [`Record::budget`].
@@ -169,6 +173,47 @@ fn spiked_top(rows: usize, cols: usize, strength: f64, seed: u64) -> (f64, f64, 
         _ => (f64::NAN, f64::NAN),
     };
     (svd.singular_values[k], left, right)
+}
+
+/// Like [`spiked_top`] (same draws for the same seed) for θ above the BBP threshold, where the
+/// outlier is separated from the bulk: the top eigenpair of the Gram matrix YYᵀ by power iteration
+/// from the spike direction u (to a 10⁻¹³ relative residual; a full symmetric eigendecomposition if
+/// that is not reached), and the right vector Yᵀx/σ. Much cheaper than the full SVD at n = 200,
+/// m = 800.
+fn spiked_top_separated(rows: usize, cols: usize, strength: f64, seed: u64) -> (f64, f64, f64) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut draw = |len: usize| -> DVector<f64> {
+        let v = DVector::from_fn(len, |_, _| rng.sample::<f64, _>(StandardNormal));
+        v.normalize()
+    };
+    let (u, v) = (draw(rows), draw(cols));
+    let scale = 1.0 / (cols as f64).sqrt();
+    let mut y = DMatrix::from_fn(rows, cols, |_, _| {
+        scale * rng.sample::<f64, _>(StandardNormal)
+    });
+    y += &u * v.transpose() * strength;
+    let gram = &y * y.transpose();
+    let mut x = u.clone();
+    let mut converged = None;
+    for _ in 0..2000 {
+        let w = &gram * &x;
+        let eigenvalue = x.dot(&w);
+        let residual = (&w - &x * eigenvalue).norm();
+        x = w.normalize();
+        if residual <= 1e-13 * eigenvalue {
+            converged = Some(eigenvalue);
+            break;
+        }
+    }
+    let eigenvalue = converged.unwrap_or_else(|| {
+        let eigen = nalgebra::SymmetricEigen::new(gram);
+        let k = eigen.eigenvalues.imax();
+        x = eigen.eigenvectors.column(k).into_owned();
+        eigen.eigenvalues[k]
+    });
+    let sigma = eigenvalue.sqrt();
+    let right = y.transpose() * &x / sigma;
+    (sigma, x.dot(&u).powi(2), right.dot(&v).powi(2))
 }
 
 fn top_values(model: &LinearTeacherStudent, theta: &[f64], count: usize) -> Result<Vec<f64>> {
@@ -222,10 +267,18 @@ fn phase_of(top: f64, edge: f64, diverged: bool) -> Phase {
 /// and the number of run seeds used.
 struct BbpCurves {
     strengths: Vec<f64>,
+    table_replicas: u64,
+    figure_replicas: usize,
     points: Vec<BbpPoint>,
     larger_size: usize,
     seeds_used: u64,
 }
+
+/// Replicas of the table's BBP points (largest θ, both sizes) in the full configuration.
+pub const TABLE_REPLICAS: u64 = 400;
+
+/// Run-seed index of the table replicas' seed stream (n is added).
+const TABLE_STREAM: u64 = 1_000_000;
 
 /// A. BBP curves at two sizes, c = 1/4: replicas of X + θuvᵀ per (n, θ), seeded by job index.
 fn bbp_curves(cfg: &Config) -> BbpCurves {
@@ -268,8 +321,26 @@ fn bbp_curves(cfg: &Config) -> BbpCurves {
             right_overlap: Estimate::from_replicates(&pick(|s| s.2)),
         });
     }
+    // The table's points (largest θ, both sizes): many replicas, seeded per replica from their own
+    // stream, so that their standard errors are themselves precise.
+    let many = if cfg.quick { 20 } else { TABLE_REPLICAS };
+    let largest = strengths[points - 1];
+    for point in bbp_points.iter_mut().filter(|p| p.strength == largest) {
+        let stream = run_seed(cfg.seed, TABLE_STREAM + point.rows as u64);
+        let cols = (point.rows as f64 / ASPECT_RATIO) as usize;
+        let samples: Vec<(f64, f64, f64)> = (0..many)
+            .into_par_iter()
+            .map(|r| spiked_top_separated(point.rows, cols, largest, run_seed(stream, r)))
+            .collect();
+        let pick = |f: fn(&(f64, f64, f64)) -> f64| samples.iter().map(f).collect::<Vec<_>>();
+        point.singular_value = Estimate::from_replicates(&pick(|s| s.0));
+        point.left_overlap = Estimate::from_replicates(&pick(|s| s.1));
+        point.right_overlap = Estimate::from_replicates(&pick(|s| s.2));
+    }
     BbpCurves {
         strengths,
+        table_replicas: many,
+        figure_replicas: replicas,
         points: bbp_points,
         larger_size: sizes[1],
         seeds_used: jobs.len() as u64,
@@ -426,9 +497,12 @@ fn trainability_cell(
     })
 }
 
+/// The derived boundary t* = T of the trainability diagram as (η, σ₀) points.
+type Boundary = Vec<(f64, f64)>;
+
 /// C. Trainability diagram in (η, σ₀) at budget T (problem seeded by run seed `offset`): the
 /// cells and the derived boundary.
-fn trainability(cfg: &Config, offset: u64) -> Result<(Vec<Cell>, Vec<(f64, f64)>)> {
+fn trainability(cfg: &Config, offset: u64) -> Result<(Vec<Cell>, Boundary)> {
     let (etas, sigmas): (Vec<f64>, Vec<f64>) = if cfg.quick {
         (vec![0.02, 0.1, 0.5, 1.5, 2.1], vec![0.5, 2.0, 6.0])
     } else {
@@ -593,7 +667,11 @@ fn bbp_rows(curves: &BbpCurves, noise: &BulkNoise) -> Result<Vec<Row>> {
 }
 
 /// Rows of the detachment times and of the two diagrams' agreement.
-fn dynamics_rows(trajectory: &Trajectory, trainability: &[Cell], signal_aspect: &[Cell]) -> Vec<Row> {
+fn dynamics_rows(
+    trajectory: &Trajectory,
+    trainability: &[Cell],
+    signal_aspect: &[Cell],
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for (alpha, t) in trajectory.detachment_times.iter().enumerate() {
         if let Some(t) = t {
@@ -659,8 +737,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
     let trajectory = gradient_descent_trajectory(cfg, offset)?;
     let (trainability, boundary) = trainability(cfg, offset + 2)?;
     let signal_aspect = signal_aspect(cfg, offset + 3)?;
-    let (sgd_theory, sgd_estimate) =
-        stationary_sgd(cfg, offset + 3 + signal_aspect.len() as u64)?;
+    let (sgd_theory, sgd_estimate) = stationary_sgd(cfg, offset + 3 + signal_aspect.len() as u64)?;
     let noise = BulkNoise::new(100, 400, 1.0 / 400.0)?;
     let mut rows = vec![
         Row::new(
@@ -680,6 +757,8 @@ pub fn run(cfg: &Config) -> Result<Record> {
         quick: cfg.quick,
         seed: cfg.seed,
         strengths: curves.strengths,
+        table_replicas: curves.table_replicas,
+        figure_replicas: curves.figure_replicas,
         bbp: curves.points,
         trajectory,
         trainability,
