@@ -7,7 +7,8 @@
 //! Power assertions (a wrong law is rejected) use the same critical value. All seeds are fixed.
 
 use sgbayes::reproductions::{
-    self, adhikari2023, mandt2017, minibatch_regime, shaw_whalley2025, smith2018, Config, Estimate,
+    self, adhikari2023, mandt2017, minibatch_regime, rangriz2025, shaw_whalley2025, smith2018,
+    Config, Estimate,
 };
 use sgbayes::stats::budget::ALPHA_ASSERTION;
 
@@ -340,6 +341,82 @@ fn shaw_whalley2025_quick() {
     });
 }
 
+/// `rangriz2025` (quick): online SGD at δ = c/N on the linear single-index model. The stationary
+/// mean, N·Var m, N·Var r⊥² and N·Cov agree with the exact finite-N values at every c; the
+/// gradient-flow fixed point r⊥²* = 0 and the OU variance without the corrector's own fluctuation
+/// are rejected; the path means at t = 1 agree with the exact finite-N moments, the RMS error's
+/// slope on log N with −1/2, and E r⊥² across the critical c with the exact mean. Same bits at any
+/// thread count; the table rows are pinned by a snapshot. 39 assertions at α = 10⁻⁶.
+#[test]
+fn rangriz2025_quick() {
+    let config = Config::quick();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| rangriz2025::run(&config).unwrap())
+    };
+    let record = run(1);
+    assert_eq!(format!("{record:?}"), format!("{:?}", run(2)));
+    for cell in &record.stationary {
+        let at = format!("c = {}, N = {}", cell.step_scale, cell.dimension);
+        assert_agrees(&format!("E m, {at}"), cell.overlap_mean, 1.0);
+        assert_agrees(
+            &format!("E r⊥², {at}"),
+            cell.orthogonal_mean,
+            cell.exact_orthogonal_mean,
+        );
+        assert_agrees(
+            &format!("N·Var m, {at}"),
+            cell.overlap_variance,
+            cell.exact_overlap_variance,
+        );
+        assert_agrees(
+            &format!("N·Var r⊥², {at}"),
+            cell.orthogonal_variance,
+            cell.exact_orthogonal_variance,
+        );
+        assert_agrees(&format!("N·Cov, {at}"), cell.covariance, 0.0);
+        assert_rejects(&format!("gradient flow, {at}"), cell.orthogonal_mean, 0.0);
+        assert_rejects(
+            &format!("corrector fluctuation dropped, {at}"),
+            cell.orthogonal_variance,
+            cell.dropped_fluctuation_variance,
+        );
+    }
+    let paths = &record.paths;
+    let k = paths.times.iter().position(|t| *t == 1.0).unwrap();
+    for d in &paths.dimensions {
+        let at = format!("t = 1, N = {}", d.dimension);
+        assert_agrees(&format!("E m, {at}"), d.overlap[k], d.exact_overlap[k]);
+        assert_agrees(
+            &format!("E r⊥², {at}"),
+            d.orthogonal[k],
+            d.exact_orthogonal[k],
+        );
+    }
+    assert_agrees("RMS error slope", paths.slope, -0.5);
+    let last = record.critical.times.len() - 1;
+    for curve in &record.critical.curves {
+        assert_agrees(
+            &format!("E r⊥², c = {}", curve.step_scale),
+            curve.simulated[last],
+            curve.exact[last],
+        );
+    }
+    rangriz2025::render(&record).unwrap();
+    let summary = serde_json::json!({
+        "fixed_point_rows": record.fixed_point_rows,
+        "path_rows": record.path_rows,
+        "fluctuation_rows": record.fluctuation_rows,
+        "critical_rows": record.critical_rows,
+    });
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("rangriz2025", summary);
+    });
+}
+
 #[test]
 fn same_bits_at_any_thread_count() {
     let run = |threads: usize| {
@@ -365,6 +442,7 @@ fn registry_lists_every_paper() {
         "corlouer2025",
         "bbp-teacher-student",
         "mean-field-sgld",
+        "rangriz2025",
     ] {
         assert!(ids.contains(&id), "{id}");
     }
