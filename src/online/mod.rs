@@ -12,4 +12,4 @@
 
 mod single_index;
 
-pub use single_index::{OnlineSingleIndex, SummaryStatistics};
+pub use single_index::{Activation, OnlineSingleIndex, SummaryStatistics};

@@ -1,16 +1,19 @@
-//! Online SGD for a single-layer network with linear activation (a linear single-index teacher)
-//! under the square loss, one fresh Gaussian example per step.
+//! Online SGD for a single-layer network f(θ·x) (a single-index teacher f(θ*·x) with the same
+//! activation) under the square loss, one fresh Gaussian example per step.
 //!
 //! # Update
-//! With teacher direction θ* (|θ*| = 1), input x ~ N(0, I_N), label y = θ*·x + ε, ε ~ N(0, σ²),
-//! and loss L(θ; x, y) = ½ (y − θ·x)², one online SGD step of size δ is
+//! With teacher direction θ* (|θ*| = 1), input x ~ N(0, I_N), label y = f(θ*·x) + ε,
+//! ε ~ N(0, σ²), and loss L(θ; x, y) = ½ (y − f(θ·x))², one online SGD step of size δ is
 //!
 //! ```text
-//! θ ← θ − δ ∇L(θ; x, y) = θ + δ (y − θ·x) x
+//! θ ← θ − δ ∇L(θ; x, y) = θ + δ (y − f(θ·x)) f'(θ·x) x
 //! ```
 //!
+//! with f(z) = z ([`Activation::Linear`], the default) or f(z) = max(0, z), f'(z) = 1{z > 0}
+//! ([`Activation::Relu`]; the subgradient 0 at z = 0).
+//!
 //! (online SGD with a fresh sample each step, as in Ben Arous, Gheissari & Jagannath 2022, here
-//! for Rangriz 2025's single-layer network f(θ·x) with f(u) = u). The summary statistics are the overlap
+//! for Rangriz 2025's single-layer network f(θ·x)). The summary statistics are the overlap
 //! m = θ·θ* and the orthogonal squared norm r⊥² = |θ − mθ*|² = |θ|² − m².
 
 use rand::Rng;
@@ -27,8 +30,19 @@ pub struct SummaryStatistics {
     pub orthogonal_squared_norm: f64,
 }
 
-/// Online SGD on y = θ*·x + ε with the linear student θ·x and the square loss: the simulator owns
-/// the teacher, the label-noise level and one scratch input vector, so a step allocates nothing.
+/// The activation f of teacher and student.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// f(z) = z.
+    #[default]
+    Linear,
+    /// f(z) = max(0, z), with f'(z) = 1{z > 0}.
+    Relu,
+}
+
+/// Online SGD on y = f(θ*·x) + ε with the student f(θ·x) and the square loss (f linear unless set
+/// by [`OnlineSingleIndex::with_activation`]): the simulator owns the teacher, the label-noise
+/// level and one scratch input vector, so a step allocates nothing.
 ///
 /// ```
 /// use rand::SeedableRng;
@@ -51,6 +65,7 @@ pub struct SummaryStatistics {
 pub struct OnlineSingleIndex {
     teacher: Vec<f64>,
     noise_sd: f64,
+    activation: Activation,
     input: Vec<f64>,
 }
 
@@ -82,8 +97,15 @@ impl OnlineSingleIndex {
         Ok(Self {
             teacher,
             noise_sd,
+            activation: Activation::Linear,
             input,
         })
+    }
+
+    /// The same simulator with activation `activation` for teacher and student.
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
     }
 
     /// The dimension N.
@@ -91,21 +113,39 @@ impl OnlineSingleIndex {
         self.teacher.len()
     }
 
-    /// One online SGD step θ ← θ + δ (y − θ·x) x on a fresh example: draws x₁, …, x_N and then
-    /// the label noise ε (in that order) from `rng`.
+    /// One online SGD step θ ← θ + δ (y − f(θ·x)) f'(θ·x) x on a fresh example: draws x₁, …, x_N
+    /// and then the label noise ε (in that order) from `rng`.
     ///
     /// # Update
-    /// θ ← θ + δ (θ*·x + σ ε₀ − θ·x) x, with x ~ N(0, I_N), ε₀ ~ N(0, 1) (see the module docs).
+    /// θ ← θ + δ (f(θ*·x) + σ ε₀ − f(θ·x)) f'(θ·x) x, with x ~ N(0, I_N), ε₀ ~ N(0, 1) (see the
+    /// module docs); for the linear activation the residual is accumulated as (θ* − θ)·x.
     pub fn step<R: Rng + ?Sized>(&mut self, theta: &mut [f64], step_size: f64, rng: &mut R) {
         debug_assert_eq!(theta.len(), self.teacher.len());
-        let mut residual = 0.0;
-        for ((x, t), th) in self.input.iter_mut().zip(&self.teacher).zip(theta.iter()) {
-            *x = rng.sample(StandardNormal);
-            residual += (t - th) * *x;
-        }
-        let noise: f64 = rng.sample(StandardNormal);
-        residual += self.noise_sd * noise;
-        let scale = step_size * residual;
+        let scale = match self.activation {
+            Activation::Linear => {
+                let mut residual = 0.0;
+                for ((x, t), th) in self.input.iter_mut().zip(&self.teacher).zip(theta.iter()) {
+                    *x = rng.sample(StandardNormal);
+                    residual += (t - th) * *x;
+                }
+                let noise: f64 = rng.sample(StandardNormal);
+                step_size * (residual + self.noise_sd * noise)
+            }
+            Activation::Relu => {
+                let (mut teacher_field, mut student_field) = (0.0, 0.0);
+                for ((x, t), th) in self.input.iter_mut().zip(&self.teacher).zip(theta.iter()) {
+                    *x = rng.sample(StandardNormal);
+                    teacher_field += t * *x;
+                    student_field += th * *x;
+                }
+                let noise: f64 = rng.sample(StandardNormal);
+                if student_field > 0.0 {
+                    step_size * (teacher_field.max(0.0) + self.noise_sd * noise - student_field)
+                } else {
+                    0.0
+                }
+            }
+        };
         for (th, x) in theta.iter_mut().zip(&self.input) {
             *th += scale * x;
         }
@@ -170,6 +210,26 @@ mod tests {
         let residual = 0.6 * x[0] + 0.8 * x[1] + 0.3 * eps - (0.2 * x[0] - 0.1 * x[1]);
         assert!((theta[0] - (0.2 + 0.1 * residual * x[0])).abs() < 1e-15);
         assert!((theta[1] - (-0.1 + 0.1 * residual * x[1])).abs() < 1e-15);
+    }
+
+    #[test]
+    fn relu_step_matches_the_update_by_hand() {
+        let mut sgd = OnlineSingleIndex::new(vec![0.6, 0.8], 0.3)
+            .unwrap()
+            .with_activation(Activation::Relu);
+        for start in [[0.2, -0.1], [-0.9, -0.9]] {
+            let mut theta = start.to_vec();
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let mut replay = rng.clone();
+            sgd.step(&mut theta, 0.1, &mut rng);
+            let x: [f64; 2] = [replay.sample(StandardNormal), replay.sample(StandardNormal)];
+            let eps: f64 = replay.sample(StandardNormal);
+            let w = start[0] * x[0] + start[1] * x[1];
+            let y = (0.6 * x[0] + 0.8 * x[1]).max(0.0) + 0.3 * eps;
+            let b = if w > 0.0 { y - w } else { 0.0 };
+            assert!((theta[0] - (start[0] + 0.1 * b * x[0])).abs() < 1e-15);
+            assert!((theta[1] - (start[1] + 0.1 * b * x[1])).abs() < 1e-15);
+        }
     }
 
     #[test]

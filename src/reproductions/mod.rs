@@ -17,6 +17,7 @@
 pub mod adhikari2023;
 pub mod adhikari2023_nonequilibrium;
 pub mod bbp_teacher_student;
+pub(crate) mod bibliography;
 pub mod corlouer2025;
 mod gaussian_mean_problem;
 pub mod mandt2017;
@@ -24,13 +25,14 @@ pub mod mean_field_sgld;
 pub mod minibatch_regime;
 pub mod numbers;
 mod plot;
+pub mod rangriz2025;
 mod report;
 pub mod shaw_whalley2025;
 pub mod simulate;
 pub mod smith2018;
 
 pub use numbers::{Estimate, Num, Provenance, Row};
-pub use report::{write_atomic, write_report, Figure, Rendered, RunInfo};
+pub use report::{write_report, Figure, Rendered, RunInfo};
 
 use serde::Serialize;
 
@@ -113,6 +115,9 @@ fn run_mean_field_sgld(config: &Config) -> Result<Rendered> {
 fn run_bbp_teacher_student(config: &Config) -> Result<Rendered> {
     bbp_teacher_student::render(&bbp_teacher_student::run(config)?)
 }
+fn run_rangriz2025(config: &Config) -> Result<Rendered> {
+    rangriz2025::render(&rangriz2025::run(config)?)
+}
 
 const REGISTRY: &[Reproduction] = &[
     Reproduction {
@@ -159,6 +164,11 @@ const REGISTRY: &[Reproduction] = &[
         id: "bbp-teacher-student",
         description: "Park et al. 2026 (abstract) / Benaych-Georges & Nadakuditi 2012: BBP outlier location and overlaps vs theta at two sizes, GD spectral evolution with detachment time t*, trainability diagrams in (eta, sigma0) and (c, theta), exact stationary SGD bulk",
         runner: run_bbp_teacher_student,
+    },
+    Reproduction {
+        id: "rangriz2025",
+        description: "Rangriz 2025 / Ben Arous, Gheissari & Jagannath 2022 (abstract-level): online SGD at delta = c/N, linear single-index model: corrected fixed points vs c, ODE vs paths with N^-1/2 error, OU variances, divergence at the critical c = 2 (all formulas derived)",
+        runner: run_rangriz2025,
     },
 ];
 

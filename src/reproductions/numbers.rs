@@ -16,7 +16,7 @@ pub fn round_significant(x: f64, digits: usize) -> f64 {
 }
 
 /// Rounds `x` to the decimal position of the second significant digit of `error`.
-pub fn round_to_error(x: f64, error: f64) -> f64 {
+pub(crate) fn round_to_error(x: f64, error: f64) -> f64 {
     if !x.is_finite() || !error.is_finite() || error <= 0.0 {
         return round_significant(x, 6);
     }
@@ -42,12 +42,12 @@ impl Serialize for Num {
 }
 
 /// Serialises a plain `f64` with 6 significant digits (`#[serde(serialize_with = "sig6")]`).
-pub fn sig6<S: Serializer>(x: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn sig6<S: Serializer>(x: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(round_significant(*x, 6))
 }
 
 /// Serialises a vector of `f64` with 6 significant digits each.
-pub fn sig6_vec<S: Serializer>(xs: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn sig6_vec<S: Serializer>(xs: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(xs.iter().map(|x| Num(*x)))
 }
 
@@ -95,7 +95,7 @@ impl Estimate {
     }
 
     /// Mean and standard error of independent replicates ([`crate::stats::replicates`]).
-    pub fn from_replicates(values: &[f64]) -> Self {
+    pub(crate) fn from_replicates(values: &[f64]) -> Self {
         let r = crate::stats::replicates::replicate_mean(values);
         Self {
             value: r.mean,
@@ -151,7 +151,7 @@ pub enum Provenance {
 
 impl Provenance {
     /// Short label for the report table.
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             Provenance::Paper => "paper".into(),
             Provenance::Digest => "derived here (independent solve)".into(),
@@ -188,7 +188,7 @@ pub struct Row {
 
 impl Row {
     /// A row with only a quantity name and provenance; fill the values with the builder methods.
-    pub fn new(quantity: impl Into<String>, provenance: Provenance) -> Self {
+    pub(crate) fn new(quantity: impl Into<String>, provenance: Provenance) -> Self {
         Self {
             quantity: quantity.into(),
             paper: None,
@@ -200,34 +200,34 @@ impl Row {
         }
     }
     /// States why the row is expected to differ from its prediction (shown in the verdict).
-    pub fn known_difference(mut self, why: impl Into<String>) -> Self {
+    pub(crate) fn known_difference(mut self, why: impl Into<String>) -> Self {
         self.known_difference = Some(why.into());
         self
     }
     /// Sets the paper's value.
-    pub fn paper(mut self, value: f64) -> Self {
+    pub(crate) fn paper(mut self, value: f64) -> Self {
         self.paper = Some(Num(value));
         self
     }
     /// Sets the digest's reference value.
-    pub fn reference(mut self, value: f64) -> Self {
+    pub(crate) fn reference(mut self, value: f64) -> Self {
         self.reference = Some(Num(value));
         self
     }
     /// Sets our closed form.
-    pub fn closed_form(mut self, value: f64) -> Self {
+    pub(crate) fn closed_form(mut self, value: f64) -> Self {
         self.closed_form = Some(Num(value));
         self
     }
     /// Sets our simulation estimate.
-    pub fn simulation(mut self, estimate: Estimate) -> Self {
+    pub(crate) fn simulation(mut self, estimate: Estimate) -> Self {
         self.simulation = Some(estimate);
         self
     }
 }
 
 /// The markdown table of a report: one column per kind of value that occurs in `rows`.
-pub fn markdown_table(rows: &[Row]) -> String {
+pub(crate) fn markdown_table(rows: &[Row]) -> String {
     let has_paper = rows.iter().any(|r| r.paper.is_some());
     let has_reference = rows.iter().any(|r| r.reference.is_some());
     let has_closed = rows.iter().any(|r| r.closed_form.is_some());
@@ -284,10 +284,10 @@ pub fn markdown_table(rows: &[Row]) -> String {
 /// The two-sided level of the verdicts: a simulation agrees with its prediction when
 /// |simulation − prediction| ≤ t_{1−α/2, dof}·MCSE at this α (about 3.3 MCSE for many degrees of
 /// freedom).
-pub const VERDICT_ALPHA: f64 = 1e-3;
+pub(crate) const VERDICT_ALPHA: f64 = 1e-3;
 
 /// Closed form and reference (or paper) value agree when their relative difference is below this.
-pub const VERDICT_RELATIVE_TOLERANCE: f64 = 1e-5;
+pub(crate) const VERDICT_RELATIVE_TOLERANCE: f64 = 1e-5;
 
 /// Whether a row's measured or reference value agrees with its prediction, computed from the
 /// numbers (never typed by hand).
@@ -297,7 +297,7 @@ pub const VERDICT_RELATIVE_TOLERANCE: f64 = 1e-5;
 /// (Student-t critical value at [`VERDICT_ALPHA`]); a row without a simulation compares its closed
 /// form with the reference value, else with the paper's formula, to [`VERDICT_RELATIVE_TOLERANCE`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Nothing to compare in the row.
     NotCompared,
     /// Simulation within `k` MCSE of the prediction (`z` = |difference| / MCSE).
@@ -325,7 +325,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The verdict of one row.
-    pub fn of(row: &Row) -> Self {
+    pub(crate) fn of(row: &Row) -> Self {
         let prediction = row.closed_form.or(row.paper).or(row.reference).map(|n| n.0);
         if let (Some(sim), Some(target)) = (row.simulation, prediction) {
             if !(sim.mcse.is_finite() && sim.mcse > 0.0 && target.is_finite()) {
@@ -354,17 +354,17 @@ impl Verdict {
     }
 
     /// True for the two agreeing verdicts.
-    pub fn agrees(&self) -> bool {
+    pub(crate) fn agrees(&self) -> bool {
         matches!(self, Verdict::Agrees { .. } | Verdict::ExactAgrees)
     }
 
     /// True for the two differing verdicts.
-    pub fn differs(&self) -> bool {
+    pub(crate) fn differs(&self) -> bool {
         matches!(self, Verdict::Differs { .. } | Verdict::ExactDiffers { .. })
     }
 
     /// The table cell.
-    pub fn text(&self, row: &Row) -> String {
+    pub(crate) fn text(&self, row: &Row) -> String {
         let why = row
             .known_difference
             .as_deref()
@@ -396,14 +396,14 @@ pub struct VerdictCounts {
 
 impl VerdictCounts {
     /// Counts the verdicts of `rows`.
-    pub fn of(rows: &[Row]) -> Self {
+    pub(crate) fn of(rows: &[Row]) -> Self {
         let mut counts = Self::default();
         counts.add(rows);
         counts
     }
 
     /// Adds the verdicts of more rows (a report with several tables).
-    pub fn add(&mut self, rows: &[Row]) {
+    pub(crate) fn add(&mut self, rows: &[Row]) {
         for row in rows {
             let verdict = Verdict::of(row);
             if verdict.agrees() {
@@ -418,12 +418,12 @@ impl VerdictCounts {
     }
 
     /// Number of compared rows.
-    pub fn compared(&self) -> usize {
+    pub(crate) fn compared(&self) -> usize {
         self.agree + self.differ_explained.len() + self.differ_unexplained.len()
     }
 
     /// One-line summary for the top of a report.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         if self.compared() == 0 {
             return String::new();
         }
@@ -455,7 +455,7 @@ impl VerdictCounts {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{critical_value, round_significant, round_to_error};
 
     #[test]
     fn rounding() {

@@ -8,69 +8,69 @@ use crate::error::{Error, Result};
 
 /// A polyline.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     /// Legend label.
-    pub label: String,
+    pub(crate) label: String,
     /// (x, y) points.
-    pub points: Vec<(f64, f64)>,
+    pub(crate) points: Vec<(f64, f64)>,
     /// Palette index.
-    pub color: usize,
+    pub(crate) color: usize,
     /// Stroke width in pixels (0 means 2).
-    pub width: u32,
+    pub(crate) width: u32,
 }
 
 /// Markers with optional vertical error bars (half-width `err`, 0 for none).
 #[derive(Debug, Clone)]
-pub struct Markers {
+pub(crate) struct Markers {
     /// Legend label (empty: no legend entry).
-    pub label: String,
+    pub(crate) label: String,
     /// (x, y, err) points.
-    pub points: Vec<(f64, f64, f64)>,
+    pub(crate) points: Vec<(f64, f64, f64)>,
     /// Palette index.
-    pub color: usize,
+    pub(crate) color: usize,
     /// Marker radius in pixels.
-    pub size: u32,
+    pub(crate) size: u32,
 }
 
 /// A vertical reference line (e.g. ε*).
 #[derive(Debug, Clone)]
-pub struct VerticalLine {
+pub(crate) struct VerticalLine {
     /// Legend label.
-    pub label: String,
+    pub(crate) label: String,
     /// Abscissa.
-    pub x: f64,
+    pub(crate) x: f64,
     /// Palette index.
-    pub color: usize,
+    pub(crate) color: usize,
 }
 
 /// A 2-d chart.
 #[derive(Debug, Clone, Default)]
-pub struct Chart {
+pub(crate) struct Chart {
     /// Caption.
-    pub title: String,
+    pub(crate) title: String,
     /// x-axis description.
-    pub x_label: String,
+    pub(crate) x_label: String,
     /// y-axis description.
-    pub y_label: String,
+    pub(crate) y_label: String,
     /// Logarithmic x axis.
-    pub log_x: bool,
+    pub(crate) log_x: bool,
     /// Logarithmic y axis.
-    pub log_y: bool,
+    pub(crate) log_y: bool,
     /// Polylines.
-    pub lines: Vec<Line>,
+    pub(crate) lines: Vec<Line>,
     /// Markers.
-    pub markers: Vec<Markers>,
+    pub(crate) markers: Vec<Markers>,
     /// Vertical lines.
-    pub verticals: Vec<VerticalLine>,
+    pub(crate) verticals: Vec<VerticalLine>,
     /// Same scale on both axes (for ellipses).
-    pub equal_aspect: bool,
+    pub(crate) equal_aspect: bool,
     /// Where the legend goes.
-    pub legend: Legend,
+    pub(crate) legend: Legend,
 }
 
 /// Legend position.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Legend {
+pub(crate) enum Legend {
     /// Upper right corner.
     #[default]
     UpperRight,
@@ -118,7 +118,7 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
 }
 
 /// Renders the chart to an SVG string.
-pub fn render(chart: &Chart) -> Result<String> {
+pub(crate) fn render(chart: &Chart) -> Result<String> {
     let xs = chart
         .lines
         .iter()
@@ -316,7 +316,7 @@ fn format_tick(v: f64) -> String {
 }
 
 /// Points of the ellipse {m + r·L u : |u| = 1} of a 2×2 covariance (L its Cholesky factor).
-pub fn ellipse(mean: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
+pub(crate) fn ellipse(mean: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
     let l11 = cov[0][0].max(0.0).sqrt();
     let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
     let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();

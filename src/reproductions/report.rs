@@ -59,7 +59,7 @@ pub struct RunInfo {
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a rename.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()

@@ -58,12 +58,12 @@ pub struct ChainSummary {
     pub covariance: DMatrix<f64>,
     /// Per weight: (mean, standard error, batches).
     pub forms: Vec<(f64, f64, usize)>,
-    /// Up to [`SAMPLE_SIZE`] evenly spaced kept draws (for scatter plots).
+    /// Up to `SAMPLE_SIZE` (400) evenly spaced kept draws (for scatter plots).
     pub sample: Vec<Vec<f64>>,
 }
 
 /// How many draws a [`ChainSummary`] keeps for figures.
-pub const SAMPLE_SIZE: usize = 400;
+pub(crate) const SAMPLE_SIZE: usize = 400;
 
 fn stats_error(e: crate::stats::StatsError) -> Error {
     Error::Invalid {
@@ -79,7 +79,7 @@ fn stats_error(e: crate::stats::StatsError) -> Error {
 /// Memory: the kept draws (n·d values) are the only buffer of the chain's length; the centred
 /// draws are formed one at a time, and the series of the last weight is written over the draws
 /// (the batch-means summary reads it without a copy).
-pub fn run_chain(
+pub(crate) fn run_chain(
     model: &dyn Model,
     job: &ChainJob,
     weights: &[DMatrix<f64>],
@@ -194,7 +194,7 @@ pub fn pool(chains: &[ChainSummary]) -> Vec<Estimate> {
 }
 
 /// The mean of the chains' sample covariances.
-pub fn pooled_covariance(chains: &[ChainSummary]) -> DMatrix<f64> {
+pub(crate) fn pooled_covariance(chains: &[ChainSummary]) -> DMatrix<f64> {
     let d = chains[0].covariance.nrows();
     chains
         .iter()
@@ -203,12 +203,12 @@ pub fn pooled_covariance(chains: &[ChainSummary]) -> DMatrix<f64> {
 }
 
 /// Total number of steps of `jobs` (for a progress bar).
-pub fn total_steps(jobs: &[ChainJob]) -> u64 {
+pub(crate) fn total_steps(jobs: &[ChainJob]) -> u64 {
     jobs.iter().map(|j| (j.burn_in + j.steps) as u64).sum()
 }
 
 /// A progress bar over `total` steps, drawn only when `visible`.
-pub fn progress_bar(visible: bool, total: u64, label: &str) -> ProgressBar {
+pub(crate) fn progress_bar(visible: bool, total: u64, label: &str) -> ProgressBar {
     if !visible {
         return ProgressBar::hidden();
     }
@@ -224,7 +224,7 @@ pub fn progress_bar(visible: bool, total: u64, label: &str) -> ProgressBar {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::run_seed;
 
     #[test]
     fn run_seeds_differ_and_are_stable() {

@@ -17,6 +17,7 @@
 //! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
 //! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
 //! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
+//! | [`laplace_importance`] | a Laplace approximation checked by self-normalised importance sampling (Geweke 1989) |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
 //! [`StatsError`] instead of panicking.
@@ -50,6 +51,7 @@ pub mod budget;
 pub mod fluctuation_histogram;
 pub mod hypothesis;
 pub mod moment_stream;
+pub mod laplace_importance;
 pub mod moments;
 pub mod regression;
 pub mod replicates;

@@ -408,8 +408,59 @@ impl LinearSingleIndexLimit {
     }
 }
 
+impl LinearSingleIndexLimit {
+    /// The exact stationary variance of r⊥² at finite N (the k → ∞ law from any start), from the
+    /// second and fourth moments of |θ − θ*|²; `Error::MeanSquareUnstable` when the fourth moment
+    /// diverges (E A² ≥ 1 below, slightly before c_N) \[derived here\].
+    ///
+    /// # Formula
+    /// e = θ − θ* obeys e' = e + δ(ε − xᵀe)x, which does not involve θ*: the stationary law of e
+    /// is rotation invariant, e = R·v with v uniform on the sphere, independent of R. With
+    /// s = |e|², a = xᵀe/|e| ~ N(0, 1) and Q = |x|² ~ χ²_N,
+    /// |e'|² = A s + B √s ε + C ε², A = 1 − 2δa² + δ²a²Q, B = 2δa(1 − δQ), C = δ²Q, so
+    /// (Isserlis on x, E x₁⁴Q^k = 3E Q^{k+2}/(N(N + 2)))
+    /// * E A = 1 − 2δ + δ²(N + 2), E C = δ²N;
+    /// * E A² = 1 − 4δ + δ²(2N + 16) − 12δ³(N + 4) + 3δ⁴(N + 4)(N + 6);
+    /// * E AC = δ²(N − 2δ(N + 2) + δ²(N + 2)(N + 4)), E B² = 4δ²(1 − 2δ(N + 2) + δ²(N + 2)(N + 4)),
+    ///   E C² = δ⁴N(N + 2);
+    ///
+    /// and the stationary moments M₂ = E s = E C σ²/(1 − E A),
+    /// M₄ = E s² = ((2E AC + E B²)σ²M₂ + 3E C²σ⁴)/(1 − E A²). Since r⊥² = s(1 − v₁²) with
+    /// E v₁² = 1/N, E v₁⁴ = 3/(N(N + 2)):
+    /// Var r⊥² = M₄(1 − 2/N + 3/(N(N + 2))) − M₂²(1 − 1/N)², and Cov(m, r⊥²) = 0 by v₁ → −v₁.
+    ///
+    /// ```
+    /// use sgbayes::theory::high_dimensional_sgd::LinearSingleIndexLimit;
+    /// let limit = LinearSingleIndexLimit::new(1.0, 0.5).unwrap();
+    /// // N·Var r⊥² → 2ρ² = 0.125 (the OU variance) as N → ∞.
+    /// let n = 1_000_000;
+    /// let v = limit.finite_dimension_stationary_orthogonal_variance(n).unwrap();
+    /// assert!((n as f64 * v - 0.125).abs() < 1e-5);
+    /// ```
+    pub fn finite_dimension_stationary_orthogonal_variance(&self, dimension: usize) -> Result<f64> {
+        let second = self.finite_dimension_stationary_moments(dimension)?;
+        let n = dimension as f64;
+        let d = self.step_scale / n;
+        let sigma2 = self.noise_variance;
+        let (n2, n4, n6) = (n + 2.0, n + 4.0, n + 6.0);
+        let a2 = 1.0 - 4.0 * d + d * d * (2.0 * n + 16.0) - 12.0 * d.powi(3) * n4
+            + 3.0 * d.powi(4) * n4 * n6;
+        if a2 >= 1.0 {
+            return Err(Error::MeanSquareUnstable { limit: None });
+        }
+        let ac = d * d * (n - 2.0 * d * n2 + d * d * n2 * n4);
+        let b2 = 4.0 * d * d * (1.0 - 2.0 * d * n2 + d * d * n2 * n4);
+        let c2 = d.powi(4) * n * n2;
+        let m2 = n * second.overlap_variance;
+        let m4 = ((2.0 * ac + b2) * sigma2 * m2 + 3.0 * c2 * sigma2 * sigma2) / (1.0 - a2);
+        let spread = 1.0 - 2.0 / n + 3.0 / (n * n2);
+        let mean = m2 * (1.0 - 1.0 / n);
+        Ok(m4 * spread - mean * mean)
+    }
+}
+
 /// Classical fourth-order Runge–Kutta for y' = f(y) over [0, time] in `steps` equal steps.
-fn rk4<const K: usize>(
+pub(crate) fn rk4<const K: usize>(
     f: impl Fn([f64; K]) -> [f64; K],
     y0: [f64; K],
     time: f64,
@@ -455,5 +506,38 @@ mod tests {
             near.finite_dimension_stationary_moments(100),
             Err(Error::MeanSquareUnstable { limit: None })
         );
+        assert!(near
+            .finite_dimension_stationary_orthogonal_variance(100)
+            .is_err());
+    }
+
+    /// At N = 1, r⊥² = 0 identically; as N → ∞, N·Var r⊥² tends to the OU variance 2ρ².
+    #[test]
+    fn stationary_orthogonal_variance_limits() {
+        // c = 0.1: at N = 1 the fourth moment needs E(1 − δx²)⁴ < 1.
+        let limit = LinearSingleIndexLimit::new(0.1, 0.7).unwrap();
+        assert!(
+            limit
+                .finite_dimension_stationary_orthogonal_variance(1)
+                .unwrap()
+                .abs()
+                < 1e-15
+        );
+        // N·Var r⊥²/(2ρ²) − 1 = O(1/N) (about 0.27/N, 4.5/N, 31/N here); N ≤ 1e5 keeps the
+        // cancellation in M₄(…) − M₂²(…) well above rounding.
+        for c in [0.3, 1.0, 1.6] {
+            let limit = LinearSingleIndexLimit::new(c, 0.5).unwrap();
+            let rho = c * 0.25 / (2.0 - c);
+            let gap = |n: usize| {
+                let v = limit
+                    .finite_dimension_stationary_orthogonal_variance(n)
+                    .unwrap();
+                n as f64 * v / (2.0 * rho * rho) - 1.0
+            };
+            let (small, large) = (gap(10_000), gap(100_000));
+            assert!(small.abs() < 40.0 / 10_000.0, "c = {c}: {small}");
+            let ratio = small / large;
+            assert!((5.0..20.0).contains(&ratio), "c = {c}: {small} / {large}");
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod deep_linear;
 mod draw_at;
 mod gaussian;
 pub mod high_dimensional_sgd;
+pub mod high_dimensional_sgd_relu;
 pub mod kernels;
 mod laws;
 mod lyapunov;

@@ -1,14 +1,14 @@
 //! Rendering of the `adhikari2023` report: markdown table and figures.
 
-use super::*;
+use super::{Record, Scheme, BIBTEX};
 use crate::error::Result;
 use crate::reproductions::gaussian_mean_problem::{BATCH_SIZE, DATA_SIZE, NOISE_RATIO};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
 use crate::theory::scalar_gaussian::kl_same_mean;
 
-/// README body and figures.
-pub fn render(record: &Record) -> Result<Rendered> {
+/// Figure 1: the minibatch error against h·a, log–log.
+fn error_chart(record: &Record) -> Chart {
     let a = record.posterior_precision;
     let ula = &record
         .curves
@@ -47,7 +47,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             width: 0,
         });
     }
-    let chart = Chart {
+    Chart {
         title: "Minibatch error of SGLD vs SGWORLD against the step size (orders h, h², h³)".into(),
         x_label: "h·a (h = ε/2)".into(),
         y_label: "a (v − v_ULA)".into(),
@@ -56,7 +56,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         lines,
         legend: Legend::UpperLeft,
         ..Chart::default()
-    };
+    }
+}
+
+/// Figure 2: KL(stationary ‖ posterior) against h·a with the simulations.
+fn kl_chart(record: &Record) -> Chart {
+    let a = record.posterior_precision;
     let kl_lines = [
         Scheme::PerStep,
         Scheme::ReshuffleEveryStep,
@@ -84,7 +89,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }
     })
     .collect();
-    let kl_chart = Chart {
+    Chart {
         title: "KL(stationary ‖ posterior) against the step size (Claim 11)".into(),
         x_label: "h·a (h = ε/2)".into(),
         y_label: "KL".into(),
@@ -111,8 +116,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::UpperLeft,
         ..Chart::default()
-    };
-    let body = format!(
+    }
+}
+
+/// The README body.
+fn body(record: &Record) -> String {
+    format!(
         "**Paper.** S. Adhikari, A. Kabakçıoğlu, A. Strang, D. Yuret, M. Hinczewski (2023), \"Machine \
 learning in and out of equilibrium\", arXiv:2306.03521.\n\n\
 **Claims reproduced** (the parts on quadratic models; the fluctuation theorems, entropy production and \
@@ -140,23 +149,27 @@ the orders h, h², h³ stated above.\n",
         b = BATCH_SIZE,
         m = DATA_SIZE / BATCH_SIZE,
         ratio = NOISE_RATIO,
-        a = a,
+        a = record.posterior_precision,
         table = crate::reproductions::numbers::markdown_table(&record.rows),
-    );
+    )
+}
+
+/// README body and figures.
+pub fn render(record: &Record) -> Result<Rendered> {
     Ok(Rendered {
         id: "adhikari2023",
         title: "adhikari2023 — SGLD vs SGWORLD (random reshuffling) on the exact Gaussian model".into(),
-        body,
+        body: body(record),
         figures: vec![
             Figure {
                 file_name: "minibatch_error.svg".into(),
                 caption: "Minibatch part of the stationary variance against the step size, log–log with fitted slopes".into(),
-                svg: plot::render(&chart)?,
+                svg: plot::render(&error_chart(record))?,
             },
             Figure {
                 file_name: "kl.svg".into(),
                 caption: "KL(stationary ‖ posterior) against the step size, with simulations".into(),
-                svg: plot::render(&kl_chart)?,
+                svg: plot::render(&kl_chart(record))?,
             },
         ],
         record: to_json(record)?,

@@ -23,7 +23,7 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
+use super::numbers::{round_significant, sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::{minibatch_gradient, Batching, Minibatcher};
@@ -34,7 +34,7 @@ use crate::models::{
 };
 use crate::theory::nonequilibrium::{
     expected_step_entropy, gaussian_exponential_moment, report_at, CurvatureModel, Discretisation,
-    EntropyProduction, NearMinimum,
+    EntropyProduction, NearMinimum, NonequilibriumTheory,
 };
 
 mod render;
@@ -234,8 +234,22 @@ pub struct SweepPoint {
     pub integral_ft_gaussian: f64,
     /// Simulated ⟨e^{−σ}⟩ (one step).
     pub integral_ft_simulated: Estimate,
+    /// ⟨e^{−2σ}⟩ (one step) of the Gaussian linear chain, exact; `None` where it diverges (e^{−σ}
+    /// then has infinite variance and its Monte-Carlo error bar is not reliable).
+    #[serde(serialize_with = "sig6_option")]
+    pub integral_ft_second_moment: Option<f64>,
     /// Simulated detailed-FT slope (one step).
     pub detailed_slope: Option<Estimate>,
+}
+
+fn sig6_option<S: serde::Serializer>(
+    x: &Option<f64>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => sig6(x, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The record.
@@ -372,50 +386,106 @@ fn relative_distance(a: &[f64], b: &[f64]) -> f64 {
     (diff / norm).sqrt()
 }
 
-/// Runs the closed forms and the simulations.
-pub fn run(cfg: &Config) -> Result<Record> {
-    let model = regression_problem()?;
-    let minimum = model.minimum()?;
-    let n = model.data_size();
-    let eta = LEARNING_RATE;
-    let near = linearisation(&model, &minimum, eta, BATCH_SIZE)?;
-    let c = near.stationary_covariance()?;
-    let c_discrete = near.discrete_stationary_covariance()?;
-    let q = near.circulation(&c);
-    let estimator = EntropyProduction::new(&minimum, &near.velocity_matrix(&c)?, near.diffusion())?;
-    let sigma_ou = near.mean_entropy_production(&c)?;
-    let sigma_exact = expected_step_entropy(
-        &near.mean_matrix(),
-        &c_discrete,
-        &estimator,
-        Discretisation::Midpoint,
-    );
-    let wor = report_at(
-        &model,
-        &minimum,
-        &sgd_config(n, eta, BATCH_SIZE, Batching::Reshuffle),
-    )?;
-    let w_tilde = wor.effective_minimum.clone().unwrap_or_default();
-    let mut eigenvalues: Vec<f64> = nalgebra::SymmetricEigen::new(near.hessian().clone())
-        .eigenvalues
-        .iter()
-        .copied()
-        .collect();
-    eigenvalues.sort_by(f64::total_cmp);
-    let (lambda_min, lambda_max) = (eigenvalues[0], eigenvalues[eigenvalues.len() - 1]);
-    let relaxation = 1.0 / (eta * lambda_min);
+/// The closed forms at the minimum of the tanh regression for the paper's WR and WOR chains.
+struct Linearised {
+    model: TanhRegression,
+    minimum: Vec<f64>,
+    near: NearMinimum,
+    /// Lyapunov (OU) covariance C.
+    covariance: DMatrix<f64>,
+    /// Exact discrete-time covariance of the linearised chain.
+    discrete_covariance: DMatrix<f64>,
+    circulation: DMatrix<f64>,
+    estimator: EntropyProduction,
+    /// ⟨σ⟩ by paper Eq. 29.
+    sigma_ou: f64,
+    /// ⟨σ⟩ of the exact linearised discrete chain (midpoint rule).
+    sigma_exact: f64,
+    /// The reshuffled (WOR) closed forms.
+    wor: NonequilibriumTheory,
+    /// w̃, the WOR effective minimum.
+    w_tilde: Vec<f64>,
+    /// Eigenvalues of H, ascending.
+    eigenvalues: Vec<f64>,
+}
 
-    // Streaming runs: WR (fresh distinct batches) and WOR (reshuffled epochs, moments at epoch ends).
+impl Linearised {
+    fn new() -> Result<Self> {
+        let model = regression_problem()?;
+        let minimum = model.minimum()?;
+        let n = model.data_size();
+        let eta = LEARNING_RATE;
+        let near = linearisation(&model, &minimum, eta, BATCH_SIZE)?;
+        let covariance = near.stationary_covariance()?;
+        let discrete_covariance = near.discrete_stationary_covariance()?;
+        let circulation = near.circulation(&covariance);
+        let estimator = EntropyProduction::new(
+            &minimum,
+            &near.velocity_matrix(&covariance)?,
+            near.diffusion(),
+        )?;
+        let sigma_ou = near.mean_entropy_production(&covariance)?;
+        let sigma_exact = expected_step_entropy(
+            &near.mean_matrix(),
+            &discrete_covariance,
+            &estimator,
+            Discretisation::Midpoint,
+        );
+        let wor = report_at(
+            &model,
+            &minimum,
+            &sgd_config(n, eta, BATCH_SIZE, Batching::Reshuffle),
+        )?;
+        let w_tilde = wor.effective_minimum.clone().unwrap_or_default();
+        let mut eigenvalues: Vec<f64> = nalgebra::SymmetricEigen::new(near.hessian().clone())
+            .eigenvalues
+            .iter()
+            .copied()
+            .collect();
+        eigenvalues.sort_by(f64::total_cmp);
+        Ok(Self {
+            model,
+            minimum,
+            near,
+            covariance,
+            discrete_covariance,
+            circulation,
+            estimator,
+            sigma_ou,
+            sigma_exact,
+            wor,
+            w_tilde,
+            eigenvalues,
+        })
+    }
+
+    fn lambda_min(&self) -> f64 {
+        self.eigenvalues[0]
+    }
+
+    fn lambda_max(&self) -> f64 {
+        self.eigenvalues[self.eigenvalues.len() - 1]
+    }
+}
+
+/// Streaming runs: `chains` WR chains (fresh distinct batches) and as many WOR chains (reshuffled
+/// epochs, moments at epoch ends), chain k seeded by run seed k. Returns the segments of each.
+fn stream_runs(
+    cfg: &Config,
+    lin: &Linearised,
+    area_entry: (usize, usize),
+) -> Result<(Vec<SegmentStats>, Vec<SegmentStats>)> {
+    let n = lin.model.data_size();
+    let relaxation = 1.0 / (LEARNING_RATE * lin.lambda_min());
     let (chains, segments, segment_relaxations) = if cfg.quick {
         (2, 5, 3.0)
     } else {
         (8, 10, 12.0)
     };
     let segment_steps = ((segment_relaxations * relaxation) as usize).div_ceil(20) * 20;
-    let (q_max, area_entry) = max_abs_off_diagonal(&q);
     let ranges: Vec<f64> = WINDOWS
         .iter()
-        .map(|&w| 5.0 * (2.0 * w as f64 * sigma_ou).sqrt())
+        .map(|&w| 5.0 * (2.0 * w as f64 * lin.sigma_ou).sqrt())
         .collect();
     let settings = |thin| StreamSettings {
         burn_in: ((5.0 * relaxation) as usize).div_ceil(20) * 20,
@@ -445,46 +515,94 @@ pub fn run(cfg: &Config) -> Result<Record> {
                 1
             };
             stream_chain(
-                &model,
-                &sgd_config(n, eta, BATCH_SIZE, *batching),
-                &minimum,
-                &minimum,
-                &estimator,
+                &lin.model,
+                &sgd_config(n, LEARNING_RATE, BATCH_SIZE, *batching),
+                &lin.minimum,
+                &lin.minimum,
+                &lin.estimator,
                 area_entry,
                 &settings(thin),
                 *seed,
             )
         })
         .collect::<Result<_>>()?;
-    let (wr, wor_runs) = results.split_at(chains);
-    let wr_segments: Vec<SegmentStats> = wr.concat();
-    let per = |f: &dyn Fn(&SegmentStats) -> f64| {
-        segment_estimate(&wr_segments.iter().map(f).collect::<Vec<_>>())
-    };
+    let (wr, wor) = results.split_at(chains);
+    Ok((wr.concat(), wor.concat()))
+}
 
-    let mut rows = Vec::new();
-    rows.push(
+/// Number of other noise draws over which the spread of the Hessian's extreme eigenvalues is
+/// measured (data seeds `DATA_SEED + 1 ..= DATA_SEED + NOISE_DRAWS`).
+const NOISE_DRAWS: u64 = 16;
+
+/// Standard deviations of the smallest and largest Hessian eigenvalue at w* over
+/// [`NOISE_DRAWS`] other draws of the regression noise: the scale on which a dataset with another
+/// noise draw (the authors') differs from ours.
+fn eigenvalue_spread() -> Result<(f64, f64)> {
+    let mut extremes = Vec::new();
+    for seed in DATA_SEED + 1..=DATA_SEED + NOISE_DRAWS {
+        let model = generate_tanh_regression(&TanhRegressionParams::default(), seed)?;
+        let minimum = model.minimum()?;
+        let mut eigenvalues: Vec<f64> = nalgebra::SymmetricEigen::new(model.hessian_at(&minimum))
+            .eigenvalues
+            .iter()
+            .copied()
+            .collect();
+        eigenvalues.sort_by(f64::total_cmp);
+        extremes.push((eigenvalues[0], eigenvalues[eigenvalues.len() - 1]));
+    }
+    let sd = |pick: fn(&(f64, f64)) -> f64| {
+        let values: Vec<f64> = extremes.iter().map(pick).collect();
+        let k = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / k;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt()
+    };
+    Ok((sd(|e| e.0), sd(|e| e.1)))
+}
+
+/// Why an eigenvalue of our Hessian differs from the authors': another noise draw, quantified by
+/// the spread `sd` over other draws.
+fn noise_draw_reason(ours: f64, paper: f64, sd: f64) -> String {
+    format!(
+        "the authors' data has another noise draw (their Julia stream cannot be reproduced); over \
+         {NOISE_DRAWS} other draws this eigenvalue has standard deviation {:.3} ({:.1}%), so the \
+         authors' value is {:.1} of those from ours",
+        round_significant(sd, 3),
+        100.0 * sd / ours,
+        (paper - ours).abs() / sd
+    )
+}
+
+/// Rows of the Hessian against the authors' and of the sampled diffusion (claim 2).
+fn curvature_rows(cfg: &Config, lin: &Linearised) -> Result<Vec<Row>> {
+    let (sd_min, sd_max) = eigenvalue_spread()?;
+    let mut rows = vec![
         Row::new("smallest Hessian eigenvalue at w*", Provenance::Paper)
             .paper(PAPER_EIGENVALUES[0])
-            .closed_form(lambda_min),
-    );
-    rows.push(
+            .closed_form(lin.lambda_min())
+            .known_difference(noise_draw_reason(
+                lin.lambda_min(),
+                PAPER_EIGENVALUES[0],
+                sd_min,
+            )),
         Row::new("largest Hessian eigenvalue at w*", Provenance::Paper)
             .paper(PAPER_EIGENVALUES[6])
-            .closed_form(lambda_max),
-    );
-    rows.push(
+            .closed_form(lin.lambda_max())
+            .known_difference(noise_draw_reason(
+                lin.lambda_max(),
+                PAPER_EIGENVALUES[6],
+                sd_max,
+            )),
         Row::new(
             "relative distance |w* − w*_paper|/|w*_paper|",
             Provenance::Derived,
         )
-        .closed_form(relative_distance(&minimum, &PAPER_MINIMUM)),
-    );
+        .closed_form(relative_distance(&lin.minimum, &PAPER_MINIMUM)),
+    ];
     let (ratio_min, ratio_max) = sampled_diffusion_ratio(
-        &model,
-        &minimum,
-        near.diffusion(),
-        eta,
+        &lin.model,
+        &lin.minimum,
+        lin.near.diffusion(),
+        LEARNING_RATE,
         if cfg.quick { 20_000 } else { 400_000 },
         run_seed(cfg.seed, 1000),
     )?;
@@ -494,7 +612,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Paper,
         )
         .paper(0.85)
-        .reference(1.0)
+        .closed_form(1.0)
         .simulation(ratio_min),
     );
     rows.push(
@@ -503,70 +621,84 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Paper,
         )
         .paper(1.03)
-        .reference(1.0)
+        .closed_form(1.0)
         .simulation(ratio_max),
     );
-    let wor_segments: Vec<SegmentStats> = wor_runs.concat();
-    let (wr_offsets, wr_variances) = offset_and_variances(&wr_segments);
-    let (wor_offsets, wor_variances) = offset_and_variances(&wor_segments);
-    let (low, high) = ratio_extremes(&wr_variances, c.diagonal().as_slice());
-    rows.push(
+    Ok(rows)
+}
+
+/// Rows of the stationary means and variances of the WR and WOR chains.
+fn moment_rows(
+    lin: &Linearised,
+    wr_segments: &[SegmentStats],
+    wor_segments: &[SegmentStats],
+) -> Vec<Row> {
+    let minimum = &lin.minimum;
+    let w_tilde = &lin.w_tilde;
+    let (wr_offsets, wr_variances) = offset_and_variances(wr_segments);
+    let (wor_offsets, wor_variances) = offset_and_variances(wor_segments);
+    let (low, high) = ratio_extremes(&wr_variances, lin.covariance.diagonal().as_slice());
+    let wr_offset = relative_offset(&wr_offsets, minimum, minimum, minimum);
+    let wor_offset_tilde = relative_offset(&wor_offsets, minimum, w_tilde, minimum);
+    let wor_offset = relative_offset(&wor_offsets, minimum, minimum, minimum);
+    let mut rows = vec![
         Row::new(
             "WR variances: simulated/Lyapunov, smallest diagonal ratio (Eq. 21)",
             Provenance::Paper,
         )
         .reference(1.0)
         .simulation(low),
-    );
-    rows.push(
         Row::new(
             "WR variances: simulated/Lyapunov, largest diagonal ratio (Eq. 21)",
             Provenance::Paper,
         )
         .reference(1.0)
         .simulation(high),
-    );
-    rows.push(
         Row::new(
             "WR stationary mean: |w̄ − w*|/|w*| (O(η); paper at η = 10⁻⁷)",
             Provenance::Paper,
         )
         .paper(5.2e-5)
-        .simulation(relative_offset(&wr_offsets, &minimum, &minimum, &minimum)),
-    );
-    rows.push(
+        .simulation(wr_offset)
+        .known_difference(scaled_paper_reason(5.2e-5, 1, wr_offset.value)),
         Row::new(
             "WOR effective-minimum shift |w̃ − w*|/|w*| (claim 4)",
             Provenance::Derived,
         )
-        .closed_form(relative_distance(&w_tilde, &minimum)),
-    );
-    rows.push(
+        .closed_form(relative_distance(w_tilde, minimum)),
         Row::new(
             "WOR epoch-end mean: |w̄ − w̃|/|w*| (claim 4; O(η²); paper at η = 10⁻⁷)",
             Provenance::Paper,
         )
         .paper(2.0e-7)
-        .simulation(relative_offset(&wor_offsets, &minimum, &w_tilde, &minimum)),
-    );
-    rows.push(
+        .simulation(wor_offset_tilde)
+        .known_difference(scaled_paper_reason(2.0e-7, 2, wor_offset_tilde.value)),
         Row::new(
             "WOR epoch-end mean: |w̄ − w*|/|w*| (claim 4; O(η); paper at η = 10⁻⁷)",
             Provenance::Paper,
         )
         .paper(4.1e-5)
-        .simulation(relative_offset(&wor_offsets, &minimum, &minimum, &minimum)),
-    );
-    let wor_c = DMatrix::from_fn(7, 7, |i, j| wor.covariance[i][j]);
-    let wor_q = DMatrix::from_fn(7, 7, |i, j| wor.circulation[i][j]);
+        .simulation(wor_offset)
+        .known_difference(scaled_paper_reason(4.1e-5, 1, wor_offset.value)),
+    ];
+    let wor_c = DMatrix::from_fn(7, 7, |i, j| lin.wor.covariance[i][j]);
     let (low, high) = ratio_extremes(&wor_variances, wor_c.diagonal().as_slice());
+    let epoch_scale =
+        LEARNING_RATE * (lin.model.data_size() / BATCH_SIZE) as f64 * lin.lambda_max();
+    let leading_order = format!(
+        "the leading order keeps the epoch map Π_k(I − ηH_k) to first order in ηMH with H_k ≈ H \
+         (M = N/B batches per epoch); here ηMλ_max = {:.2}, so relative corrections up to that \
+         size are expected in the coordinates the stiff directions dominate",
+        round_significant(epoch_scale, 2)
+    );
     rows.push(
         Row::new(
             "WOR per-epoch variances: simulated/leading order (H_k ≈ H), smallest ratio",
             Provenance::Derived,
         )
         .reference(1.0)
-        .simulation(low),
+        .simulation(low)
+        .known_difference(leading_order.clone()),
     );
     rows.push(
         Row::new(
@@ -574,17 +706,43 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Derived,
         )
         .reference(1.0)
-        .simulation(high),
+        .simulation(high)
+        .known_difference(leading_order),
     );
-    rows.push(Row::new("max |Q_ij| WR, per step", Provenance::Derived).closed_form(q_max));
-    rows.push(
+    rows
+}
+
+/// The authors' η.
+const PAPER_LEARNING_RATE: f64 = 1e-7;
+
+/// Why a mean offset differs from the authors' printed value: theirs is at η = 10⁻⁷ on their
+/// dataset, and the offset is O(η^`order`), so it is compared after scaling to our η.
+fn scaled_paper_reason(paper: f64, order: i32, ours: f64) -> String {
+    let scaled = paper * (LEARNING_RATE / PAPER_LEARNING_RATE).powi(order);
+    format!(
+        "the authors' value is at η = 10⁻⁷ on their dataset and the offset is O(η{}); scaled to our \
+         η = 10⁻⁶ it is {:.1e}, and ours is {:.2} times that",
+        if order == 2 { "²" } else { "" },
+        scaled,
+        ours / scaled
+    )
+}
+
+/// The segment estimate of a per-segment statistic of the WR chains.
+type PerSegment<'a> = &'a dyn Fn(&dyn Fn(&SegmentStats) -> f64) -> Estimate;
+
+/// Rows of the circulation, the area velocity and the mean entropy production.
+fn circulation_rows(lin: &Linearised, area_entry: (usize, usize), per: PerSegment<'_>) -> Vec<Row> {
+    let q = &lin.circulation;
+    let wor_q = DMatrix::from_fn(7, 7, |i, j| lin.wor.circulation[i][j]);
+    vec![
+        Row::new("max |Q_ij| WR, per step", Provenance::Derived)
+            .closed_form(max_abs_off_diagonal(q).0),
         Row::new(
             "max |Q_ij| WOR, per epoch (leading order)",
             Provenance::Derived,
         )
         .closed_form(max_abs_off_diagonal(&wor_q).0),
-    );
-    rows.push(
         Row::new(
             format!(
                 "area velocity of entry ({}, {}) vs Q (claim 6)",
@@ -595,35 +753,39 @@ pub fn run(cfg: &Config) -> Result<Record> {
         )
         .closed_form(q[area_entry])
         .simulation(per(&|s| s.area)),
-    );
-    rows.push(
         Row::new(
             "mean entropy production per step ⟨σ⟩, midpoint (Eq. 29, OU)",
             Provenance::Paper,
         )
-        .closed_form(sigma_ou)
+        .closed_form(lin.sigma_ou)
         .simulation(per(&|s| s.entropy_midpoint)),
-    );
-    rows.push(
         Row::new(
             "mean entropy production per step, exact linearised discrete chain",
             Provenance::Derived,
         )
-        .closed_form(sigma_exact),
-    );
-    rows.push(
+        .closed_form(lin.sigma_exact),
         Row::new(
             "mean entropy production per step ⟨σ⟩, start point (authors' rule)",
             Provenance::Paper,
         )
-        .closed_form(sigma_ou)
+        .closed_form(lin.sigma_ou)
         .simulation(per(&|s| s.entropy_start_point))
         .known_difference(
             "the start-point (Itô) estimator is biased when the noise is state-dependent \
              (docs/nonequilibrium.md); the midpoint row agrees",
         ),
-    );
+    ]
+}
+
+/// Rows of the integral and detailed fluctuation theorems per window, and the detailed-FT points
+/// (abscissae, log ratios) of the τ = 3 window.
+fn fluctuation_rows(
+    lin: &Linearised,
+    wr_segments: &[SegmentStats],
+    per: PerSegment<'_>,
+) -> Result<(Vec<Row>, Vec<f64>, Vec<f64>)> {
     let paper_ift = [0.9999738, 0.9999385, 0.9999316];
+    let mut rows = Vec::new();
     let (mut detailed_abscissa, mut detailed_log_ratio) = (Vec::new(), Vec::new());
     for (w, &window) in WINDOWS.iter().enumerate() {
         rows.push(
@@ -633,9 +795,9 @@ pub fn run(cfg: &Config) -> Result<Record> {
             )
             .paper(paper_ift[w])
             .closed_form(gaussian_exponential_moment(
-                &near.mean_matrix(),
-                &c_discrete,
-                &estimator,
+                &lin.near.mean_matrix(),
+                &lin.discrete_covariance,
+                &lin.estimator,
                 window,
                 Discretisation::Midpoint,
                 1.0,
@@ -647,7 +809,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
             Provenance::Paper,
         )
         .reference(1.0);
-        if let Some(slope) = slope_estimate(&wr_segments, w) {
+        if let Some(slope) = slope_estimate(wr_segments, w) {
             row = row.simulation(slope);
         }
         rows.push(row);
@@ -662,16 +824,32 @@ pub fn run(cfg: &Config) -> Result<Record> {
             }
         }
     }
+    Ok((rows, detailed_abscissa, detailed_log_ratio))
+}
 
+/// Runs the closed forms and the simulations.
+pub fn run(cfg: &Config) -> Result<Record> {
+    let lin = Linearised::new()?;
+    let (_, area_entry) = max_abs_off_diagonal(&lin.circulation);
+    let (wr_segments, wor_segments) = stream_runs(cfg, &lin, area_entry)?;
+    let per = |f: &dyn Fn(&SegmentStats) -> f64| {
+        segment_estimate(&wr_segments.iter().map(f).collect::<Vec<_>>())
+    };
+    let mut rows = curvature_rows(cfg, &lin)?;
+    rows.extend(moment_rows(&lin, &wr_segments, &wor_segments));
+    rows.extend(circulation_rows(&lin, area_entry, &per));
+    let (fluctuation, detailed_abscissa, detailed_log_ratio) =
+        fluctuation_rows(&lin, &wr_segments, &per)?;
+    rows.extend(fluctuation);
     let sweep = sweep(cfg)?;
     Ok(Record {
         quick: cfg.quick,
         seed: cfg.seed,
-        learning_rate: eta,
-        minimum,
-        effective_minimum: w_tilde,
-        hessian_eigenvalues: eigenvalues,
-        eta_lambda: eta * lambda_max,
+        learning_rate: LEARNING_RATE,
+        eta_lambda: LEARNING_RATE * lin.lambda_max(),
+        minimum: lin.minimum,
+        effective_minimum: lin.w_tilde,
+        hessian_eigenvalues: lin.eigenvalues,
         rows,
         sweep,
         detailed_abscissa,
@@ -747,6 +925,15 @@ fn sweep(cfg: &Config) -> Result<Vec<SweepPoint>> {
                     Discretisation::Midpoint,
                     1.0,
                 )?,
+                integral_ft_second_moment: Some(gaussian_exponential_moment(
+                    &near.mean_matrix(),
+                    &cd,
+                    &estimator,
+                    1,
+                    Discretisation::Midpoint,
+                    2.0,
+                )?)
+                .filter(|m| m.is_finite()),
                 integral_ft_simulated: segment_estimate(
                     &segments
                         .iter()

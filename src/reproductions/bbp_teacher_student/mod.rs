@@ -14,14 +14,14 @@
 //! sampler (B = N: gradient descent; B = 4: SGD) on generated whitened teacher–student problems.
 //! Run k uses [`super::simulate::run_seed`]`(seed, k)`; results do not depend on the thread count.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
+use super::numbers::{round_significant, sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::Batching;
@@ -132,6 +132,10 @@ pub struct Record {
     pub strengths: Vec<f64>,
     /// Simulated BBP points at two sizes.
     pub bbp: Vec<BbpPoint>,
+    /// Replicas per point of the table's BBP points (largest θ).
+    pub table_replicas: u64,
+    /// Replicas per point of the other BBP points.
+    pub figure_replicas: usize,
     /// Gradient-descent spectral evolution.
     pub trajectory: Trajectory,
     /// The (η, σ₀) diagram at budget [`Record::budget`].
@@ -169,6 +173,47 @@ fn spiked_top(rows: usize, cols: usize, strength: f64, seed: u64) -> (f64, f64, 
         _ => (f64::NAN, f64::NAN),
     };
     (svd.singular_values[k], left, right)
+}
+
+/// Like [`spiked_top`] (same draws for the same seed) for θ above the BBP threshold, where the
+/// outlier is separated from the bulk: the top eigenpair of the Gram matrix YYᵀ by power iteration
+/// from the spike direction u (to a 10⁻¹³ relative residual; a full symmetric eigendecomposition if
+/// that is not reached), and the right vector Yᵀx/σ. Much cheaper than the full SVD at n = 200,
+/// m = 800.
+fn spiked_top_separated(rows: usize, cols: usize, strength: f64, seed: u64) -> (f64, f64, f64) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut draw = |len: usize| -> DVector<f64> {
+        let v = DVector::from_fn(len, |_, _| rng.sample::<f64, _>(StandardNormal));
+        v.normalize()
+    };
+    let (u, v) = (draw(rows), draw(cols));
+    let scale = 1.0 / (cols as f64).sqrt();
+    let mut y = DMatrix::from_fn(rows, cols, |_, _| {
+        scale * rng.sample::<f64, _>(StandardNormal)
+    });
+    y += &u * v.transpose() * strength;
+    let gram = &y * y.transpose();
+    let mut x = u.clone();
+    let mut converged = None;
+    for _ in 0..2000 {
+        let w = &gram * &x;
+        let eigenvalue = x.dot(&w);
+        let residual = (&w - &x * eigenvalue).norm();
+        x = w.normalize();
+        if residual <= 1e-13 * eigenvalue {
+            converged = Some(eigenvalue);
+            break;
+        }
+    }
+    let eigenvalue = converged.unwrap_or_else(|| {
+        let eigen = nalgebra::SymmetricEigen::new(gram);
+        let k = eigen.eigenvalues.imax();
+        x = eigen.eigenvectors.column(k).into_owned();
+        eigen.eigenvalues[k]
+    });
+    let sigma = eigenvalue.sqrt();
+    let right = y.transpose() * &x / sigma;
+    (sigma, x.dot(&u).powi(2), right.dot(&v).powi(2))
 }
 
 fn top_values(model: &LinearTeacherStudent, theta: &[f64], count: usize) -> Result<Vec<f64>> {
@@ -218,9 +263,25 @@ fn phase_of(top: f64, edge: f64, diverged: bool) -> Phase {
     }
 }
 
-/// Runs the closed forms and the simulations.
-pub fn run(cfg: &Config) -> Result<Record> {
-    // A. BBP curves at two sizes, c = 1/4.
+/// Simulated BBP points at two sizes with c = 1/4 ([`Record::bbp`]), the θ grid, the larger size,
+/// and the number of run seeds used.
+struct BbpCurves {
+    strengths: Vec<f64>,
+    table_replicas: u64,
+    figure_replicas: usize,
+    points: Vec<BbpPoint>,
+    larger_size: usize,
+    seeds_used: u64,
+}
+
+/// Replicas of the table's BBP points (largest θ, both sizes) in the full configuration.
+pub const TABLE_REPLICAS: u64 = 400;
+
+/// Run-seed index of the table replicas' seed stream (n is added).
+const TABLE_STREAM: u64 = 1_000_000;
+
+/// A. BBP curves at two sizes, c = 1/4: replicas of X + θuvᵀ per (n, θ), seeded by job index.
+fn bbp_curves(cfg: &Config) -> BbpCurves {
     let (sizes, replicas, points) = if cfg.quick {
         ([25usize, 50], 3, 7)
     } else {
@@ -260,9 +321,40 @@ pub fn run(cfg: &Config) -> Result<Record> {
             right_overlap: Estimate::from_replicates(&pick(|s| s.2)),
         });
     }
-    let offset = jobs.len() as u64;
+    // The table's points (largest θ, both sizes): many replicas, seeded per replica from their own
+    // stream, so that their standard errors are themselves precise.
+    let many = if cfg.quick { 20 } else { TABLE_REPLICAS };
+    let largest = strengths[points - 1];
+    for point in bbp_points.iter_mut().filter(|p| p.strength == largest) {
+        let stream = run_seed(cfg.seed, TABLE_STREAM + point.rows as u64);
+        let cols = (point.rows as f64 / ASPECT_RATIO) as usize;
+        let samples: Vec<(f64, f64, f64)> = (0..many)
+            .into_par_iter()
+            .map(|r| spiked_top_separated(point.rows, cols, largest, run_seed(stream, r)))
+            .collect();
+        let pick = |f: fn(&(f64, f64, f64)) -> f64| samples.iter().map(f).collect::<Vec<_>>();
+        point.singular_value = Estimate::from_replicates(&pick(|s| s.0));
+        point.left_overlap = Estimate::from_replicates(&pick(|s| s.1));
+        point.right_overlap = Estimate::from_replicates(&pick(|s| s.2));
+    }
+    BbpCurves {
+        strengths,
+        table_replicas: many,
+        figure_replicas: replicas,
+        points: bbp_points,
+        larger_size: sizes[1],
+        seeds_used: jobs.len() as u64,
+    }
+}
 
-    // B. Gradient-descent trajectory.
+fn rounded(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    rows.iter()
+        .map(|v| v.iter().map(|x| round_significant(*x, 6)).collect())
+        .collect()
+}
+
+/// B. Gradient-descent spectral evolution on a rank-2 problem (run seeds `offset`, `offset + 1`).
+fn gradient_descent_trajectory(cfg: &Config, offset: u64) -> Result<Trajectory> {
     let (n, steps) = if cfg.quick { (30, 80) } else { (100, 160) };
     let params = TeacherStudentParams {
         outputs: n,
@@ -300,42 +392,24 @@ pub fn run(cfg: &Config) -> Result<Record> {
                 .collect::<Result<Vec<f64>>>()
         })
         .collect::<Result<Vec<_>>>()?;
-    let trajectory = Trajectory {
+    Ok(Trajectory {
         shape: (params.outputs, params.inputs, params.data_size),
         learning_rate: eta,
         init_scale: params.init_scale,
         teacher_strengths: theory.teacher_strengths.clone(),
-        measured: measured
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|x| super::numbers::round_significant(*x, 6))
-                    .collect()
-            })
-            .collect(),
-        predicted: predicted
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|x| super::numbers::round_significant(*x, 6))
-                    .collect()
-            })
-            .collect(),
+        measured: rounded(&measured),
+        predicted: rounded(&predicted),
         bulk_edge: (0..=steps).map(|t| gd.noise_at(t).bulk_edge()).collect(),
         detachment_times: theory.detachment_times.clone(),
-    };
+    })
+}
 
-    // C. Trainability diagram in (η, σ₀) at budget T, on a small whitened problem, rank 1.
-    let budget = 30;
-    let (etas, sigmas): (Vec<f64>, Vec<f64>) = if cfg.quick {
-        (vec![0.02, 0.1, 0.5, 1.5, 2.1], vec![0.5, 2.0, 6.0])
-    } else {
-        (
-            (1..=12).map(|k| 0.18 * k as f64).collect(),
-            (0..9).map(|k| 0.25 * 1.5f64.powi(k)).collect(),
-        )
-    };
-    let small = TeacherStudentParams {
+/// Step budget T of the trainability diagram.
+const BUDGET: usize = 30;
+
+/// The small whitened rank-1 problem of the trainability diagram (n = 20, m = 40, N = 80).
+fn trainability_params() -> TeacherStudentParams {
+    TeacherStudentParams {
         outputs: 20,
         inputs: 40,
         rank: 1,
@@ -343,16 +417,15 @@ pub fn run(cfg: &Config) -> Result<Record> {
         label_noise: 0.1,
         data_size: 80,
         ..Default::default()
-    };
-    let mut cells_in = Vec::new();
-    for &e in &etas {
-        for &s in &sigmas {
-            cells_in.push((e, s));
-        }
     }
-    let base_seed = run_seed(cfg.seed, offset + 2);
-    let reference = generate_teacher_student(&small, base_seed)?;
-    let boundary = (1..100)
+}
+
+/// The derived boundary t*(η, σ₀) = T of the trainability diagram on the reference problem.
+fn trainability_boundary(
+    small: &TeacherStudentParams,
+    reference: &LinearTeacherStudent,
+) -> Vec<(f64, f64)> {
+    (1..100)
         .map(|k| 0.01 * k as f64)
         .filter_map(|e| {
             let spectrum = bbp::GradientDescentSpectrum::new(
@@ -365,64 +438,100 @@ pub fn run(cfg: &Config) -> Result<Record> {
             )
             .ok()?;
             let v0 = spectrum
-                .boundary_initial_entry_variance(reference.teacher_strengths()[0], budget as f64)?;
+                .boundary_initial_entry_variance(reference.teacher_strengths()[0], BUDGET as f64)?;
             let sigma0 = (v0 * small.inputs as f64).sqrt();
-            (sigma0 < 20.0).then_some((
-                super::numbers::round_significant(e, 6),
-                super::numbers::round_significant(sigma0, 6),
-            ))
+            (sigma0 < 20.0).then_some((round_significant(e, 6), round_significant(sigma0, 6)))
         })
-        .collect();
-    let trainability = cells_in
+        .collect()
+}
+
+/// One cell of the (η, σ₀) diagram: predicted phase and T steps of gradient descent from a start
+/// seeded by `start_seed`.
+fn trainability_cell(
+    small: &TeacherStudentParams,
+    base_seed: u64,
+    (e, s): (f64, f64),
+    start_seed: u64,
+) -> Result<Cell> {
+    let problem = generate_teacher_student(
+        &TeacherStudentParams {
+            init_scale: s,
+            ..*small
+        },
+        base_seed,
+    )?;
+    let spectrum = bbp::GradientDescentSpectrum::new(
+        20,
+        40,
+        e / problem.noise_variance(),
+        problem.ridge(),
+        s * s / 40.0,
+        problem.label_noise_variance().unwrap_or(0.0) / 80.0,
+    )?;
+    let strength = problem.teacher_strengths()[0];
+    let diverging = e >= spectrum.stability_limit();
+    let predicted = phase_of(
+        spectrum.outlier_at(BUDGET, strength)?.singular_value,
+        spectrum.noise_at(BUDGET).bulk_edge(),
+        diverging,
+    );
+    let start = problem.initial_weights(start_seed);
+    let initial_norm = start.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut last = start.clone();
+    gradient_descent(&problem, e, &start, BUDGET, |_, theta| {
+        last.copy_from_slice(theta);
+        Ok(())
+    })?;
+    let norm = last.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let diverged = !norm.is_finite() || norm > 100.0 * (initial_norm + strength);
+    let top = if diverged {
+        0.0
+    } else {
+        top_values(&problem, &last, 1)?[0]
+    };
+    Ok(Cell {
+        x: e,
+        y: s,
+        predicted,
+        simulated: phase_of(top, spectrum.noise_at(BUDGET).bulk_edge(), diverged),
+    })
+}
+
+/// The derived boundary t* = T of the trainability diagram as (η, σ₀) points.
+type Boundary = Vec<(f64, f64)>;
+
+/// C. Trainability diagram in (η, σ₀) at budget T (problem seeded by run seed `offset`): the
+/// cells and the derived boundary.
+fn trainability(cfg: &Config, offset: u64) -> Result<(Vec<Cell>, Boundary)> {
+    let (etas, sigmas): (Vec<f64>, Vec<f64>) = if cfg.quick {
+        (vec![0.02, 0.1, 0.5, 1.5, 2.1], vec![0.5, 2.0, 6.0])
+    } else {
+        (
+            (1..=12).map(|k| 0.18 * k as f64).collect(),
+            (0..9).map(|k| 0.25 * 1.5f64.powi(k)).collect(),
+        )
+    };
+    let small = trainability_params();
+    let mut cells_in = Vec::new();
+    for &e in &etas {
+        for &s in &sigmas {
+            cells_in.push((e, s));
+        }
+    }
+    let base_seed = run_seed(cfg.seed, offset);
+    let reference = generate_teacher_student(&small, base_seed)?;
+    let boundary = trainability_boundary(&small, &reference);
+    let cells = cells_in
         .par_iter()
         .enumerate()
-        .map(|(k, &(e, s))| -> Result<Cell> {
-            let problem = generate_teacher_student(
-                &TeacherStudentParams {
-                    init_scale: s,
-                    ..small
-                },
-                base_seed,
-            )?;
-            let spectrum = bbp::GradientDescentSpectrum::new(
-                20,
-                40,
-                e / problem.noise_variance(),
-                problem.ridge(),
-                s * s / 40.0,
-                problem.label_noise_variance().unwrap_or(0.0) / 80.0,
-            )?;
-            let strength = problem.teacher_strengths()[0];
-            let diverging = e >= spectrum.stability_limit();
-            let predicted = phase_of(
-                spectrum.outlier_at(budget, strength)?.singular_value,
-                spectrum.noise_at(budget).bulk_edge(),
-                diverging,
-            );
-            let start = problem.initial_weights(run_seed(base_seed, k as u64));
-            let initial_norm = start.iter().map(|x| x * x).sum::<f64>().sqrt();
-            let mut last = start.clone();
-            gradient_descent(&problem, e, &start, budget, |_, theta| {
-                last.copy_from_slice(theta);
-                Ok(())
-            })?;
-            let norm = last.iter().map(|x| x * x).sum::<f64>().sqrt();
-            let diverged = !norm.is_finite() || norm > 100.0 * (initial_norm + strength);
-            let top = if diverged {
-                0.0
-            } else {
-                top_values(&problem, &last, 1)?[0]
-            };
-            Ok(Cell {
-                x: e,
-                y: s,
-                predicted,
-                simulated: phase_of(top, spectrum.noise_at(budget).bulk_edge(), diverged),
-            })
-        })
+        .map(|(k, &cell)| trainability_cell(&small, base_seed, cell, run_seed(base_seed, k as u64)))
         .collect::<Result<Vec<_>>>()?;
+    Ok((cells, boundary))
+}
 
-    // D. (c, θ) diagram: is the top singular value out of the bulk by 5 %?
+/// D. (c, θ) diagram: is the top singular value out of the bulk by 5 %? Cell k uses run seed
+/// `base + k`.
+fn signal_aspect(cfg: &Config, base: u64) -> Result<Vec<Cell>> {
     let big_n = if cfg.quick { 40 } else { 120 };
     let ratios: Vec<f64> = if cfg.quick {
         vec![0.1, 0.5, 1.0]
@@ -440,9 +549,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
             grid.push((c, t));
         }
     }
-    let base = offset + 3;
-    let signal_aspect = grid
-        .par_iter()
+    grid.par_iter()
         .enumerate()
         .map(|(k, &(c, t))| -> Result<Cell> {
             let rows = ((big_n as f64) * c).round().max(2.0) as usize;
@@ -456,9 +563,12 @@ pub fn run(cfg: &Config) -> Result<Record> {
                 simulated: phase_of(top, noise.bulk_edge(), false),
             })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
 
-    // E. Stationary SGD bulk (n = 5, m = 10, B = 4, η = 0.2).
+/// E. Stationary SGD bulk (n = 5, m = 10, B = 4, η = 0.2; run seeds `offset`, `offset + 1`): the
+/// closed forms and the simulated mean squared entry deviation from the ridge solution.
+fn stationary_sgd(cfg: &Config, offset: u64) -> Result<(bbp::TeacherStudentTheory, Estimate)> {
     let sgd_params = TeacherStudentParams {
         outputs: 5,
         inputs: 10,
@@ -467,8 +577,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         label_noise: 1.0,
         ..Default::default()
     };
-    let sgd_model =
-        generate_teacher_student(&sgd_params, run_seed(cfg.seed, base + grid.len() as u64))?;
+    let sgd_model = generate_teacher_student(&sgd_params, run_seed(cfg.seed, offset))?;
     let sgd_config = SamplerConfig::new(SamplerKind::Sgd, 0.2, 4, Batching::WithReplacement);
     let sgd_theory = bbp::report(&sgd_model, &sgd_config)?;
     let fixed = LinearTeacherStudent::flatten(&sgd_model.ridge_solution()?);
@@ -476,7 +585,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         &sgd_model,
         &sgd_config,
         &fixed,
-        run_seed(cfg.seed, base + grid.len() as u64 + 1),
+        run_seed(cfg.seed, offset + 1),
     )?;
     let sgd_steps = if cfg.quick { 20_000 } else { 400_000 };
     let mut series = Vec::with_capacity(sgd_steps);
@@ -502,34 +611,31 @@ pub fn run(cfg: &Config) -> Result<Record> {
         what: "simulation".into(),
         why: e.to_string(),
     })?;
-    let sgd_estimate = Estimate {
-        value: bm.mean,
-        mcse: bm.standard_error,
-        dof: bm.n_batches - 1,
-    };
+    Ok((
+        sgd_theory,
+        Estimate {
+            value: bm.mean,
+            mcse: bm.standard_error,
+            dof: bm.n_batches - 1,
+        },
+    ))
+}
 
-    // The table.
-    let noise = BulkNoise::new(100, 400, 1.0 / 400.0)?;
-    let mut rows = vec![
-        Row::new(
-            "BBP threshold θ_c = c^{1/4} at c = 1/4 (unit bulk scale)",
-            Provenance::Digest,
-        )
-        .reference(0.25f64.powf(0.25))
-        .closed_form(noise.threshold()),
-        Row::new("bulk edge 1 + √c at c = 1/4", Provenance::Digest)
-            .reference(1.5)
-            .closed_form(noise.bulk_edge()),
-    ];
-    for p in bbp_points
+/// Rows of the BBP location and overlaps at the largest θ and the larger size.
+fn bbp_rows(curves: &BbpCurves, noise: &BulkNoise) -> Result<Vec<Row>> {
+    let largest = curves.strengths[curves.strengths.len() - 1];
+    let mut rows = Vec::new();
+    for p in curves
+        .points
         .iter()
-        .filter(|p| p.rows == sizes[1] && (p.strength - strengths[points - 1]).abs() < 1e-12)
+        .filter(|p| p.rows == curves.larger_size && (p.strength - largest).abs() < 1e-12)
     {
         let o = noise.outlier(p.strength)?;
+        let source = Provenance::Literature("Benaych-Georges & Nadakuditi 2012");
         rows.push(
             Row::new(
                 format!("outlier location at θ = {:.2}, n = {}", p.strength, p.rows),
-                Provenance::Literature("Benaych-Georges & Nadakuditi 2012"),
+                source,
             )
             .closed_form(o.singular_value)
             .simulation(p.singular_value),
@@ -540,7 +646,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
                     "left overlap² (short side) at θ = {:.2}, n = {}",
                     p.strength, p.rows
                 ),
-                Provenance::Literature("Benaych-Georges & Nadakuditi 2012"),
+                source,
             )
             .closed_form(o.left_overlap)
             .simulation(p.left_overlap),
@@ -551,12 +657,22 @@ pub fn run(cfg: &Config) -> Result<Record> {
                     "right overlap² (long side) at θ = {:.2}, n = {}",
                     p.strength, p.rows
                 ),
-                Provenance::Literature("Benaych-Georges & Nadakuditi 2012"),
+                source,
             )
             .closed_form(o.right_overlap)
             .simulation(p.right_overlap),
         );
     }
+    Ok(rows)
+}
+
+/// Rows of the detachment times and of the two diagrams' agreement.
+fn dynamics_rows(
+    trajectory: &Trajectory,
+    trainability: &[Cell],
+    signal_aspect: &[Cell],
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     for (alpha, t) in trajectory.detachment_times.iter().enumerate() {
         if let Some(t) = t {
             rows.push(
@@ -576,17 +692,23 @@ pub fn run(cfg: &Config) -> Result<Record> {
         cells.iter().filter(|c| c.predicted == c.simulated).count() as f64 / cells.len() as f64
     };
     rows.push(
-        Row::new(format!("(η, σ₀) diagram: fraction of cells where the simulated phase at T = {budget} matches the prediction"), Provenance::Derived)
-            .closed_form(agree(&trainability)),
+        Row::new(format!("(η, σ₀) diagram: fraction of cells where the simulated phase at T = {BUDGET} matches the prediction"), Provenance::Derived)
+            .closed_form(agree(trainability)),
     );
     rows.push(
         Row::new(
             "(c, θ) diagram: fraction of cells where the simulated phase matches the prediction",
             Provenance::Derived,
         )
-        .closed_form(agree(&signal_aspect)),
+        .closed_form(agree(signal_aspect)),
     );
-    rows.push(
+    rows
+}
+
+/// Rows of the stability limits and of the stationary SGD bulk.
+fn stability_rows(sgd_theory: &bbp::TeacherStudentTheory, sgd_estimate: Estimate) -> Vec<Row> {
+    let eta_sgd = sgd_theory.learning_rate;
+    vec![
         Row::new(
             "GD stability limit η < 2/(1 + κ) (whitened, n = 20, m = 40, N = 80)",
             Provenance::Derived,
@@ -594,9 +716,6 @@ pub fn run(cfg: &Config) -> Result<Record> {
         .reference(2.0)
         .closed_form(2.0 / (1.0 + 1.0 / 80.0))
         .known_difference("the reference is the ridge-free limit 2; the ridge κ lowers it"),
-    );
-    let eta_sgd = sgd_theory.learning_rate;
-    rows.push(
         Row::new(
             "SGD mean-square stability limit on η (n = 5, m = 10, B = 4)",
             Provenance::Derived,
@@ -604,21 +723,46 @@ pub fn run(cfg: &Config) -> Result<Record> {
         .reference(2.0)
         .closed_form(sgd_theory.mean_square_stability_limit)
         .known_difference("the reference is gradient descent's limit; SGD's multiplicative minibatch noise lowers it to 2B/(B + m + 1)"),
-    );
-    rows.push(
-        Row::new(format!("SGD stationary entry variance (η = 0.2, B = 4, m = 10, σ_ε = 1; closed forms evaluated at the sample residual variance {}); reference: leading order ησ_ε²/(B(2 − η))", crate::reproductions::numbers::round_significant(sgd_theory.residual_variance, 6)), Provenance::Derived)
+        Row::new(format!("SGD stationary entry variance (η = 0.2, B = 4, m = 10, σ_ε = 1; closed forms evaluated at the sample residual variance {}); reference: leading order ησ_ε²/(B(2 − η))", round_significant(sgd_theory.residual_variance, 6)), Provenance::Derived)
             .reference(eta_sgd * sgd_theory.residual_variance / (4.0 * (2.0 - eta_sgd)))
             .closed_form(sgd_theory.sgd_entry_variance)
             .simulation(sgd_estimate),
-    );
+    ]
+}
+
+/// Runs the closed forms and the simulations.
+pub fn run(cfg: &Config) -> Result<Record> {
+    let curves = bbp_curves(cfg);
+    let offset = curves.seeds_used;
+    let trajectory = gradient_descent_trajectory(cfg, offset)?;
+    let (trainability, boundary) = trainability(cfg, offset + 2)?;
+    let signal_aspect = signal_aspect(cfg, offset + 3)?;
+    let (sgd_theory, sgd_estimate) = stationary_sgd(cfg, offset + 3 + signal_aspect.len() as u64)?;
+    let noise = BulkNoise::new(100, 400, 1.0 / 400.0)?;
+    let mut rows = vec![
+        Row::new(
+            "BBP threshold θ_c = c^{1/4} at c = 1/4 (unit bulk scale)",
+            Provenance::Digest,
+        )
+        .reference(0.25f64.powf(0.25))
+        .closed_form(noise.threshold()),
+        Row::new("bulk edge 1 + √c at c = 1/4", Provenance::Digest)
+            .reference(1.5)
+            .closed_form(noise.bulk_edge()),
+    ];
+    rows.extend(bbp_rows(&curves, &noise)?);
+    rows.extend(dynamics_rows(&trajectory, &trainability, &signal_aspect));
+    rows.extend(stability_rows(&sgd_theory, sgd_estimate));
     Ok(Record {
         quick: cfg.quick,
         seed: cfg.seed,
-        strengths,
-        bbp: bbp_points,
+        strengths: curves.strengths,
+        table_replicas: curves.table_replicas,
+        figure_replicas: curves.figure_replicas,
+        bbp: curves.points,
         trajectory,
         trainability,
-        budget,
+        budget: BUDGET,
         boundary,
         signal_aspect,
         rows,

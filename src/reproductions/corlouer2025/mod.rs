@@ -21,7 +21,7 @@
 //!    kγσ_α²/(B(2 − k)) (ours, linearised discrete map), T_eff (digest) and the zero-flux density.
 //!
 //! Simulations run the real `sgd` sampler through [`crate::chain::Chain`]; we do not use
-//! [`super::simulate::run_chain`] because s_α = u_αᵀ W v_α is not a quadratic form of θ.
+//! `simulate::run_chain` because s_α = u_αᵀ W v_α is not a quadratic form of θ.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,29 +37,21 @@ use crate::models::{generate_deep_linear, DeepLinearNetwork, DeepLinearParams, M
 use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::deep_linear::{self as theory, ModeSde, ModeStationaryLaw};
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{corlouer2026sgd,
-  title = {SGD in the saddle-to-saddle regime of deep linear networks},
-  author = {Corlouer, G. and Semler, A. and Strang, A. and Gietelink Oldenziel, A.},
-  journal = {arXiv preprint arXiv:2604.06366},
-  year = {2026}
-}";
-
 mod corrected;
 mod render;
 pub use render::render;
 
 /// Teacher strengths S_α.
-pub const TEACHER: [f64; 3] = [3.0, 2.0, 1.0];
+pub(crate) const TEACHER: [f64; 3] = [3.0, 2.0, 1.0];
 /// Initial per-mode strength s₀ of the learning curves.
-pub const INITIAL_STRENGTH: f64 = 1e-3;
+pub(crate) const INITIAL_STRENGTH: f64 = 1e-3;
 /// Half-width (in record windows) of the moving average that locates the variance peak.
-pub const SMOOTHING: usize = 3;
+pub(crate) const SMOOTHING: usize = 3;
 /// Label noise σ_ε of the stationary part.
-pub const LABEL_NOISE: f64 = 0.3;
+pub(crate) const LABEL_NOISE: f64 = 0.3;
 
 /// The teacher–student problem at depth L with label noise σ_ε.
-pub fn problem(depth: usize, label_noise: f64, seed: u64) -> Result<DeepLinearNetwork> {
+pub(crate) fn problem(depth: usize, label_noise: f64, seed: u64) -> Result<DeepLinearNetwork> {
     generate_deep_linear(
         &DeepLinearParams {
             depth,

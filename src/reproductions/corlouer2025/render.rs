@@ -1,8 +1,9 @@
 //! Rendering of the `corlouer2025` report: markdown table and figures.
 
-use super::*;
+use super::{DiffusionProfiles, LearningCurves, Record, INITIAL_STRENGTH, SMOOTHING, TEACHER};
 use crate::error::Result;
-use crate::reproductions::numbers::round_significant;
+use crate::reproductions::bibliography;
+use crate::reproductions::numbers::{markdown_table, round_significant, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers, VerticalLine};
 use crate::reproductions::{to_json, Figure, Rendered};
 
@@ -10,56 +11,77 @@ use crate::reproductions::{to_json, Figure, Rendered};
 pub fn render(record: &Record) -> Result<Rendered> {
     let mut figures = Vec::new();
     for curves in &record.learning {
-        let mut lines = Vec::new();
-        let mut markers = Vec::new();
-        for (a, (ode, sim)) in curves.ode.iter().zip(&curves.simulated).enumerate() {
-            let s = TEACHER[a];
-            lines.push(Line {
-                label: format!("gradient-flow ODE, S = {s}"),
-                points: curves
-                    .times
-                    .iter()
-                    .copied()
-                    .zip(ode.iter().copied())
-                    .collect(),
-                color: a + 1,
-                width: 0,
-            });
-            markers.push(Markers {
-                label: format!("SGD replica mean, S = {s}"),
-                points: curves
-                    .times
-                    .iter()
-                    .zip(sim)
-                    .step_by(8)
-                    .map(|(t, v)| (*t, *v, 0.0))
-                    .collect(),
-                color: a + 1,
-                size: 2,
-            });
-        }
-        let chart = Chart {
-            title: format!(
-                "Saddle-to-saddle learning, L = {} (η = {}, B = {}, {} replicas)",
-                curves.depth, curves.learning_rate, curves.batch_size, curves.replicas
-            ),
-            x_label: "step t".into(),
-            y_label: "mode strength s_α(t)".into(),
-            lines,
-            markers,
-            legend: Legend::LowerRight,
-            ..Chart::default()
-        };
         figures.push(Figure {
             file_name: format!("learning_L{}.svg", curves.depth),
             caption: format!(
                 "Per-mode strengths under SGD (markers) against the gradient-flow ODE (lines), L = {}",
                 curves.depth
             ),
-            svg: plot::render(&chart)?,
+            svg: plot::render(&learning_chart(curves))?,
         });
     }
-    let d = &record.diffusion;
+    figures.push(Figure {
+        file_name: "diffusion.svg".into(),
+        caption: "Diffusion coefficient against the mode strength, with the peak locations".into(),
+        svg: plot::render(&diffusion_chart(&record.diffusion))?,
+    });
+    Ok(Rendered {
+        id: "corlouer2025",
+        title: "corlouer2025 — SGD on deep linear networks: per-mode learning, state-dependent noise and stationary laws".into(),
+        body: body(record),
+        figures,
+        record: to_json(record)?,
+        references: vec![bibliography::CORLOUER2025],
+        verdicts: VerdictCounts::of(&record.rows),
+    })
+}
+
+/// One depth's learning curves: SGD replica means against the gradient-flow ODE.
+fn learning_chart(curves: &LearningCurves) -> Chart {
+    let mut lines = Vec::new();
+    let mut markers = Vec::new();
+    for (a, (ode, sim)) in curves.ode.iter().zip(&curves.simulated).enumerate() {
+        let s = TEACHER[a];
+        lines.push(Line {
+            label: format!("gradient-flow ODE, S = {s}"),
+            points: curves
+                .times
+                .iter()
+                .copied()
+                .zip(ode.iter().copied())
+                .collect(),
+            color: a + 1,
+            width: 0,
+        });
+        markers.push(Markers {
+            label: format!("SGD replica mean, S = {s}"),
+            points: curves
+                .times
+                .iter()
+                .zip(sim)
+                .step_by(8)
+                .map(|(t, v)| (*t, *v, 0.0))
+                .collect(),
+            color: a + 1,
+            size: 2,
+        });
+    }
+    Chart {
+        title: format!(
+            "Saddle-to-saddle learning, L = {} (η = {}, B = {}, {} replicas)",
+            curves.depth, curves.learning_rate, curves.batch_size, curves.replicas
+        ),
+        x_label: "step t".into(),
+        y_label: "mode strength s_α(t)".into(),
+        lines,
+        markers,
+        legend: Legend::LowerRight,
+        ..Chart::default()
+    }
+}
+
+/// The diffusion profiles D(s)/D(s*) with the real model's increment variances.
+fn diffusion_chart(d: &DiffusionProfiles) -> Chart {
     let lines = d
         .depths
         .iter()
@@ -88,7 +110,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             color: k + 1,
         })
         .collect();
-    let chart = Chart {
+    Chart {
         title: "Per-mode diffusion without label noise, peak s* = 2(L−1)S/(3L−2)".into(),
         x_label: "s/S".into(),
         y_label: "D(s)/D(s*)".into(),
@@ -107,12 +129,11 @@ pub fn render(record: &Record) -> Result<Rendered> {
         verticals,
         legend: Legend::UpperRight,
         ..Chart::default()
-    };
-    figures.push(Figure {
-        file_name: "diffusion.svg".into(),
-        caption: "Diffusion coefficient against the mode strength, with the peak locations".into(),
-        svg: plot::render(&chart)?,
-    });
+    }
+}
+
+/// The timing table: ODE peak and completion times against the simulated ones.
+fn timing_table(record: &Record) -> String {
     let mut timing = String::from(
         "| L | S | s*/S | ODE time to s* | time of max. increment variance (sim.) | s/S there (sim.) | ODE t₉₅ | sim. t₉₅ |\n|---|---|---|---|---|---|---|---|\n",
     );
@@ -131,7 +152,13 @@ pub fn render(record: &Record) -> Result<Rendered> {
             ));
         }
     }
-    let body = format!(
+    timing
+}
+
+/// The markdown body: claims, problem, timing and the table.
+fn body(record: &Record) -> String {
+    let timing = timing_table(record);
+    format!(
         "**Paper.** G. Corlouer, A. Semler, A. Strang, A. Gietelink Oldenziel, \"SGD in the \
 saddle-to-saddle regime of deep linear networks\", arXiv:2604.06366 (v1, 7 Apr 2026). Only the abstract \
 was available: **every number here is [derived]** by this project (in \
@@ -176,15 +203,6 @@ the exact decomposition on mode-sparse data. The simulated peak time is located 
 of ±{smoothing} record windows.\n",
         s0 = INITIAL_STRENGTH,
         smoothing = SMOOTHING,
-        table = crate::reproductions::numbers::markdown_table(&record.rows),
-    );
-    Ok(Rendered {
-        id: "corlouer2025",
-        title: "corlouer2025 — SGD on deep linear networks: per-mode learning, state-dependent noise and stationary laws".into(),
-        body,
-        figures,
-        record: to_json(record)?,
-        references: vec![BIBTEX],
-        verdicts: crate::reproductions::numbers::VerdictCounts::of(&record.rows),
-    })
+        table = markdown_table(&record.rows),
+    )
 }

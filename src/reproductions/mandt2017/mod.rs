@@ -25,41 +25,32 @@ use crate::error::Result;
 use crate::models::LinearRegression;
 use crate::theory::{self, TheoryReport};
 
+mod em_simulation;
 mod logistic;
-pub mod real_data;
+mod real_data;
 mod reference_problems;
 mod regression;
 mod render;
 mod render_real_data;
 mod simulations;
 
-use logistic::LOGISTIC_SEED;
+pub use em_simulation::SimulatedEm;
 pub use logistic::{LogisticSection, LogisticSimulation};
+pub use real_data::{EmCurve, RealData};
 use reference_problems::{r1_sgd_kl, r1_sgld_kl};
 pub use render::render;
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{mandt2017sgd,
-  title = {Stochastic Gradient Descent as Approximate Bayesian Inference},
-  author = {Mandt, Stephan and Hoffman, Matthew D. and Blei, David M.},
-  journal = {Journal of Machine Learning Research},
-  volume = {18},
-  number = {134},
-  pages = {1--35},
-  year = {2017}
-}";
-
 /// Seed of the synthetic linear-regression data set (fixed; `--seed` drives the simulations).
-pub const PROBLEM_SEED: u64 = 2017;
+pub(crate) const PROBLEM_SEED: u64 = 2017;
 /// N of the linear regression.
-pub const DATA_SIZE: usize = 1000;
+pub(crate) const DATA_SIZE: usize = 1000;
 /// B of the linear regression.
-pub const BATCH_SIZE: usize = 10;
+pub(crate) const BATCH_SIZE: usize = 10;
 
 /// Synthetic Bayesian linear regression in the style of the paper's experiments: d = 3,
 /// x = Lz with L = [[1, 0, 0], [0.5, 0.8, 0], [0.2, −0.3, 0.6]], y = xᵀθ₀ + N(0, 1),
 /// θ₀ = (0.5, −1, 0.3), prior N(0, I).
-pub fn linear_regression() -> Result<LinearRegression> {
+pub(crate) fn linear_regression() -> Result<LinearRegression> {
     let l = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.0, 0.5, 0.8, 0.0, 0.2, -0.3, 0.6]);
     crate::problem::correlated_linear_regression(
         &l,
@@ -152,7 +143,7 @@ pub struct Record {
     /// and simulations of the real samplers against the Laplace posterior.
     pub logistic: LogisticSection,
     /// Real data (diabetes): Theorem 1, SGFS beside SGLD, constant-SGD variational EM.
-    pub real_data: real_data::RealData,
+    pub real_data: RealData,
 }
 
 /// KL(q‖posterior) of SGD with momentum at a fixed ε against the damping μ.
@@ -274,6 +265,6 @@ pub fn run(config: &Config) -> Result<Record> {
         simulations,
         momentum,
         logistic,
-        real_data: real_data::run()?,
+        real_data: real_data::run(config)?,
     })
 }

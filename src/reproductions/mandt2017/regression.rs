@@ -1,7 +1,7 @@
 //! Closed forms on the synthetic linear regression: Theorem 1, momentum (Claim M4) and ASGS
 //! windows (Claims M7/M8).
 
-use super::*;
+use super::{log_grid, regression_kl, sampler, MomentumCurve, BATCH_SIZE, DATA_SIZE};
 use crate::batching::Batching;
 use crate::config::SamplerKind;
 use crate::error::Result;
@@ -14,11 +14,11 @@ use crate::theory::{optimal_learning_rate, GaussianLaw, TheoryReport};
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RegressionOptimum {
     /// Theorem 1's ε* = 2DB/(N tr C(θ*)).
-    pub eps_star: f64,
+    pub(super) eps_star: f64,
     /// argmin of the exact discrete KL.
-    pub eps_star_discrete: f64,
+    pub(super) eps_star_discrete: f64,
     /// KL_cont(ε*).
-    pub kl_continuous_at_star: f64,
+    pub(super) kl_continuous_at_star: f64,
 }
 
 /// Theorem 1 on the synthetic linear regression (rows).

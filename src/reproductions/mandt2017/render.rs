@@ -1,8 +1,10 @@
 //! The mandt2017 report: markdown table and figures.
 
-use super::*;
+use super::logistic::LOGISTIC_SEED;
+use super::{render_real_data, Curve, Record, BATCH_SIZE, DATA_SIZE, PROBLEM_SEED};
 use crate::error::Result;
-use crate::reproductions::numbers::round_significant;
+use crate::reproductions::bibliography;
+use crate::reproductions::numbers::{markdown_table, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers, VerticalLine};
 use crate::reproductions::{to_json, Figure, Rendered};
 
@@ -33,7 +35,48 @@ fn curve_lines(curve: &Curve, what: &str) -> Vec<Line> {
 
 /// README body and figures.
 pub fn render(record: &Record) -> Result<Rendered> {
-    let r1_chart = Chart {
+    let body = body(record) + &render_real_data::section(&record.real_data);
+    let figure = |file_name: &str, caption: &str, chart: Chart| -> Result<Figure> {
+        Ok(Figure {
+            file_name: file_name.into(),
+            caption: caption.into(),
+            svg: plot::render(&chart)?,
+        })
+    };
+    let mut verdicts = VerdictCounts::of(&record.rows);
+    verdicts.add(&record.real_data.rows);
+    Ok(Rendered {
+        id: "mandt2017",
+        title: "mandt2017 — constant SGD and SGLD as approximate Bayesian inference".into(),
+        body,
+        figures: vec![
+            figure("kl_r1.svg", "R1: KL(q‖posterior) of constant SGD against ε, OU and exact discrete, with ε* (Theorem 1) and the discrete optimum", r1_chart(record))?,
+            figure("kl_regression.svg", "Bayesian linear regression: KL of constant SGD against ε with ε* and simulations", regression_chart(record))?,
+            figure("momentum.svg", "SGD with momentum: KL against the damping μ at fixed ε, with μ* of Claim M4 and a simulation", momentum_chart(record))?,
+            figure("kl_logistic.svg", "Bayesian logistic regression (synthetic): KL(q‖Laplace posterior) of constant SGD against ε, OU and linearised discrete laws, with ε* and simulations of the real sampler", logistic_kl_chart(record))?,
+            figure("logistic_projection.svg", "Logistic regression, in the style of the paper's figure: SGD iterates at ε* projected on the leading and trailing principal directions of the Laplace posterior covariance, with the posterior and OU ellipses", projection_chart(record))?,
+            figure("sgld_error.svg", "SGLD's finite-ε KL on the regression, with simulations", sgld_chart(record))?,
+            render_real_data::em_figure(&record.real_data)?,
+        ],
+        record: to_json(record)?,
+        references: vec![bibliography::MANDT2017],
+        verdicts,
+    })
+}
+
+/// Simulated KL (± 2 MCSE) of one sampler on the regression, against ε.
+fn simulated_kl(record: &Record, sampler: &str) -> Vec<(f64, f64, f64)> {
+    record
+        .simulations
+        .iter()
+        .filter(|s| s.sampler == sampler)
+        .map(|s| (s.step_size, s.kl_simulated.value, 2.0 * s.kl_simulated.mcse))
+        .collect()
+}
+
+/// R1: KL of constant SGD against ε with ε* and the discrete optimum.
+fn r1_chart(record: &Record) -> Chart {
+    Chart {
         title: "R1 (oracle noise): KL(q‖posterior) of constant SGD against ε".into(),
         x_label: "ε".into(),
         y_label: "KL(q‖posterior)".into(),
@@ -54,16 +97,13 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ],
         legend: Legend::UpperMiddle,
         ..Chart::default()
-    };
-    let sims = |sampler: &str| -> Vec<(f64, f64, f64)> {
-        record
-            .simulations
-            .iter()
-            .filter(|s| s.sampler == sampler)
-            .map(|s| (s.step_size, s.kl_simulated.value, 2.0 * s.kl_simulated.mcse))
-            .collect()
-    };
-    let regression_chart = Chart {
+    }
+}
+
+/// The linear regression: KL of constant SGD against ε with ε*, the discrete optimum and
+/// simulations.
+fn regression_chart(record: &Record) -> Chart {
+    Chart {
         title: "Bayesian linear regression (N = 1000, B = 10): KL of constant SGD against ε".into(),
         x_label: "ε".into(),
         y_label: "KL(q‖posterior)".into(),
@@ -72,7 +112,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
         lines: curve_lines(&record.regression_sgd, "SGD"),
         markers: vec![Markers {
             label: "simulation (± 2 MCSE)".into(),
-            points: sims("sgd"),
+            points: simulated_kl(record, "sgd"),
             color: 3,
             size: 4,
         }],
@@ -93,8 +133,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ],
         legend: Legend::UpperMiddle,
         ..Chart::default()
-    };
-    let sgld_chart = Chart {
+    }
+}
+
+/// SGLD's finite-ε KL on the regression (Claim M5).
+fn sgld_chart(record: &Record) -> Chart {
+    Chart {
         title: "SGLD's finite-ε error (Claim M5): KL(q‖posterior) against ε".into(),
         x_label: "ε (Welling–Teh convention)".into(),
         y_label: "KL(q‖posterior)".into(),
@@ -103,16 +147,20 @@ pub fn render(record: &Record) -> Result<Rendered> {
         lines: curve_lines(&record.regression_sgld, "SGLD, regression"),
         markers: vec![Markers {
             label: "simulation (± 2 MCSE)".into(),
-            points: sims("sgld"),
+            points: simulated_kl(record, "sgld"),
             color: 3,
             size: 4,
         }],
         legend: Legend::UpperMiddle,
         ..Chart::default()
-    };
+    }
+}
+
+/// SGD with momentum at fixed ε: KL against the damping μ (Claim M4).
+fn momentum_chart(record: &Record) -> Chart {
     let m = &record.momentum;
     let zip = |ys: &[f64]| m.dampings.iter().cloned().zip(ys.iter().cloned()).collect();
-    let momentum_chart = Chart {
+    Chart {
         title: format!(
             "SGD with momentum at ε = {:.4} (= ε*/4): KL against the damping μ",
             m.step_size
@@ -159,9 +207,13 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::UpperMiddle,
         ..Chart::default()
-    };
+    }
+}
+
+/// The logistic regression: KL(q‖Laplace) of constant SGD against ε.
+fn logistic_kl_chart(record: &Record) -> Chart {
     let lg = &record.logistic;
-    let logistic_kl_chart = Chart {
+    Chart {
         title: "Logistic regression (synthetic): KL(q‖Laplace) of constant SGD against ε".into(),
         x_label: "ε".into(),
         y_label: "KL(q‖Laplace posterior)".into(),
@@ -194,9 +246,15 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ],
         legend: Legend::UpperMiddle,
         ..Chart::default()
-    };
+    }
+}
+
+/// SGD iterates at ε* on the leading and trailing posterior directions, with the Laplace and OU
+/// ellipses.
+fn projection_chart(record: &Record) -> Chart {
+    let lg = &record.logistic;
     let [posterior_2d, ou_2d] = lg.projected_covariances;
-    let projection_chart = Chart {
+    Chart {
         title:
             "Logistic regression: SGD at ε* projected on the leading/trailing posterior directions"
                 .into(),
@@ -229,8 +287,14 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::UpperRight,
         ..Chart::default()
-    };
-    let body = format!(
+    }
+}
+
+/// The markdown body of the synthetic problems: claims, problems, findings, logistic section and
+/// the table.
+fn body(record: &Record) -> String {
+    let lg = &record.logistic;
+    format!(
         "**Paper.** S. Mandt, M. D. Hoffman, D. M. Blei (2017), \"Stochastic Gradient Descent as \
 Approximate Bayesian Inference\", JMLR 18(134):1–35, arXiv:1704.04289.\n\n\
 **Claims reproduced** (the parts constant SGD, SGD with momentum, preconditioned SGD, ASGS and SGLD \
@@ -322,29 +386,6 @@ printed in the paper.\n",
             .map(|v| format!("{v:.4}"))
             .collect::<Vec<_>>()
             .join(", "),
-        table = crate::reproductions::numbers::markdown_table(&record.rows),
-    );
-    let _ = round_significant;
-    let body = body + &super::render_real_data::section(&record.real_data);
-    Ok(Rendered {
-        id: "mandt2017",
-        title: "mandt2017 — constant SGD and SGLD as approximate Bayesian inference".into(),
-        body,
-        figures: vec![
-            Figure { file_name: "kl_r1.svg".into(), caption: "R1: KL(q‖posterior) of constant SGD against ε, OU and exact discrete, with ε* (Theorem 1) and the discrete optimum".into(), svg: plot::render(&r1_chart)? },
-            Figure { file_name: "kl_regression.svg".into(), caption: "Bayesian linear regression: KL of constant SGD against ε with ε* and simulations".into(), svg: plot::render(&regression_chart)? },
-            Figure { file_name: "momentum.svg".into(), caption: "SGD with momentum: KL against the damping μ at fixed ε, with μ* of Claim M4 and a simulation".into(), svg: plot::render(&momentum_chart)? },
-            Figure { file_name: "kl_logistic.svg".into(), caption: "Bayesian logistic regression (synthetic): KL(q‖Laplace posterior) of constant SGD against ε, OU and linearised discrete laws, with ε* and simulations of the real sampler".into(), svg: plot::render(&logistic_kl_chart)? },
-            Figure { file_name: "logistic_projection.svg".into(), caption: "Logistic regression, in the style of the paper's figure: SGD iterates at ε* projected on the leading and trailing principal directions of the Laplace posterior covariance, with the posterior and OU ellipses".into(), svg: plot::render(&projection_chart)? },
-            Figure { file_name: "sgld_error.svg".into(), caption: "SGLD's finite-ε KL on the regression, with simulations".into(), svg: plot::render(&sgld_chart)? },
-            super::render_real_data::em_figure(&record.real_data)?,
-        ],
-        record: to_json(record)?,
-        references: vec![BIBTEX],
-        verdicts: {
-            let mut v = crate::reproductions::numbers::VerdictCounts::of(&record.rows);
-            v.add(&record.real_data.rows);
-            v
-        },
-    })
+        table = markdown_table(&record.rows),
+    )
 }

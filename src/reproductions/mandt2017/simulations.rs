@@ -2,7 +2,7 @@
 
 use nalgebra::DVector;
 
-use super::*;
+use super::{sampler, MomentumCurve, SimPoint, BATCH_SIZE, DATA_SIZE};
 use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
 use crate::error::Result;
 use crate::models::{LinearRegression, Model, QuadraticModel};

@@ -1,12 +1,12 @@
 //! Rendering of the `mean-field-sgld` report: markdown table and figures.
 
-use super::*;
+use super::{Record, BIBTEX, SLICE_STEP};
 use crate::error::{Error, Result};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
 
-/// Renders the README body and the figures.
-pub fn render(record: &Record) -> Result<Rendered> {
+/// Figure 1: the KRR posterior on the slice and SGLD at the largest width.
+fn predictor_chart(record: &Record) -> Result<Chart> {
     let widest = record.widths.last().ok_or_else(|| Error::Invalid {
         what: "record".into(),
         why: "no SGLD widths".into(),
@@ -18,7 +18,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             .map(|[t, m, v]| (t.0, m.0 + sign * 2.0 * v.0.max(0.0).sqrt()))
             .collect()
     };
-    let predictor = Chart {
+    Ok(Chart {
         title: "Kernel-ridge (NNGP) posterior of f on the slice x = (t, 1) and SGLD".into(),
         x_label: "t".into(),
         y_label: "f(t, 1)".into(),
@@ -68,10 +68,14 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::LowerRight,
         ..Chart::default()
-    };
+    })
+}
+
+/// Figure 2: the relative variance gap against the width.
+fn gap_chart(record: &Record) -> Chart {
     let first = &record.widths[0];
     let anchor = first.variance_gap.value.abs() * first.width as f64;
-    let gap_chart = Chart {
+    Chart {
         title: "Relative variance gap |Var_SGLD − Var_KRR|/Var_KRR at t = 3 against width".into(),
         x_label: "width N".into(),
         y_label: "relative gap".into(),
@@ -117,8 +121,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::UpperRight,
         ..Chart::default()
-    };
-    let alignment_chart = Chart {
+    }
+}
+
+/// Figure 3: the mean-field alignment against P with the SGLD estimates.
+fn alignment_chart(record: &Record) -> Chart {
+    Chart {
         title: format!(
             "Mean-field alignment m against P (d = 5, T = {}, erf teacher) [derived]",
             record.mean_field_temperature.0
@@ -163,7 +171,11 @@ pub fn render(record: &Record) -> Result<Rendered> {
         },
         legend: Legend::UpperLeft,
         ..Chart::default()
-    };
+    }
+}
+
+/// The README body.
+fn body(record: &Record) -> String {
     let gaps: String = record
         .widths
         .iter()
@@ -186,7 +198,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             })
         })
         .collect();
-    let body = format!(
+    format!(
         "**Paper.** Göring, Mingard, Nam & Louis (2025), \"A simple mean field model of feature \
 learning\", arXiv:2510.15174. Only the abstract was available: the kernel-ridge limit is the standard \
 NNGP result the abstract says the theory reduces to; the mean-field equations and the alignment order \
@@ -216,26 +228,30 @@ table above with the MF value as \"closed form\".\n",
         bias = record.discretisation_bias.0,
         table = crate::reproductions::numbers::markdown_table(&record.rows),
         mft = record.mean_field_temperature.0,
-    );
+    )
+}
+
+/// Renders the README body and the figures.
+pub fn render(record: &Record) -> Result<Rendered> {
     Ok(Rendered {
         id: "mean-field-sgld",
         title: "mean-field-sgld — SGLD on two-layer networks: kernel-ridge limit and mean-field alignment".into(),
-        body,
+        body: body(record),
         figures: vec![
             Figure {
                 file_name: "krr_limit.svg".into(),
                 caption: "KRR posterior mean ± 2 sd on the slice and SGLD at the largest width".into(),
-                svg: plot::render(&predictor)?,
+                svg: plot::render(&predictor_chart(record)?)?,
             },
             Figure {
                 file_name: "width_gap.svg".into(),
                 caption: "Relative variance gap to KRR against width, with a 1/N guide".into(),
-                svg: plot::render(&gap_chart)?,
+                svg: plot::render(&gap_chart(record))?,
             },
             Figure {
                 file_name: "alignment.svg".into(),
                 caption: "Mean-field alignment against P for two widths, with SGLD estimates".into(),
-                svg: plot::render(&alignment_chart)?,
+                svg: plot::render(&alignment_chart(record))?,
             },
         ],
         record: to_json(record)?,

@@ -15,7 +15,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
-use super::simulate::{self, pool, pooled_covariance, run_seed, ChainJob};
+use super::simulate::{self, pool, pooled_covariance, run_seed, ChainJob, ChainSummary};
 use super::Config;
 use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
@@ -27,31 +27,22 @@ use crate::theory::{self, TheoryReport};
 mod render;
 pub use render::render;
 
-/// BibTeX of the sampler's paper (SGLD) and of the OU analysis (Mandt et al.).
-pub const BIBTEX: &str = r"@inproceedings{welling2011sgld,
-  title = {Bayesian Learning via Stochastic Gradient {L}angevin Dynamics},
-  author = {Welling, Max and Teh, Yee Whye},
-  booktitle = {Proceedings of the 28th International Conference on Machine Learning},
-  pages = {681--688},
-  year = {2011}
-}";
-
 /// Number of data points.
-pub const DATA_SIZE: usize = 1000;
+pub(crate) const DATA_SIZE: usize = 1000;
 /// Minibatch size.
-pub const BATCH_SIZE: usize = 32;
+pub(crate) const BATCH_SIZE: usize = 32;
 /// The main step size as a fraction of the SGLD stability limit 4/λ_max(P).
-pub const MAIN_FRACTION: f64 = 0.05;
+pub(crate) const MAIN_FRACTION: f64 = 0.05;
 /// Relaxation times per chain in the quick configuration.
-pub const QUICK_RELAXATIONS: f64 = 10_000.0;
+pub(crate) const QUICK_RELAXATIONS: f64 = 10_000.0;
 /// Relaxation times per chain in the full configuration.
-pub const FULL_RELAXATIONS: f64 = 50_000.0;
+pub(crate) const FULL_RELAXATIONS: f64 = 50_000.0;
 /// Seed of the synthetic data set (fixed: the problem does not change with `--seed`).
-pub const PROBLEM_SEED: u64 = 100_032;
+pub(crate) const PROBLEM_SEED: u64 = 100_032;
 
 /// The synthetic Bayesian linear regression: x = L z with z ~ N(0, I₂), L = [[1, 0], [0.6, 0.5]],
 /// y = xᵀθ₀ + N(0, σ²), θ₀ = (1, −0.5), σ² = 1, prior N(0, I).
-pub fn problem() -> Result<LinearRegression> {
+pub(crate) fn problem() -> Result<LinearRegression> {
     let l = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.6, 0.5]);
     crate::problem::correlated_linear_regression(
         &l,
@@ -162,66 +153,113 @@ fn sgld(step_size: f64) -> SamplerConfig {
 }
 
 /// Fraction of the stability limit below which the log–log slopes are fitted.
-pub const SLOPE_FRACTION: f64 = 0.01;
+pub(crate) const SLOPE_FRACTION: f64 = 0.01;
 
 fn frobenius(a: &DMatrix<f64>) -> f64 {
     a.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
-/// Runs the closed forms over an ε grid and the simulations.
-pub fn run(config: &Config) -> Result<Record> {
-    let model = problem()?;
-    let posterior = theory::exact_posterior(&model)?;
-    let post_cov = posterior.covariance.clone();
-    let limit = theory::stability_limit(&sgld(1.0), &model);
-    let main_eps = MAIN_FRACTION * limit;
-    let (chains, tau_multiple, sim_fractions): (usize, f64, Vec<f64>) = if config.quick {
-        (2, QUICK_RELAXATIONS, vec![MAIN_FRACTION])
-    } else {
-        (
-            4,
-            FULL_RELAXATIONS,
-            vec![MAIN_FRACTION / 4.0, MAIN_FRACTION, MAIN_FRACTION * 4.0],
-        )
-    };
-    let grid: Vec<f64> = if config.quick {
-        vec![0.002, 0.01, MAIN_FRACTION, 0.1, 0.3]
-    } else {
-        (0..=20)
-            .map(|k| 0.001 * 10f64.powf(k as f64 / 8.0))
-            .chain(sim_fractions.iter().cloned())
-            .collect()
-    };
-    let mut grid = grid;
-    grid.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
-    grid.dedup();
+/// The simulated fractions of the stability limit, the chains per fraction, their length in
+/// relaxation times and the ε grid of the closed forms.
+struct Plan {
+    chains: usize,
+    relaxations: f64,
+    fractions: Vec<f64>,
+    grid: Vec<f64>,
+}
 
-    // Functionals: trace ratio, per-eigendirection ratios, covariance entries.
+impl Plan {
+    fn of(config: &Config) -> Self {
+        let (chains, relaxations, fractions): (usize, f64, Vec<f64>) = if config.quick {
+            (2, QUICK_RELAXATIONS, vec![MAIN_FRACTION])
+        } else {
+            (
+                4,
+                FULL_RELAXATIONS,
+                vec![MAIN_FRACTION / 4.0, MAIN_FRACTION, MAIN_FRACTION * 4.0],
+            )
+        };
+        let mut grid: Vec<f64> = if config.quick {
+            vec![0.002, 0.01, MAIN_FRACTION, 0.1, 0.3]
+        } else {
+            (0..=20)
+                .map(|k| 0.001 * 10f64.powf(k as f64 / 8.0))
+                .chain(fractions.iter().cloned())
+                .collect()
+        };
+        grid.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+        grid.dedup();
+        Self {
+            chains,
+            relaxations,
+            fractions,
+            grid,
+        }
+    }
+}
+
+/// The posterior covariance with its eigendirections, flattest (largest variance) first.
+struct Posterior {
+    mean: DVector<f64>,
+    covariance: DMatrix<f64>,
+    directions: Vec<DVector<f64>>,
+    trace: f64,
+    frobenius: f64,
+}
+
+impl Posterior {
+    fn of(model: &LinearRegression) -> Result<Self> {
+        let posterior = theory::exact_posterior(model)?;
+        let covariance = posterior.covariance;
+        let eig = SymmetricEigen::new(covariance.clone());
+        let mut order: Vec<usize> = (0..model.dimension()).collect();
+        order.sort_by(|&a, &b| {
+            eig.eigenvalues[b]
+                .partial_cmp(&eig.eigenvalues[a])
+                .expect("finite")
+        });
+        let directions = order
+            .iter()
+            .map(|&k| eig.eigenvectors.column(k).into_owned())
+            .collect();
+        Ok(Self {
+            mean: posterior.mean,
+            trace: covariance.trace(),
+            frobenius: frobenius(&covariance),
+            covariance,
+            directions,
+        })
+    }
+}
+
+/// One simulated ε: its exact laws, steps per chain and the chains' summaries.
+struct Simulated {
+    report: TheoryReport,
+    steps: usize,
+    summaries: Vec<ChainSummary>,
+}
+
+/// Runs the chains at every simulated fraction. Functionals, in order: trace ratio,
+/// per-eigendirection ratios, the Frobenius ratio's linearisation, tr(PΣ)/d, and the covariance
+/// entries Σ₁₁, Σ₁₂, Σ₂₂.
+fn simulate_fractions(
+    config: &Config,
+    model: &LinearRegression,
+    limit: f64,
+    plan: &Plan,
+    posterior: &Posterior,
+) -> Result<Vec<Simulated>> {
     let d = model.dimension();
-    let eig = SymmetricEigen::new(post_cov.clone());
-    let mut order: Vec<usize> = (0..d).collect();
-    order.sort_by(|&a, &b| {
-        eig.eigenvalues[b]
-            .partial_cmp(&eig.eigenvalues[a])
-            .expect("finite")
-    });
-    let directions: Vec<DVector<f64>> = order
-        .iter()
-        .map(|&k| eig.eigenvectors.column(k).into_owned())
-        .collect();
-    let post_trace = post_cov.trace();
-    let post_frob = frobenius(&post_cov);
-
-    // Simulations: one job per (simulated ε, chain), seeded by the job index.
+    // One job per (simulated ε, chain), seeded by the job index.
     let mut jobs = Vec::new();
     let mut reports = Vec::new();
-    for &fraction in &sim_fractions {
+    for &fraction in &plan.fractions {
         let cfg = sgld(fraction * limit);
-        let report = TheoryReport::compute(&model, &cfg)?;
-        let rho = theory::affine_map(&cfg, &model)?.mean_spectral_radius();
+        let report = TheoryReport::compute(model, &cfg)?;
+        let rho = theory::affine_map(&cfg, model)?.mean_spectral_radius();
         let tau = 1.0 / (1.0 - rho);
-        let steps = (tau_multiple * tau).ceil() as usize;
-        for _ in 0..chains {
+        let steps = (plan.relaxations * tau).ceil() as usize;
+        for _ in 0..plan.chains {
             jobs.push(ChainJob {
                 config: cfg,
                 start: report.stationary.mean.iter().cloned().collect(),
@@ -231,61 +269,81 @@ pub fn run(config: &Config) -> Result<Record> {
                 seed: run_seed(config.seed, jobs.len() as u64),
             });
         }
-        reports.push((fraction, report, steps));
+        reports.push((report, steps));
     }
     let progress = simulate::progress_bar(
         config.progress,
         simulate::total_steps(&jobs),
         "minibatch-regime",
     );
-    let mut summaries = Vec::new();
-    for (k, (_, report, _)) in reports.iter().enumerate() {
+    let mut simulated = Vec::new();
+    for (k, (report, steps)) in reports.into_iter().enumerate() {
         let exact = &report.stationary.covariance;
-        let mut weights = vec![DMatrix::identity(d, d) / post_trace];
-        for v in &directions {
-            weights.push(v * v.transpose() / v.dot(&(&post_cov * v)));
+        let mut weights = vec![DMatrix::identity(d, d) / posterior.trace];
+        for v in &posterior.directions {
+            weights.push(v * v.transpose() / v.dot(&(&posterior.covariance * v)));
         }
-        weights.push(exact / (frobenius(exact) * post_frob));
+        weights.push(exact / (frobenius(exact) * posterior.frobenius));
         weights.push(model.posterior_precision() / d as f64);
         weights.push(DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 0.0]));
         weights.push(DMatrix::from_row_slice(2, 2, &[0.0, 0.5, 0.5, 0.0]));
         weights.push(DMatrix::from_row_slice(2, 2, &[0.0, 0.0, 0.0, 1.0]));
-        let batch = &jobs[k * chains..(k + 1) * chains];
-        let chain_summaries = simulate::run_chains(&model, batch, &weights, &progress)?;
-        summaries.push(chain_summaries);
+        let batch = &jobs[k * plan.chains..(k + 1) * plan.chains];
+        let summaries = simulate::run_chains(model, batch, &weights, &progress)?;
+        simulated.push(Simulated {
+            report,
+            steps,
+            summaries,
+        });
     }
     progress.finish_and_clear();
+    Ok(simulated)
+}
 
-    let error_vs_step_size = grid
+/// Closed forms over the ε grid, with the simulated trace ratio where simulated.
+fn error_curve(
+    model: &LinearRegression,
+    limit: f64,
+    plan: &Plan,
+    posterior: &Posterior,
+    simulated: &[Simulated],
+) -> Result<Vec<Point>> {
+    plan.grid
         .iter()
         .map(|&fraction| -> Result<Point> {
-            let report = TheoryReport::compute(&model, &sgld(fraction * limit))?;
+            let report = TheoryReport::compute(model, &sgld(fraction * limit))?;
             let exact = &report.stationary.covariance;
             let ou = &report.stationary_continuous.covariance;
-            let simulated = sim_fractions
+            let simulated = plan
+                .fractions
                 .iter()
                 .position(|f| *f == fraction)
-                .map(|k| pool(&summaries[k])[0]);
+                .map(|k| pool(&simulated[k].summaries)[0]);
             Ok(Point {
                 step_size: fraction * limit,
-                trace_ratio_exact: exact.trace() / post_trace,
-                trace_ratio_ou: ou.trace() / post_trace,
+                trace_ratio_exact: exact.trace() / posterior.trace,
+                trace_ratio_ou: ou.trace() / posterior.trace,
                 ou_relative_error: frobenius(&(ou - exact)) / frobenius(exact),
                 trace_ratio_simulated: simulated,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
 
-    // The main ε.
-    let main = sim_fractions
-        .iter()
-        .position(|f| *f == MAIN_FRACTION)
-        .expect("the main fraction is simulated");
-    let report = &reports[main].1;
+/// The table's ratios at the main ε: exact, OU and simulated.
+fn main_rows(
+    model: &LinearRegression,
+    posterior: &Posterior,
+    main: &Simulated,
+    estimates: &[Estimate],
+    sim_cov: &DMatrix<f64>,
+) -> Vec<Row> {
+    let d = model.dimension();
+    let report = &main.report;
     let exact = &report.stationary.covariance;
     let ou = &report.stationary_continuous.covariance;
-    let estimates = pool(&summaries[main]);
-    let sim_cov = pooled_covariance(&summaries[main]);
+    let (post_cov, post_trace, post_frob) =
+        (&posterior.covariance, posterior.trace, posterior.frobenius);
     let mut rows = Vec::new();
     let ratio_rows =
         |name: &str, f: &dyn Fn(&DMatrix<f64>) -> f64, est: Estimate, rows: &mut Vec<Row>| {
@@ -305,9 +363,9 @@ pub fn run(config: &Config) -> Result<Record> {
         estimates[0],
         &mut rows,
     );
-    for (k, v) in directions.iter().enumerate() {
+    for (k, v) in posterior.directions.iter().enumerate() {
         let label = if k == 0 { "flattest" } else { "steepest" };
-        let f = |s: &DMatrix<f64>| v.dot(&(s * v)) / v.dot(&(&post_cov * v));
+        let f = |s: &DMatrix<f64>| v.dot(&(s * v)) / v.dot(&(post_cov * v));
         ratio_rows(
             &format!("vᵀΣv / vᵀP⁻¹v, {label} posterior direction"),
             &f,
@@ -316,7 +374,7 @@ pub fn run(config: &Config) -> Result<Record> {
         );
     }
     let frob_est = Estimate {
-        value: frobenius(&sim_cov) / post_frob,
+        value: frobenius(sim_cov) / post_frob,
         ..estimates[1 + d]
     };
     ratio_rows(
@@ -344,6 +402,11 @@ pub fn run(config: &Config) -> Result<Record> {
         Row::new("‖Σ_OU − Σ‖_F / ‖Σ‖_F (OU error)", Provenance::Derived)
             .closed_form(frobenius(&(ou - exact)) / frobenius(exact)),
     );
+    rows
+}
+
+/// The log–log slopes of the excess covariance and of the OU error at small ε.
+fn slope_rows(error_vs_step_size: &[Point], limit: f64) -> Vec<Row> {
     let small: Vec<&Point> = error_vs_step_size
         .iter()
         .filter(|p| p.step_size <= SLOPE_FRACTION * limit * (1.0 + 1e-12))
@@ -356,14 +419,12 @@ pub fn run(config: &Config) -> Result<Record> {
                 .collect::<Vec<_>>(),
         )
     };
-    rows.push(
+    vec![
         Row::new(
             format!("log–log slope of tr Σ / tr P⁻¹ − 1 against ε (ε ≤ {SLOPE_FRACTION} × limit), exact"),
             Provenance::Derived,
         )
         .closed_form(slope(&|p| p.trace_ratio_exact - 1.0)),
-    );
-    rows.push(
         Row::new(
             format!(
                 "log–log slope of ‖Σ_OU − Σ‖_F / ‖Σ‖_F against ε (ε ≤ {SLOPE_FRACTION} × limit)"
@@ -371,9 +432,30 @@ pub fn run(config: &Config) -> Result<Record> {
             Provenance::Derived,
         )
         .closed_form(slope(&|p| p.ou_relative_error)),
-    );
+    ]
+}
+
+/// Runs the closed forms over an ε grid and the simulations.
+pub fn run(config: &Config) -> Result<Record> {
+    let model = problem()?;
+    let posterior = Posterior::of(&model)?;
+    let limit = theory::stability_limit(&sgld(1.0), &model);
+    let plan = Plan::of(config);
+    let simulated = simulate_fractions(config, &model, limit, &plan, &posterior)?;
+    let error_vs_step_size = error_curve(&model, limit, &plan, &posterior, &simulated)?;
+    let main = &simulated[plan
+        .fractions
+        .iter()
+        .position(|f| *f == MAIN_FRACTION)
+        .expect("the main fraction is simulated")];
+    let estimates = pool(&main.summaries);
+    let sim_cov = pooled_covariance(&main.summaries);
+    let mut rows = main_rows(&model, &posterior, main, &estimates, &sim_cov);
+    rows.extend(slope_rows(&error_vs_step_size, limit));
+    let d = model.dimension();
     let flat = |m: &DMatrix<f64>| m.transpose().iter().cloned().collect::<Vec<f64>>();
-    let sample = summaries[main]
+    let sample = main
+        .summaries
         .iter()
         .flat_map(|c| c.sample.iter().cloned())
         .take(simulate::SAMPLE_SIZE)
@@ -387,14 +469,14 @@ pub fn run(config: &Config) -> Result<Record> {
             batch_size: BATCH_SIZE,
             batching: Batching::WithReplacement,
             problem_seed: PROBLEM_SEED,
-            step_size: main_eps,
+            step_size: MAIN_FRACTION * limit,
             stability_limit: limit,
-            chains,
-            steps: reports.iter().map(|r| r.2).collect(),
+            chains: plan.chains,
+            steps: simulated.iter().map(|s| s.steps).collect(),
         },
-        posterior_covariance: flat(&post_cov),
-        exact_covariance: flat(exact),
-        ou_covariance: flat(ou),
+        posterior_covariance: flat(&posterior.covariance),
+        exact_covariance: flat(&main.report.stationary.covariance),
+        ou_covariance: flat(&main.report.stationary_continuous.covariance),
         simulated_covariance: estimates[3 + d..].to_vec(),
         rows,
         error_vs_step_size,

@@ -1,17 +1,42 @@
 //! Rendering of the `minibatch-regime` report: markdown table and figures.
 
-use super::*;
+use super::{Point, Record, FULL_RELAXATIONS, MAIN_FRACTION, QUICK_RELAXATIONS};
 use crate::error::Result;
-use crate::reproductions::numbers::Num;
+use crate::reproductions::bibliography;
+use crate::reproductions::numbers::{markdown_table, round_significant, Num, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
 
 /// README body and figures.
 pub fn render(record: &Record) -> Result<Rendered> {
+    Ok(Rendered {
+        id: "minibatch-regime",
+        title: "minibatch-regime — SGLD's stationary covariance with minibatch noise".into(),
+        body: body(record),
+        figures: vec![
+            Figure {
+                file_name: "ellipses.svg".into(),
+                caption: "2-sd ellipses: posterior, exact discrete law, OU approximation, and the draws' sample covariance".into(),
+                svg: plot::render(&ellipse_chart(record))?,
+            },
+            Figure {
+                file_name: "error_vs_eps.svg".into(),
+                caption: "Relative excess of tr Σ over the posterior (exact, OU, simulated) and the OU approximation's relative error, against ε".into(),
+                svg: plot::render(&error_chart(record))?,
+            },
+        ],
+        record: to_json(record)?,
+        references: vec![bibliography::WELLING2011, bibliography::MANDT2017],
+        verdicts: VerdictCounts::of(&record.rows),
+    })
+}
+
+/// The 2-sd ellipses of the posterior, the exact and OU laws and the draws.
+fn ellipse_chart(record: &Record) -> Chart {
     let s = &record.setup;
     let m = (record.posterior_mean[0], record.posterior_mean[1]);
     let as2 = |v: &[f64]| [[v[0], v[1]], [v[2], v[3]]];
-    let ellipses = Chart {
+    Chart {
         title: format!(
             "SGLD, N = {}, B = {}, ε = {:.3e}: 2-sd ellipses",
             s.data_size, s.batch_size, s.step_size
@@ -52,12 +77,16 @@ pub fn render(record: &Record) -> Result<Rendered> {
             size: 1,
         }],
         ..Chart::default()
-    };
+    }
+}
+
+/// Relative excess covariance and the OU approximation's error against ε.
+fn error_chart(record: &Record) -> Chart {
     let excess = |points: &[Point], f: &dyn Fn(&Point) -> f64| -> Vec<(f64, f64)> {
         points.iter().map(|p| (p.step_size, f(p))).collect()
     };
     let pts = &record.error_vs_step_size;
-    let error_chart = Chart {
+    Chart {
         title: "Excess covariance and the OU approximation's error against ε".into(),
         x_label: "ε (Welling–Teh)".into(),
         y_label: "relative quantity".into(),
@@ -97,7 +126,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
         }],
         legend: Legend::UpperLeft,
         ..Chart::default()
-    };
+    }
+}
+
+/// The markdown body: claim, problem, simulation and the table.
+fn body(record: &Record) -> String {
+    let s = &record.setup;
     let exact_of = |prefix: &str| {
         record
             .row(prefix)
@@ -107,7 +141,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
     let trace_ratio = exact_of("tr Σ / tr P⁻¹ — exact");
     let temperature = exact_of("tr(PΣ)/d (effective temperature) — exact");
     let steepest = exact_of("vᵀΣv / vᵀP⁻¹v, steepest posterior direction — exact");
-    let body = format!(
+    format!(
         "**Claim.** In the minibatch regime (N = {n}, B = {b}, small ε) SGLD's stationary covariance is far \
 from the posterior — at ε = {eps:.3e} ({frac} of the stability limit {lim:.3e}) the covariance \
 in posterior units is tr(PΣ)/d = {temp:.3} (+{temp_pct:.0}%), {steep:.3}× the posterior variance along the \
@@ -134,29 +168,9 @@ Posterior covariance P⁻¹ = {post:?}; exact Σ = {exact:?}; OU Σ = {ou:?} (ro
         ps = s.problem_seed,
         chains = s.chains,
         tau = if s.quick { QUICK_RELAXATIONS } else { FULL_RELAXATIONS },
-        table = crate::reproductions::numbers::markdown_table(&record.rows),
-        post = record.posterior_covariance.iter().map(|v| Num(*v)).map(|n| crate::reproductions::numbers::round_significant(n.0, 6)).collect::<Vec<_>>(),
-        exact = record.exact_covariance.iter().map(|v| crate::reproductions::numbers::round_significant(*v, 6)).collect::<Vec<_>>(),
-        ou = record.ou_covariance.iter().map(|v| crate::reproductions::numbers::round_significant(*v, 6)).collect::<Vec<_>>(),
-    );
-    Ok(Rendered {
-        id: "minibatch-regime",
-        title: "minibatch-regime — SGLD's stationary covariance with minibatch noise".into(),
-        body,
-        figures: vec![
-            Figure {
-                file_name: "ellipses.svg".into(),
-                caption: "2-sd ellipses: posterior, exact discrete law, OU approximation, and the draws' sample covariance".into(),
-                svg: plot::render(&ellipses)?,
-            },
-            Figure {
-                file_name: "error_vs_eps.svg".into(),
-                caption: "Relative excess of tr Σ over the posterior (exact, OU, simulated) and the OU approximation's relative error, against ε".into(),
-                svg: plot::render(&error_chart)?,
-            },
-        ],
-        record: to_json(record)?,
-        references: vec![BIBTEX, crate::reproductions::mandt2017::BIBTEX],
-        verdicts: crate::reproductions::numbers::VerdictCounts::of(&record.rows),
-    })
+        table = markdown_table(&record.rows),
+        post = record.posterior_covariance.iter().map(|v| Num(*v)).map(|n| round_significant(n.0, 6)).collect::<Vec<_>>(),
+        exact = record.exact_covariance.iter().map(|v| round_significant(*v, 6)).collect::<Vec<_>>(),
+        ou = record.ou_covariance.iter().map(|v| round_significant(*v, 6)).collect::<Vec<_>>(),
+    )
 }

@@ -22,7 +22,7 @@ use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::{self, pool, run_seed, ChainJob};
 use super::Config;
 use crate::error::Result;
-use crate::models::Model;
+use crate::models::{GaussianMean, Model};
 use crate::theory;
 use crate::theory::scalar_gaussian::wasserstein_same_mean;
 
@@ -103,24 +103,28 @@ impl Record {
     }
 }
 
-/// Runs the closed forms and the simulations.
-pub fn run(cfg: &Config) -> Result<Record> {
-    let model = problem()?;
-    let n = model.data_size();
-    let a = n as f64 + 1.0 / PRIOR_VARIANCE;
-    let eps_of = |ha: f64| 2.0 * ha / a;
+/// h·a = 0.001 … 0.3, log-spaced.
+fn step_grid(cfg: &Config) -> Vec<f64> {
     let points = if cfg.quick { 7 } else { 31 };
-    let ha: Vec<f64> = (0..points)
+    (0..points)
         .map(|k| 0.001 * 300f64.powf(k as f64 / (points - 1) as f64))
-        .collect();
-    let v = |x: f64, scheme: Scheme, b: usize| variance_with_batch(&model, eps_of(x), scheme, b);
+        .collect()
+}
+
+/// W₂(RR)/W₂(RM) against h·a for every batch size of [`BATCH_SIZES`].
+fn ratio_curves(model: &GaussianMean, a: f64, ha: &[f64]) -> Result<Vec<RatioCurve>> {
     let mut ratios = Vec::new();
     for b in BATCH_SIZES {
         let mut every_step_vs_iid = Vec::new();
         let mut epoch_end_vs_iid = Vec::new();
         let mut every_step_vs_per_step = Vec::new();
-        for &x in &ha {
-            let w = |scheme| -> Result<f64> { Ok(wasserstein_same_mean(a, v(x, scheme, b)?)) };
+        for &x in ha {
+            let w = |scheme| -> Result<f64> {
+                Ok(wasserstein_same_mean(
+                    a,
+                    variance_with_batch(model, 2.0 * x / a, scheme, b)?,
+                ))
+            };
             let iid = w(Scheme::Iid)?;
             every_step_vs_iid.push(w(Scheme::ReshuffleEveryStep)? / iid);
             epoch_end_vs_iid.push(w(Scheme::ReshuffleEpochEnd)? / iid);
@@ -140,8 +144,12 @@ pub fn run(cfg: &Config) -> Result<Record> {
             max_ratio,
         });
     }
+    Ok(ratios)
+}
 
-    // Table: relative biases a·v − 1 at three step sizes, B = 4, exact and leading order.
+/// Table rows: relative biases a·v − 1 at three step sizes, B = 4, exact against leading order.
+fn bias_rows(model: &GaussianMean, a: f64) -> Result<Vec<Row>> {
+    let n = model.data_size();
     let mut rows = Vec::new();
     let b = 4;
     let m = (n / b) as f64;
@@ -177,28 +185,20 @@ pub fn run(cfg: &Config) -> Result<Record> {
                     Provenance::Digest,
                 )
                 .reference(leading)
-                .closed_form(a * v(x, scheme, b)? - 1.0)
+                .closed_form(a * variance_with_batch(model, 2.0 * x / a, scheme, b)? - 1.0)
                 .known_difference(
                     "the reference is the leading order in h; the exact law adds the higher orders",
                 ),
             );
         }
     }
-    for curve in &ratios {
-        rows.push(
-            Row::new(
-                format!(
-                    "max over h·a ≤ 0.3 of W₂(RR)/W₂(RM), B = {} (N/B = {})",
-                    curve.batch_size,
-                    n / curve.batch_size
-                ),
-                Provenance::Derived,
-            )
-            .closed_form(curve.max_ratio),
-        );
-    }
+    Ok(rows)
+}
 
-    // Simulations: RM (i.i.d.) and RR (every step) at h·a = 0.1, B = 4 (full: also B = 2, 10).
+/// Simulations: RM (i.i.d.) and RR (every step) at h·a = 0.1, B = 4 (full: also B = 2, 10).
+fn simulations(cfg: &Config, model: &GaussianMean, a: f64) -> Result<Vec<SimPoint>> {
+    let n = model.data_size();
+    let eps_of = |ha: f64| 2.0 * ha / a;
     let sim_batches: Vec<usize> = if cfg.quick {
         vec![4]
     } else {
@@ -214,7 +214,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
             let tau = 1.0 / x;
             jobs.push(ChainJob {
                 config: scheme_config(eps_of(x), scheme, n, b),
-                start: vec![theory::exact_posterior(&model)?.mean[0]],
+                start: vec![theory::exact_posterior(model)?.mean[0]],
                 burn_in: ((20.0 * tau / epoch as f64).ceil() as usize) * epoch,
                 steps: ((relaxations * tau / epoch as f64).ceil() as usize) * epoch,
                 thin: 1,
@@ -228,7 +228,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         simulate::total_steps(&jobs),
         "shaw-whalley2025",
     );
-    let summaries = simulate::run_chains(&model, &jobs, &[DMatrix::identity(1, 1) * a], &progress)?;
+    let summaries = simulate::run_chains(model, &jobs, &[DMatrix::identity(1, 1) * a], &progress)?;
     progress.finish_and_clear();
     let mut simulations = Vec::new();
     for ((scheme, b), summary) in meta.into_iter().zip(summaries) {
@@ -237,13 +237,38 @@ pub fn run(cfg: &Config) -> Result<Record> {
             scheme,
             batch_size: b,
             ha: x,
-            relative_bias_exact: a * v(x, scheme, b)? - 1.0,
+            relative_bias_exact: a * variance_with_batch(model, eps_of(x), scheme, b)? - 1.0,
             relative_bias_simulated: Estimate {
                 value: estimate.value - 1.0,
                 ..estimate
             },
         });
     }
+    Ok(simulations)
+}
+
+/// Runs the closed forms and the simulations.
+pub fn run(cfg: &Config) -> Result<Record> {
+    let model = problem()?;
+    let n = model.data_size();
+    let a = n as f64 + 1.0 / PRIOR_VARIANCE;
+    let ha = step_grid(cfg);
+    let ratios = ratio_curves(&model, a, &ha)?;
+    let mut rows = bias_rows(&model, a)?;
+    for curve in &ratios {
+        rows.push(
+            Row::new(
+                format!(
+                    "max over h·a ≤ 0.3 of W₂(RR)/W₂(RM), B = {} (N/B = {})",
+                    curve.batch_size,
+                    n / curve.batch_size
+                ),
+                Provenance::Derived,
+            )
+            .closed_form(curve.max_ratio),
+        );
+    }
+    let simulations = simulations(cfg, &model, a)?;
     for sim in &simulations {
         rows.push(
             Row::new(

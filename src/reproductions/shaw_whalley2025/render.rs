@@ -1,6 +1,6 @@
 //! Rendering of the `shaw-whalley2025` report: markdown table and figures.
 
-use super::*;
+use super::{Record, BIBTEX};
 use crate::error::Result;
 use crate::reproductions::gaussian_mean_problem::ADHIKARI2023_BIBTEX;
 use crate::reproductions::plot::{self, Chart, Legend, Line};

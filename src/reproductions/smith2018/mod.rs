@@ -30,24 +30,16 @@ use crate::error::Result;
 use crate::models::{GaussianMean, QuadraticModel};
 use crate::theory::{smith_temperature, TheoryReport};
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{smith2018natural,
-  title = {Stochastic natural gradient descent draws posterior samples in function space},
-  author = {Smith, Samuel L. and Duckworth, Daniel and Rezchikov, Semon and Le, Quoc V. and Sohl-Dickstein, Jascha},
-  journal = {arXiv preprint arXiv:1806.09597},
-  year = {2018}
-}";
-
 mod render;
 pub use render::render;
 
 /// Dimension of θ.
-pub const DIMENSION: usize = 2;
+pub(crate) const DIMENSION: usize = 2;
 /// Prior precision (negligible against N).
-pub const PRIOR_PRECISION: f64 = 1e-9;
+pub(crate) const PRIOR_PRECISION: f64 = 1e-9;
 
 /// The Gaussian-mean model with N whitened centres (population covariance exactly I) and A = I.
-pub fn problem(data_size: usize) -> Result<GaussianMean> {
+pub(crate) fn problem(data_size: usize) -> Result<GaussianMean> {
     let d = DIMENSION;
     let mut rng = ChaCha20Rng::seed_from_u64(2018 + data_size as u64);
     let raw: Vec<Vec<f64>> = (0..data_size)
@@ -91,13 +83,13 @@ pub fn problem(data_size: usize) -> Result<GaussianMean> {
 }
 
 /// Seed of the NGD regression's data.
-pub const REGRESSION_SEED: u64 = 1806;
+pub(crate) const REGRESSION_SEED: u64 = 1806;
 
 /// Bayesian linear regression for NGD: d = 2, x = Lz with L = [[1, 0], [0.8, 0.6]] (correlated,
 /// anisotropic), y = xᵀθ₀ + N(0, 1), θ₀ = (1, −1), σ² = 1 known, prior precision 10⁻⁶. The model is
 /// well specified, so the per-example gradient covariance at the optimum is close to (not equal
 /// to) the Fisher F = XᵀX/N.
-pub fn regression(data_size: usize) -> Result<crate::models::LinearRegression> {
+pub(crate) fn regression(data_size: usize) -> Result<crate::models::LinearRegression> {
     let mut rng = ChaCha20Rng::seed_from_u64(REGRESSION_SEED + data_size as u64);
     let mut features = Vec::with_capacity(data_size);
     let mut targets = Vec::with_capacity(data_size);

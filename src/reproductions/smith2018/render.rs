@@ -1,14 +1,39 @@
 //! Rendering of the `smith2018` report: markdown table and figures.
 
-use super::*;
+use super::{Record, REGRESSION_SEED};
 use crate::batching::Batching;
 use crate::error::Result;
-use crate::reproductions::numbers::round_significant;
+use crate::reproductions::bibliography;
+use crate::reproductions::numbers::{round_significant, Provenance, Row, Verdict, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
 
 /// README body and the figure.
 pub fn render(record: &Record) -> Result<Rendered> {
+    let (table, verdicts) = table(record);
+    Ok(Rendered {
+        id: "smith2018",
+        title: "smith2018 — the temperature of minibatch (natural) gradient descent, T = εN/(2B)".into(),
+        body: body(record, &table),
+        figures: vec![Figure {
+            file_name: "temperature.svg".into(),
+            caption: "Measured temperature tr(PΣ̂)/d against εN/(2B), with the exact discrete law"
+                .into(),
+            svg: plot::render(&temperature_chart(record))?,
+        },
+        Figure {
+            file_name: "refinements.svg".into(),
+            caption: "Measured T divided by the paper's εN/(2B): the discrete factor 2/(2 − ε) and, without replacement, γ = (N − B)/(N − 1)".into(),
+            svg: plot::render(&ratio_chart(record))?,
+        }],
+        record: to_json(record)?,
+        references: vec![bibliography::SMITH2018],
+        verdicts,
+    })
+}
+
+/// Measured temperature against the paper's εN/(2B).
+fn temperature_chart(record: &Record) -> Chart {
     let with = |sampler: &'static str, b: Batching| {
         record
             .grid
@@ -33,7 +58,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
         .iter()
         .map(|p| p.temperature_paper)
         .fold(0.0, f64::max);
-    let chart = Chart {
+    Chart {
         title: "Temperature of minibatch (N)GD: measured tr(PΣ)/d against εN/(2B)".into(),
         x_label: "εN/(2B) (Smith et al. 2018)".into(),
         y_label: "T measured".into(),
@@ -83,7 +108,11 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ],
         legend: Legend::UpperLeft,
         ..Chart::default()
-    };
+    }
+}
+
+/// Measured temperature over the paper's, against ε: the discrete and finite-population factors.
+fn ratio_chart(record: &Record) -> Chart {
     let ratio = |b: Batching| {
         record
             .grid
@@ -98,7 +127,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             })
             .collect::<Vec<_>>()
     };
-    let ratio_chart = Chart {
+    Chart {
         title: "Refinements: measured T / (εN/(2B)) against ε".into(),
         x_label: "ε".into(),
         y_label: "T measured / (εN/(2B))".into(),
@@ -140,17 +169,21 @@ pub fn render(record: &Record) -> Result<Rendered> {
         ],
         legend: Legend::LowerRight,
         ..Chart::default()
-    };
+    }
+}
+
+/// The grid table (one row per point, with its verdict) and the verdict counts.
+fn table(record: &Record) -> (String, VerdictCounts) {
     let mut table = String::from(
         "| sampler | N | B | ε | batching | paper's formula on our problem εN/(2B) | γεN/(2B) | exact discrete | simulation ± MCSE | (sim − exact)/MCSE | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut verdicts = crate::reproductions::numbers::VerdictCounts::default();
+    let mut verdicts = VerdictCounts::default();
     for p in &record.grid {
-        let row = crate::reproductions::Row::new("", crate::reproductions::Provenance::Derived)
+        let row = Row::new("", Provenance::Derived)
             .closed_form(p.temperature_exact)
             .simulation(p.temperature_simulated);
-        let verdict = crate::reproductions::numbers::Verdict::of(&row);
-        verdicts.add(&[crate::reproductions::Row {
+        let verdict = Verdict::of(&row);
+        verdicts.add(&[Row {
             quantity: format!(
                 "{} N = {} B = {} ε = {}",
                 p.sampler, p.data_size, p.batch_size, p.step_size
@@ -172,7 +205,12 @@ pub fn render(record: &Record) -> Result<Rendered> {
             verdict.text(&row),
         ));
     }
-    let body = format!(
+    (table, verdicts)
+}
+
+/// The markdown body around the table.
+fn body(record: &Record, table: &str) -> String {
+    format!(
         "**Paper.** S. L. Smith, D. Duckworth, S. Rezchikov, Q. V. Le, J. Sohl-Dickstein (2018), \
 \"Stochastic natural gradient descent draws posterior samples in function space\", NeurIPS 2018 \
 Bayesian Deep Learning workshop, arXiv:1806.09597.\n\n\
@@ -200,24 +238,5 @@ discrete law and the simulation are derived here.\n",
         lam = record.prior_precision,
         relax = if record.quick { 2_000 } else { 40_000 },
         rs = REGRESSION_SEED,
-    );
-    Ok(Rendered {
-        id: "smith2018",
-        title: "smith2018 — the temperature of minibatch (natural) gradient descent, T = εN/(2B)".into(),
-        body,
-        figures: vec![Figure {
-            file_name: "temperature.svg".into(),
-            caption: "Measured temperature tr(PΣ̂)/d against εN/(2B), with the exact discrete law"
-                .into(),
-            svg: plot::render(&chart)?,
-        },
-        Figure {
-            file_name: "refinements.svg".into(),
-            caption: "Measured T divided by the paper's εN/(2B): the discrete factor 2/(2 − ε) and, without replacement, γ = (N − B)/(N − 1)".into(),
-            svg: plot::render(&ratio_chart)?,
-        }],
-        record: to_json(record)?,
-        references: vec![BIBTEX],
-        verdicts,
-    })
+    )
 }
