@@ -513,9 +513,9 @@ fn mean_field_alignment_moves_the_predicted_way() {
     assert!(by_t[0] > by_t[1] && by_t[1] > by_t[2], "m vs T: {by_t:?}");
 }
 
-/// The quick reproduction runs in a few seconds, gives the same bits on one and on two rayon
-/// threads, and its typed record is snapshotted (rounded numbers; the statistical checks above
-/// decide pass/fail).
+/// The quick reproduction gives the same bits on one and on two rayon threads, and its typed record
+/// is snapshotted (rounded numbers; the statistical checks above decide pass/fail). Its speed is
+/// measured by `reproduce`'s timing file, not asserted here.
 #[test]
 fn reproduction_quick_snapshot() {
     let run = |threads: usize| {
@@ -523,16 +523,13 @@ fn reproduction_quick_snapshot() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let start = std::time::Instant::now();
-        let record = pool.install(|| mean_field_sgld::run(&Config::quick()).unwrap());
-        (record, start.elapsed().as_secs_f64())
+        pool.install(|| mean_field_sgld::run(&Config::quick()).unwrap())
     };
-    let (record, seconds) = run(2);
-    let (serial, _) = run(1);
+    let record = run(2);
+    let serial = run(1);
     assert_eq!(format!("{record:?}"), format!("{serial:?}"));
     let rendered = mean_field_sgld::render(&record).unwrap();
     assert_eq!(rendered.figures.len(), 3);
-    assert!(seconds < 10.0, "quick reproduction took {seconds:.1} s");
     insta::with_settings!({ info => &Config::quick() }, {
         insta::assert_yaml_snapshot!("mean-field-sgld-quick", record);
     });
