@@ -257,6 +257,17 @@ fn position_first_refresh_every_step_is_a_random_walk() {
         matches!(&error, sgbayes::Error::Invalid { why, .. } if why.contains("random walk")),
         "{error}"
     );
+    // One batch per trajectory of one step is a fresh batch per step: the same refusal (it once
+    // went through the one-batch law and returned a variance of 1e11).
+    let one_batch = SamplerConfig {
+        kind: sghmc(Some(1), SghmcOrder::PositionFirst, true),
+        ..config
+    };
+    let error = TheoryReport::compute(&model, &one_batch).unwrap_err();
+    assert!(
+        matches!(&error, sgbayes::Error::Invalid { why, .. } if why.contains("random walk")),
+        "{error}"
+    );
     // Power of this check: the same trajectory of two steps does feel the gradient.
     let two = SamplerConfig {
         kind: sghmc(Some(2), SghmcOrder::PositionFirst, false),

@@ -76,7 +76,9 @@ impl SamplerLaw for SghmcGeneral {
             momentum_refresh: self.refresh_every.map(|_| config.step_size),
             steps: vec![step; self.refresh_every.unwrap_or(1)],
             position_first: self.position_first,
-            one_batch: self.batch_per_trajectory,
+            // A trajectory of one step draws one batch either way: the same chain as fresh
+            // batches (and the same law, with its random-walk refusal at L = 1 position first).
+            one_batch: self.batch_per_trajectory && self.refresh_every != Some(1),
             anchor_reset: false,
         })
     }
