@@ -115,11 +115,9 @@ pub struct LinearSingleIndexLimit {
     noise_variance: f64,
 }
 
-impl LinearSingleIndexLimit {
-    /// The limit for step size δ = `step_scale`/N (c > 0) and label-noise standard deviation
-    /// `noise_sd` ≥ 0.
-    #[doc(alias = "c")]
-    pub fn new(step_scale: f64, noise_sd: f64) -> Result<Self> {
+/// Checks the step scale c > 0 (δ = c/N) and the label-noise standard deviation σ ≥ 0 of a
+/// single-index limit.
+pub(crate) fn validate_scales(step_scale: f64, noise_sd: f64) -> Result<()> {
         if !(step_scale.is_finite() && step_scale > 0.0) {
             return Err(Error::Invalid {
                 what: "step_scale".into(),
@@ -132,6 +130,15 @@ impl LinearSingleIndexLimit {
                 why: format!("must be finite and >= 0, got {noise_sd}"),
             });
         }
+    Ok(())
+}
+
+impl LinearSingleIndexLimit {
+    /// The limit for step size δ = `step_scale`/N (c > 0) and label-noise standard deviation
+    /// `noise_sd` ≥ 0.
+    #[doc(alias = "c")]
+    pub fn new(step_scale: f64, noise_sd: f64) -> Result<Self> {
+        validate_scales(step_scale, noise_sd)?;
         Ok(Self {
             step_scale,
             noise_variance: noise_sd * noise_sd,

@@ -39,7 +39,7 @@
 //! [`ReluSingleIndexLimit::fixed_point`] solves F + G = 0.
 
 use crate::error::{Error, Result};
-use crate::theory::high_dimensional_sgd::{rk4, Correction, SummaryState};
+use crate::theory::high_dimensional_sgd::{rk4, validate_scales, Correction, SummaryState};
 
 /// The Gaussian expectations of the ReLU single-index model at one state (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,18 +76,7 @@ pub struct ReluSingleIndexLimit {
 impl ReluSingleIndexLimit {
     /// The limit for δ = `step_scale`/N (c > 0) and label-noise standard deviation `noise_sd` ≥ 0.
     pub fn new(step_scale: f64, noise_sd: f64) -> Result<Self> {
-        if !(step_scale.is_finite() && step_scale > 0.0) {
-            return Err(Error::Invalid {
-                what: "step_scale".into(),
-                why: format!("c in δ = c/N must be positive and finite, got {step_scale}"),
-            });
-        }
-        if !(noise_sd.is_finite() && noise_sd >= 0.0) {
-            return Err(Error::Invalid {
-                what: "noise_sd".into(),
-                why: format!("must be finite and >= 0, got {noise_sd}"),
-            });
-        }
+        validate_scales(step_scale, noise_sd)?;
         Ok(Self {
             step_scale,
             noise_variance: noise_sd * noise_sd,
