@@ -64,9 +64,9 @@
 
 pub mod diagnosis;
 mod exact;
-pub mod tolerance;
 pub mod source;
 mod summary;
+pub mod tolerance;
 
 pub use diagnosis::{Diagnosis, MistakeFit};
 pub use exact::{BoundSource, ExactLaw};

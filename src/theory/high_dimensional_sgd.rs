@@ -118,18 +118,18 @@ pub struct LinearSingleIndexLimit {
 /// Checks the step scale c > 0 (δ = c/N) and the label-noise standard deviation σ ≥ 0 of a
 /// single-index limit.
 pub(crate) fn validate_scales(step_scale: f64, noise_sd: f64) -> Result<()> {
-        if !(step_scale.is_finite() && step_scale > 0.0) {
-            return Err(Error::Invalid {
-                what: "step_scale".into(),
-                why: format!("c in δ = c/N must be positive and finite, got {step_scale}"),
-            });
-        }
-        if !(noise_sd.is_finite() && noise_sd >= 0.0) {
-            return Err(Error::Invalid {
-                what: "noise_sd".into(),
-                why: format!("must be finite and >= 0, got {noise_sd}"),
-            });
-        }
+    if !(step_scale.is_finite() && step_scale > 0.0) {
+        return Err(Error::Invalid {
+            what: "step_scale".into(),
+            why: format!("c in δ = c/N must be positive and finite, got {step_scale}"),
+        });
+    }
+    if !(noise_sd.is_finite() && noise_sd >= 0.0) {
+        return Err(Error::Invalid {
+            what: "noise_sd".into(),
+            why: format!("must be finite and >= 0, got {noise_sd}"),
+        });
+    }
     Ok(())
 }
 

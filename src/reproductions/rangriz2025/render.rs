@@ -1,7 +1,8 @@
 //! Rendering of the `rangriz2025` report: markdown tables and figures (computes nothing new).
 
 use super::stationary::TABLE_DIMENSIONS;
-use super::*;
+use super::{Record, BIBTEX};
+use crate::error::Result;
 use crate::reproductions::numbers::{markdown_table, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
