@@ -21,14 +21,14 @@
 //! cos φ = m/√Q, and (X, Y) = (u, w/√Q) standard bivariate normal with correlation cos φ:
 //! * J₂(φ) = E[X²1{X > 0, Y > 0}] = (π − φ + sin φ cos φ)/(2π),
 //!   κ₁(φ) = E[max(X, 0)max(Y, 0)] = (sin φ + (π − φ)cos φ)/(2π) (Cho & Saul's J₁/(2π));
-//! * E[bu] = J₂ − m/2, E[bw] = √Q κ₁ − Q/2, E[bγ] = E[bw] − m E[bu],
-//!   E[b²] = J₂ − 2√Q κ₁ + Q/2 + σ²/2;
-//! * population drift F = (c E[bu], 2c E[bγ]) (the gradient flow of the population loss in time
-//!   ct), corrector G = (0, c² E[b²]) (the Itô term δ²N·E[b²|x|²/N] of |θ|², less that of m²,
+//! * E\[bu\] = J₂ − m/2, E\[bw\] = √Q κ₁ − Q/2, E\[bγ\] = E\[bw\] − m E\[bu\],
+//!   E\[b²\] = J₂ − 2√Q κ₁ + Q/2 + σ²/2;
+//! * population drift F = (c E\[bu\], 2c E\[bγ\]) (the gradient flow of the population loss in time
+//!   ct), corrector G = (0, c² E\[b²\]) (the Itô term δ²N·E\[b²|x|²/N\] of |θ|², less that of m²,
 //!   which is O(1/N)) \[derived here\].
 //!
 //! These hold for Q > 0; at θ = 0 the student and its gradient vanish identically, a fixed point
-//! of SGD that the ODE (whose Q → 0 limit has E[bu] = ¼) leaves, so starts must have Q > 0.
+//! of SGD that the ODE (whose Q → 0 limit has E\[bu\] = ¼) leaves, so starts must have Q > 0.
 //!
 //! Near the teacher (m → 1, p → 0) half the inputs see a linear student, so both rates halve
 //! against the linear model: r⊥²' ≈ −c(1 − c/2)p + c²σ²/2, fixed point ≈ cσ²/(2 − c). Far from it
@@ -44,11 +44,11 @@ use crate::theory::high_dimensional_sgd::{rk4, validate_scales, Correction, Summ
 /// The Gaussian expectations of the ReLU single-index model at one state (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReluExpectations {
-    /// E[b u].
+    /// E\[b u\].
     pub gradient_overlap: f64,
-    /// E[b γ], γ = θ⊥·x.
+    /// E\[b γ\], γ = θ⊥·x.
     pub gradient_orthogonal: f64,
-    /// E[b²].
+    /// E\[b²\].
     pub gradient_square: f64,
 }
 
@@ -83,11 +83,11 @@ impl ReluSingleIndexLimit {
         })
     }
 
-    /// E[bu], E[bγ], E[b²] at u = (m, r⊥²) with |θ|² = m² + r⊥² > 0.
+    /// E\[bu\], E\[bγ\], E\[b²\] at u = (m, r⊥²) with |θ|² = m² + r⊥² > 0.
     ///
     /// # Formula
     /// cos φ = m/√Q, J₂ = (π − φ + sin φ cos φ)/(2π), κ₁ = (sin φ + (π − φ)cos φ)/(2π);
-    /// E[bu] = J₂ − m/2, E[bγ] = √Q κ₁ − Q/2 − m E[bu], E[b²] = J₂ − 2√Q κ₁ + Q/2 + σ²/2
+    /// E\[bu\] = J₂ − m/2, E\[bγ\] = √Q κ₁ − Q/2 − m E\[bu\], E\[b²\] = J₂ − 2√Q κ₁ + Q/2 + σ²/2
     /// (Cho & Saul 2009 for κ₁; \[derived here\]).
     pub fn expectations(&self, u: SummaryState) -> Result<ReluExpectations> {
         let m = u.overlap;
@@ -221,7 +221,7 @@ mod tests {
             .is_err());
     }
 
-    /// At the teacher only the label noise drives r⊥²: F = 0, E[b²] = σ²/2.
+    /// At the teacher only the label noise drives r⊥²: F = 0, E\[b²\] = σ²/2.
     #[test]
     fn teacher_is_the_gradient_flow_fixed_point() {
         let limit = ReluSingleIndexLimit::new(1.3, 0.4).unwrap();

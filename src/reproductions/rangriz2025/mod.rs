@@ -15,11 +15,11 @@
 //! x ~ N(0, I_N) fresh each step, y = θ*·x + ε, ε ~ N(0, σ²), θ ← θ + δ(y − θ·x)x, δ = c/N,
 //! m = θ·θ*, r⊥² = |θ|² − m². Sections:
 //! 1. stationary law against c: fixed point r⊥²* = cσ²/(2 − c) (0 without the corrector), the exact
-//!    finite-N E r⊥², and one long run per (c, N) ([`stationary`]);
-//! 2. paths from θ₀ = 0 against the ODE, with the RMS error ∝ N^{−1/2} ([`paths`]);
+//!    finite-N E r⊥², and one long run per (c, N) (`stationary.rs`);
+//! 2. paths from θ₀ = 0 against the ODE, with the RMS error ∝ N^{−1/2} (`paths.rs`);
 //! 3. OU variances N·Var m, N·Var r⊥², N·Cov against diag(ρ, 2ρ²) and the exact finite-N values,
-//!    with the diffusion that drops the corrector's own fluctuation rejected ([`stationary`]);
-//! 4. r⊥²(t) across the critical c = 2 ([`critical`]).
+//!    with the diffusion that drops the corrector's own fluctuation rejected (`stationary.rs`);
+//! 4. r⊥²(t) across the critical c = 2 (`critical.rs`).
 //!
 //! Simulations run [`crate::online::OnlineSingleIndex`], one ChaCha8 stream per chain seeded with
 //! [`run_seed`]`(seed, index)`, in parallel over chains (rayon), so the bits do not depend on the

@@ -35,7 +35,7 @@ pub struct FixedPointLine {
     /// r⊥²* of the gradient flow (no corrector): 0.
     #[serde(serialize_with = "sig6")]
     pub gradient_flow: f64,
-    /// Exact finite-N stationary E r⊥² at [`TABLE_DIMENSIONS`].
+    /// Exact finite-N stationary E r⊥² at the table's dimensions N = 100, 400, 1600.
     #[serde(serialize_with = "sig6_vec")]
     pub finite_dimension: Vec<f64>,
     /// OU stationary variance of √N r⊥²: 2ρ².
