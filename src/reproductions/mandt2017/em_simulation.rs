@@ -12,7 +12,6 @@
 
 use serde::Serialize;
 
-use super::real_data::EM_START;
 use crate::batching::Batching;
 use crate::chain::{each_draw, Chain, Flow, RunLength};
 use crate::config::{SamplerConfig, SamplerKind};
@@ -26,6 +25,12 @@ use crate::theory::variational_em::{
     em_update, with_hyperparameters, EStep, Hyperparameters, Learned, StepRule,
 };
 use crate::theory::{affine_map, exact_posterior, optimal_learning_rate};
+
+/// The start of every EM path.
+pub(crate) const EM_START: Hyperparameters = Hyperparameters {
+    prior_precision: 1.0,
+    noise_variance: 1.0,
+};
 
 /// Minibatch size of the simulated E-steps.
 pub(crate) const EM_BATCH_SIZE: usize = 10;

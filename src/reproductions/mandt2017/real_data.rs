@@ -8,7 +8,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::Serialize;
 
-use super::em_simulation::{simulated_em, SimulatedEm, EM_BATCH_SIZE, SGD_E_STEP};
+use super::em_simulation::{simulated_em, SimulatedEm, EM_BATCH_SIZE, EM_START, SGD_E_STEP};
 use crate::batching::Batching;
 use crate::config::{Preconditioner, SamplerConfig, SamplerKind};
 use crate::datasets::BuiltinDataset;
@@ -186,12 +186,6 @@ fn sgfs_rows(model: &LinearRegression, rows: &mut Vec<Row>) -> Result<()> {
     }
     Ok(())
 }
-
-/// The start of every EM path.
-pub(crate) const EM_START: Hyperparameters = Hyperparameters {
-    prior_precision: 1.0,
-    noise_variance: 1.0,
-};
 
 /// The exact-law EM rows and paths; returns the paths and type-II ML.
 fn em_rows(
