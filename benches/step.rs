@@ -81,9 +81,16 @@ fn every_sampler(c: &mut Criterion) {
         SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
         SamplerId::SgldCv => SamplerKind::SgldCv {
             anchor: Anchor::from_point(&vec![0.0; d]).unwrap(),
+            temperature: 1.0,
         },
-        SamplerId::SvrgLd => SamplerKind::SvrgLd { epoch_length: 100 },
-        SamplerId::Baoab => SamplerKind::Baoab { friction: 1.0 },
+        SamplerId::SvrgLd => SamplerKind::SvrgLd {
+            epoch_length: 100,
+            temperature: 1.0,
+        },
+        SamplerId::Baoab => SamplerKind::Baoab {
+            friction: 1.0,
+            temperature: 1.0,
+        },
         SamplerId::Sgnht => SamplerKind::Sgnht {
             friction: 1.0,
             order: SghmcOrder::VelocityFirst,

@@ -163,6 +163,8 @@ pub enum SamplerKind {
     SgldCv {
         /// The anchor θ̂: the posterior mode or a given point.
         anchor: Anchor,
+        /// The temperature T > 0 of the injected noise √(εT) ξ (1: the posterior).
+        temperature: f64,
     },
     /// Stochastic variance-reduced gradient Langevin dynamics (Dubey, Reddi, Póczos, Smola, Xing &
     /// Williamson 2016, SVRG-LD): [`SamplerKind::SgldCv`]'s step with the anchor θ̃ reset to the
@@ -171,6 +173,8 @@ pub enum SamplerKind {
     SvrgLd {
         /// The epoch length K ≥ 1 in steps.
         epoch_length: usize,
+        /// The temperature T > 0 of the injected noise √(εT) ξ (1: the posterior).
+        temperature: f64,
     },
     /// The BAOAB splitting of underdamped Langevin dynamics (Leimkuhler & Matthews 2013) with
     /// stochastic gradients, one gradient per step as SGMCMCJax 0.2 runs it: with h = √ε and
@@ -181,6 +185,9 @@ pub enum SamplerKind {
         /// The friction γ > 0 per unit time.
         #[doc(alias = "gamma")]
         friction: f64,
+        /// The temperature T > 0: the refresh is u ← c u + √(T(1 − c²)) ξ (1: the posterior;
+        /// SGMCMCJax's `tau` scales the noise itself, so `tau` = √T).
+        temperature: f64,
     },
     /// The stochastic gradient Nosé–Hoover thermostat (Ding, Fang, Babbush, Chen, Skeel & Neven
     /// 2014, Algorithm 1), step h = `step_size`, state (θ, p) and the scalar thermostat ξ:
@@ -580,7 +587,7 @@ impl SamplerKind {
                 schedule: StepSchedule::Cyclical { cycle_length },
                 ..
             } => Some(cycle_length),
-            SamplerKind::SvrgLd { epoch_length } => Some(epoch_length),
+            SamplerKind::SvrgLd { epoch_length, .. } => Some(epoch_length),
             _ => None,
         }
     }
@@ -599,20 +606,15 @@ impl SamplerKind {
             SamplerKind::Sgld
             | SamplerKind::Sgd
             | SamplerKind::Ngd
-            | SamplerKind::SgdPreconditioned { .. }
-            | SamplerKind::SgldCv { .. } => Ok(()),
-            SamplerKind::SvrgLd { epoch_length: 0 } => {
+            | SamplerKind::SgdPreconditioned { .. } => Ok(()),
+            SamplerKind::SvrgLd { epoch_length: 0, .. } => {
                 invalid("epoch length", "an epoch has at least one step (K >= 1)".into())
             }
-            SamplerKind::SvrgLd { .. } => Ok(()),
-            SamplerKind::Baoab { friction } => {
-                if !(friction.is_finite() && friction > 0.0) {
-                    return invalid(
-                        "friction",
-                        format!("the baoab friction gamma must be positive and finite (per unit time; gamma = 0 has no stationary law), got {friction}"),
-                    );
-                }
-                Ok(())
+            SamplerKind::Baoab { friction, .. } if !(friction.is_finite() && friction > 0.0) => {
+                invalid(
+                    "friction",
+                    format!("the baoab friction gamma must be positive and finite (per unit time; gamma = 0 has no stationary law), got {friction}"),
+                )
             }
             SamplerKind::Sgfs { fisher, scale } => {
                 if !(scale.is_finite() && scale > 0.0) {
@@ -645,7 +647,11 @@ impl SamplerKind {
                 "polynomial schedule",
                 format!("a(b + t)^(-gamma) needs b > 0 and 0.5 < gamma <= 1 (sum eps_t = infinity, sum eps_t^2 < infinity; Welling & Teh 2011), got b = {b}, gamma = {gamma}"),
             ),
-            SamplerKind::SgldGeneral { temperature, .. } | SamplerKind::StochasticNgd { temperature } => {
+            SamplerKind::SgldGeneral { temperature, .. }
+            | SamplerKind::StochasticNgd { temperature }
+            | SamplerKind::SgldCv { temperature, .. }
+            | SamplerKind::SvrgLd { temperature, .. }
+            | SamplerKind::Baoab { temperature, .. } => {
                 if !(temperature.is_finite() && temperature > 0.0) {
                     return invalid(
                         "temperature",

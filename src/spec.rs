@@ -219,7 +219,12 @@ impl SamplerSpec {
         }
         if !matches!(
             id,
-            SamplerId::StochasticNgd | SamplerId::Sgld | SamplerId::Psgld
+            SamplerId::StochasticNgd
+                | SamplerId::Sgld
+                | SamplerId::Psgld
+                | SamplerId::SgldCv
+                | SamplerId::SvrgLd
+                | SamplerId::Baoab
         ) {
             unused("temperature", flags.temperature.is_some())?;
         }
@@ -395,6 +400,7 @@ impl SamplerSpec {
                     }
                     Some(AnchorSpec::Point(point)) => Anchor::from_point(point)?,
                 },
+                temperature: flags.temperature.unwrap_or(1.0),
             },
             SamplerId::SvrgLd => SamplerKind::SvrgLd {
                 epoch_length: flags.epoch_length.ok_or_else(|| Error::MissingFlag {
@@ -402,9 +408,11 @@ impl SamplerSpec {
                     sampler: sampler.to_string(),
                     hint: "",
                 })?,
+                temperature: flags.temperature.unwrap_or(1.0),
             },
             SamplerId::Baoab => SamplerKind::Baoab {
                 friction: required("friction", flags.friction)?,
+                temperature: flags.temperature.unwrap_or(1.0),
             },
             SamplerId::Asgs => SamplerKind::Asgs {
                 window: flags.window.ok_or_else(|| Error::MissingFlag {

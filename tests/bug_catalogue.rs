@@ -831,6 +831,7 @@ fn dialect_entries(out: &mut Vec<Entry>) {
         &model,
         SamplerKind::SgldCv {
             anchor: Anchor::from_point(&anchor).unwrap(),
+            temperature: 1.0,
         },
         0.1,
         5,
@@ -867,7 +868,10 @@ fn dialect_entries(out: &mut Vec<Entry>) {
     let friction = 50.0;
     let baoab = config_at(
         &model,
-        SamplerKind::Baoab { friction },
+        SamplerKind::Baoab {
+            friction,
+            temperature: 1.0,
+        },
         0.005,
         5,
         Batching::WithReplacement,
@@ -909,7 +913,10 @@ fn dialect_entries(out: &mut Vec<Entry>) {
     let regression = random_linear_regression(2, 50, fixed_seed_of("catalogue-svrg"));
     let svrg = config_at(
         &regression,
-        SamplerKind::SvrgLd { epoch_length: 5 },
+        SamplerKind::SvrgLd {
+            epoch_length: 5,
+            temperature: 1.0,
+        },
         0.3,
         5,
         Batching::WithReplacement,
@@ -925,6 +932,7 @@ fn dialect_entries(out: &mut Vec<Entry>) {
         variant: Variant::Law(SamplerConfig {
             kind: SamplerKind::SgldCv {
                 anchor: Anchor::Mode,
+                temperature: 1.0,
             },
             ..svrg
         }),
@@ -1345,11 +1353,15 @@ fn reimplemented_steps_equal_the_real_ones_when_correct() {
         (
             SamplerKind::SgldCv {
                 anchor: Anchor::from_point(&[0.5, 0.2]).unwrap(),
+                temperature: 1.0,
             },
             ControlVariateStep::boxed(eps, None, true, &[0.5, 0.2]),
         ),
         (
-            SamplerKind::Baoab { friction: 3.0 },
+            SamplerKind::Baoab {
+                friction: 3.0,
+                temperature: 1.0,
+            },
             SplittingStep::boxed(eps, 3.0, 1.0, OStep::Exact, 2),
         ),
     ];

@@ -126,9 +126,16 @@ fn example_kind(id: SamplerId) -> SamplerKind {
         SamplerId::SgfsOnline => SamplerKind::SgfsOnline { scale: 1.0 },
         SamplerId::SgldCv => SamplerKind::SgldCv {
             anchor: Anchor::from_point(&[0.1, -0.2, 0.3]).unwrap(),
+            temperature: 1.0,
         },
-        SamplerId::SvrgLd => SamplerKind::SvrgLd { epoch_length: 7 },
-        SamplerId::Baoab => SamplerKind::Baoab { friction: 2.0 },
+        SamplerId::SvrgLd => SamplerKind::SvrgLd {
+            epoch_length: 7,
+            temperature: 1.0,
+        },
+        SamplerId::Baoab => SamplerKind::Baoab {
+            friction: 2.0,
+            temperature: 1.0,
+        },
         SamplerId::Sgnht => SamplerKind::Sgnht {
             friction: 1.0,
             order: SghmcOrder::VelocityFirst,

@@ -9,7 +9,7 @@
 //! must equal `TheoryReport`'s (written from the papers' equations, `theory/cycle_map.rs`) to 1e-9.
 //!
 //! False-positive budget (`stats::budget`): each statistical assertion runs at α = 1e-6
-//! (`ALPHA_ASSERTION`); this file makes 10 moment-test acceptances and 2 coordinate-level
+//! (`ALPHA_ASSERTION`); this file makes 12 moment-test acceptances and 2 coordinate-level
 //! bias-aware acceptances (1.2e-5). The rejections fail only for lack
 //! of power: each wrong variant moves a tested functional by several standard deviations of its
 //! estimate (the exact laws of both are printed on failure).
@@ -899,7 +899,11 @@ fn svrg_ld_epoch_probe_equals_theory() {
         for batching in [Batching::WithReplacement, Batching::WithoutReplacement] {
             for b in [1, 2] {
                 for epoch_length in [1, 2, 3] {
-                    let kind = SamplerKind::SvrgLd { epoch_length };
+                    // T = 0.7, 1.0, 1.3: the injected noise √(εT) enters the cycle's noise loading.
+                    let kind = SamplerKind::SvrgLd {
+                        epoch_length,
+                        temperature: 0.4 + 0.3 * epoch_length as f64,
+                    };
                     let config = stable_step(model, kind, b, batching);
                     assert_cycle_probe_matches_theory(model, &config);
                     checked += 1;
@@ -914,7 +918,13 @@ fn svrg_ld_epoch_probe_equals_theory() {
 fn svrg_ld_with_one_step_epochs_is_full_gradient_sgld() {
     // K = 1: every step is taken at its own anchor, so ĝ = ∇U exactly: the law of SGLD with
     // full batches (B = N without replacement).
-    let (model, config) = affine_dialect_setting(SamplerKind::SvrgLd { epoch_length: 1 }, 0.5);
+    let (model, config) = affine_dialect_setting(
+        SamplerKind::SvrgLd {
+            epoch_length: 1,
+            temperature: 1.0,
+        },
+        0.5,
+    );
     let svrg = TheoryReport::compute(&*model, &config).unwrap().stationary;
     let full = SamplerConfig {
         kind: SamplerKind::Sgld,
@@ -953,7 +963,15 @@ fn control_variate_noise_grows_with_the_distance_to_the_anchor() {
     };
     let replacement = Batching::WithReplacement;
     let full = trace(&gm, SamplerKind::Sgld, 50, Batching::WithoutReplacement);
-    let cv = trace(&gm, SamplerKind::SgldCv { anchor: far }, 5, replacement);
+    let cv = trace(
+        &gm,
+        SamplerKind::SgldCv {
+            anchor: far,
+            temperature: 1.0,
+        },
+        5,
+        replacement,
+    );
     assert!((cv - full).abs() < 1e-10 * full, "{cv} vs {full}");
     let full = trace(&lr, SamplerKind::Sgld, 50, Batching::WithoutReplacement);
     let plain = trace(&lr, SamplerKind::Sgld, 5, replacement);
@@ -961,11 +979,20 @@ fn control_variate_noise_grows_with_the_distance_to_the_anchor() {
         &lr,
         SamplerKind::SgldCv {
             anchor: Anchor::Mode,
+            temperature: 1.0,
         },
         5,
         replacement,
     );
-    let at_far = trace(&lr, SamplerKind::SgldCv { anchor: far }, 5, replacement);
+    let at_far = trace(
+        &lr,
+        SamplerKind::SgldCv {
+            anchor: far,
+            temperature: 1.0,
+        },
+        5,
+        replacement,
+    );
     assert!(
         full < at_mode && at_mode < plain,
         "{full} < {at_mode} < {plain}"
@@ -978,6 +1005,7 @@ fn sgld_cv_draws_match_the_exact_law() {
     let (model, config) = affine_dialect_setting(
         SamplerKind::SgldCv {
             anchor: Anchor::Mode,
+            temperature: 1.0,
         },
         0.2,
     );
@@ -989,7 +1017,13 @@ fn sgld_cv_draws_match_the_exact_law() {
 #[test]
 fn sgld_cv_at_a_given_anchor_draws_match_the_exact_law() {
     let anchor = Anchor::from_point(&[0.0, -0.5]).unwrap();
-    let (model, config) = affine_dialect_setting(SamplerKind::SgldCv { anchor }, 0.2);
+    let (model, config) = affine_dialect_setting(
+        SamplerKind::SgldCv {
+            anchor,
+            temperature: 1.0,
+        },
+        0.2,
+    );
     let report = trajectory_run(&*model, &config, config.kind, "dialects-sgld-cv-point");
     assert!(!report.reject, "{report}");
 }
@@ -1001,6 +1035,7 @@ fn plain_sgld_draws_fail_the_sgld_cv_law() {
     let (model, config) = affine_dialect_setting(
         SamplerKind::SgldCv {
             anchor: Anchor::Mode,
+            temperature: 1.0,
         },
         0.2,
     );
@@ -1015,7 +1050,13 @@ fn plain_sgld_draws_fail_the_sgld_cv_law() {
 
 #[test]
 fn svrg_ld_epoch_end_draws_match_the_exact_law() {
-    let (model, config) = affine_dialect_setting(SamplerKind::SvrgLd { epoch_length: 5 }, 0.3);
+    let (model, config) = affine_dialect_setting(
+        SamplerKind::SvrgLd {
+            epoch_length: 5,
+            temperature: 1.0,
+        },
+        0.3,
+    );
     let report = trajectory_run(&*model, &config, config.kind, "dialects-svrg-ld");
     assert!(!report.reject, "{report}");
 }
@@ -1026,21 +1067,112 @@ fn never_moved_anchor_fails_the_svrg_ld_law() {
     // moving to the state every epoch: sgld-cv's law, θ-variance 0.0304 and 0.0437 against the
     // epoch-end law's 0.0367 and 0.0472 at this ε (whitened var[0] −0.18, t = −41 at the
     // committed seed).
-    let (model, config) = affine_dialect_setting(SamplerKind::SvrgLd { epoch_length: 5 }, 0.3);
+    let (model, config) = affine_dialect_setting(
+        SamplerKind::SvrgLd {
+            epoch_length: 5,
+            temperature: 1.0,
+        },
+        0.3,
+    );
     let start = TheoryReport::compute(&*model, &config)
         .unwrap()
         .stationary
         .mean;
     let wrong = SamplerKind::SgldCv {
         anchor: Anchor::from_point(start.as_slice()).unwrap(),
+        temperature: 1.0,
     };
     let report = trajectory_run(&*model, &config, wrong, "dialects-svrg-ld-power");
     assert!(report.reject, "fixed anchor not detected: {report}");
 }
 
+/// sgld-cv at the posterior mode and temperature T = 0.5, ε = 0.2 × the mean-stability limit.
+fn tempered_sgld_cv_setting() -> (Box<dyn QuadraticModel>, SamplerConfig) {
+    affine_dialect_setting(
+        SamplerKind::SgldCv {
+            anchor: Anchor::Mode,
+            temperature: 0.5,
+        },
+        0.2,
+    )
+}
+
+#[test]
+fn tempered_sgld_cv_draws_match_the_exact_law() {
+    let (model, config) = tempered_sgld_cv_setting();
+    let run = runnable(&*model, &config);
+    let report = trajectory_run(&*model, &config, run, "dialects-sgld-cv-tempered");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn untempered_sgld_cv_draws_fail_the_tempered_law() {
+    // The temperature ignored (noise √ε instead of √(εT)): every variance about doubles.
+    let (model, config) = tempered_sgld_cv_setting();
+    let untempered = runnable(
+        &*model,
+        &SamplerConfig {
+            kind: SamplerKind::SgldCv {
+                anchor: Anchor::Mode,
+                temperature: 1.0,
+            },
+            ..config
+        },
+    );
+    let report = trajectory_run(
+        &*model,
+        &config,
+        untempered,
+        "dialects-sgld-cv-tempered-power",
+    );
+    assert!(report.reject, "ignored temperature not detected: {report}");
+}
+
+/// baoab at friction γ = 5 and temperature T = 0.5, ε = 0.02 × the mean-stability limit.
+fn tempered_baoab_setting() -> (Box<dyn QuadraticModel>, SamplerConfig) {
+    affine_dialect_setting(
+        SamplerKind::Baoab {
+            friction: 5.0,
+            temperature: 0.5,
+        },
+        0.02,
+    )
+}
+
+#[test]
+fn tempered_baoab_draws_match_the_exact_law() {
+    let (model, config) = tempered_baoab_setting();
+    let report = trajectory_run(&*model, &config, config.kind, "dialects-baoab-tempered");
+    assert!(!report.reject, "{report}");
+}
+
+#[test]
+fn sgmcmcjax_tau_read_as_the_temperature_fails_the_tempered_law() {
+    // SGMCMCJax's `baoab(dt, gamma, tau)` multiplies the refresh noise by tau, so tau = √T;
+    // passing tau = T = 0.5 runs our chain at T = 0.25: the variances about halve.
+    let (model, config) = tempered_baoab_setting();
+    let tau_as_temperature = SamplerKind::Baoab {
+        friction: 5.0,
+        temperature: 0.25,
+    };
+    let report = trajectory_run(
+        &*model,
+        &config,
+        tau_as_temperature,
+        "dialects-baoab-tempered-power",
+    );
+    assert!(report.reject, "tau read as T not detected: {report}");
+}
+
 /// baoab at friction γ = 5, ε = 0.02 × the mean-stability limit.
 fn baoab_setting() -> (Box<dyn QuadraticModel>, SamplerConfig) {
-    affine_dialect_setting(SamplerKind::Baoab { friction: 5.0 }, 0.02)
+    affine_dialect_setting(
+        SamplerKind::Baoab {
+            friction: 5.0,
+            temperature: 1.0,
+        },
+        0.02,
+    )
 }
 
 #[test]
@@ -1100,7 +1232,10 @@ fn baoab_mean_square_limit_is_the_mean_limit_without_multiplicative_noise() {
     let lr = random_linear_regression(2, 50, seed_of("dialects-lr"));
     for friction in [0.5, 5.0] {
         let config = SamplerConfig::new(
-            SamplerKind::Baoab { friction },
+            SamplerKind::Baoab {
+                friction,
+                temperature: 1.0,
+            },
             1e-3,
             5,
             Batching::WithReplacement,
@@ -1113,7 +1248,10 @@ fn baoab_mean_square_limit_is_the_mean_limit_without_multiplicative_noise() {
         assert!(regression < 0.9 * theory::stability_limit(&config, &lr));
     }
     let stiff = SamplerConfig::new(
-        SamplerKind::Baoab { friction: 1e4 },
+        SamplerKind::Baoab {
+            friction: 1e4,
+            temperature: 1.0,
+        },
         1e-3,
         5,
         Batching::WithReplacement,
@@ -1143,13 +1281,14 @@ fn affine_dialect_flags_parse_and_bad_input_is_a_typed_error() {
         parse(r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5, "flags": {"anchor": [0.5, -1]}}"#)
             .unwrap();
     assert!(
-        matches!(config.kind, SamplerKind::SgldCv { anchor: Anchor::Point(p) } if p == [0.5, -1.0])
+        matches!(config.kind, SamplerKind::SgldCv { anchor: Anchor::Point(p), .. } if p == [0.5, -1.0])
     );
     let (config, _) = parse(r#"{"sampler": "sgld-cv", "eps": 0.01, "batch": 5}"#).unwrap();
     assert_eq!(
         config.kind,
         SamplerKind::SgldCv {
-            anchor: Anchor::Mode
+            anchor: Anchor::Mode,
+            temperature: 1.0,
         }
     );
     let (config, _) =
@@ -1159,7 +1298,13 @@ fn affine_dialect_flags_parse_and_bad_input_is_a_typed_error() {
     let (config, _) =
         parse(r#"{"sampler": "baoab", "eps": 0.01, "batch": 5, "flags": {"friction": 2}}"#)
             .unwrap();
-    assert_eq!(config.kind, SamplerKind::Baoab { friction: 2.0 });
+    assert_eq!(
+        config.kind,
+        SamplerKind::Baoab {
+            friction: 2.0,
+            temperature: 1.0
+        }
+    );
     for (json, what) in [
         (
             r#"{"sampler": "svrg-ld", "eps": 0.01, "batch": 5}"#,
@@ -1187,10 +1332,17 @@ fn affine_dialect_flags_parse_and_bad_input_is_a_typed_error() {
     // Ranges and dimensions are checked where the model is known: typed errors, no panic.
     let model = random_linear_regression(2, 10, seed_of("dialects-flags"));
     for kind in [
-        SamplerKind::Baoab { friction: 0.0 },
-        SamplerKind::SvrgLd { epoch_length: 0 },
+        SamplerKind::Baoab {
+            friction: 0.0,
+            temperature: 1.0,
+        },
+        SamplerKind::SvrgLd {
+            epoch_length: 0,
+            temperature: 1.0,
+        },
         SamplerKind::SgldCv {
             anchor: Anchor::from_point(&[1.0, 2.0, 3.0]).unwrap(),
+            temperature: 1.0,
         },
     ] {
         let config = SamplerConfig::new(kind, 0.01, 5, Batching::WithReplacement);
@@ -1201,6 +1353,7 @@ fn affine_dialect_flags_parse_and_bad_input_is_a_typed_error() {
     let mode = SamplerConfig::new(
         SamplerKind::SgldCv {
             anchor: Anchor::Mode,
+            temperature: 1.0,
         },
         0.01,
         5,

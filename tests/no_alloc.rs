@@ -74,9 +74,16 @@ fn sampler_steps_do_not_allocate() {
         // The anchor's full data gradient is taken into buffers allocated at construction.
         SamplerKind::SgldCv {
             anchor: Anchor::from_point(&[0.1, -0.2, 0.3, 0.0, 0.5]).unwrap(),
+            temperature: 1.0,
         },
-        SamplerKind::SvrgLd { epoch_length: 7 },
-        SamplerKind::Baoab { friction: 2.0 },
+        SamplerKind::SvrgLd {
+            epoch_length: 7,
+            temperature: 1.0,
+        },
+        SamplerKind::Baoab {
+            friction: 2.0,
+            temperature: 1.0,
+        },
         // The thermostat is a field of the sampler.
         SamplerKind::Sgnht {
             friction: 1.0,

@@ -247,6 +247,7 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
         // The run resolves the mode to the exact posterior mean; the closed form takes `mode`.
         13 => SamplerKind::SgldCv {
             anchor: Anchor::Mode,
+            temperature: 1.0,
         },
         14 => SamplerKind::SgldCv {
             anchor: Anchor::from_point(
@@ -255,9 +256,11 @@ fn kind_from(which: usize, p: f64, d: usize, seed: u64) -> SamplerKind {
                     .collect::<Vec<_>>(),
             )
             .unwrap(),
+            temperature: 0.5 + p,
         },
         _ => SamplerKind::Baoab {
             friction: 0.1 + 10.0 * p,
+            temperature: 0.3 + 2.0 * p,
         },
     }
 }
@@ -292,7 +295,10 @@ fn every_sampler_with_an_exact_law_is_probed() {
     }
     // Not one repeated map of θ (the anchor is reset every epoch): probed over whole epochs in
     // tests/dialects.rs.
-    let probed_over_epochs = [SamplerKind::SvrgLd { epoch_length: 3 }];
+    let probed_over_epochs = [SamplerKind::SvrgLd {
+        epoch_length: 3,
+        temperature: 1.0,
+    }];
     for id in SamplerId::ALL {
         assert!(
             probed

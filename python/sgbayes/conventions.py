@@ -185,16 +185,20 @@ def sgmcmcjax_sgld_svrg(dt: float, update_rate: int) -> Flags:
 def sgmcmcjax_baoab(dt: float, gamma: float, tau: float = 1.0) -> Flags:
     """SGMCMCJax ``build_baoab_sampler`` (0.2.x, after upstream commit cb90097: the released 0.2.13
     never moves the positions): B A O A B with time step dt, friction gamma, one minibatch gradient
-    per step. **ε = dt²**, ``friction`` = gamma; only tau = 1 (the posterior) is supported.
+    per step. **ε = dt²**, ``friction`` = gamma. Its refresh ``v ← c v + tau √(1 − c²) ξ``
+    multiplies the noise by tau itself, so the invariant velocity variance is tau² and the
+    positions target posterior^(1/tau²): **temperature T = tau²** (not tau).
     """
-    if float(tau) != 1.0:
-        raise ValueError(f"only tau = 1 maps to sgbayes' baoab, got {tau!r}")
-    return {
-        "sampler": "baoab",
-        "eps": _positive("dt", dt) ** 2,
-        "friction": _positive("gamma", gamma),
-        "batching": "with-replacement",
-    }
+    temperature = _positive("tau", tau) ** 2
+    return _with_temperature(
+        {
+            "sampler": "baoab",
+            "eps": _positive("dt", dt) ** 2,
+            "friction": _positive("gamma", gamma),
+            "batching": "with-replacement",
+        },
+        temperature,
+    )
 
 
 def sgmcmcjax_psgld(dt: float, alpha: float = 0.99, eps: float = 1e-5) -> Flags:

@@ -159,3 +159,18 @@ def test_sgnht_conventions_map_to_its_flags():
         sgbayes.conventions.blackjax_sgnht(step_size=0.01, temperature=0.5)
     flags = sgbayes.conventions.sgmcmcjax_sgnht(dt=1e-4, a=0.01)
     assert flags["eps"] == pytest.approx(1e-2) and flags["friction"] == pytest.approx(1.0)
+
+
+def test_sgmcmcjax_baoab_tau_is_the_square_root_of_the_temperature(problem):
+    flags = sgbayes.conventions.sgmcmcjax_baoab(dt=0.01, gamma=5.0)
+    assert "temperature" not in flags
+    flags = sgbayes.conventions.sgmcmcjax_baoab(dt=0.01, gamma=5.0, tau=0.5)
+    assert flags["temperature"] == pytest.approx(0.25)
+    assert problem.theory(batch=10, **flags).temperature == pytest.approx(0.25)
+    # At a small time step the exact law approaches T times the posterior (BAOAB's minibatch
+    # noise is O(h/γ) relative to the thermal one: 0.52 instead of 0.25 at dt = 0.01, γ = 5).
+    cold = problem.theory(batch=10, **sgbayes.conventions.sgmcmcjax_baoab(dt=1e-4, gamma=5.0, tau=0.5))
+    ratio = np.trace(cold.stationary.covariance) / np.trace(cold.posterior.covariance)
+    assert 0.24 < ratio < 0.26, ratio
+    with pytest.raises(ValueError, match="tau"):
+        sgbayes.conventions.sgmcmcjax_baoab(dt=0.01, gamma=5.0, tau=0.0)

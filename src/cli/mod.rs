@@ -408,8 +408,9 @@ struct SamplerArgs {
     #[arg(long, allow_negative_numbers = true)]
     sgfs_scale: Option<f64>,
     /// Target temperature T (default 1). stochastic-ngd: the injected noise tops the minibatch
-    /// temperature εNγ/(2B) up to T. sgld, sgworld, psgld: the injected noise √(εT) targets the
-    /// tempered posterior ∝ posterior^(1/T).
+    /// temperature εNγ/(2B) up to T. sgld, sgworld, psgld, sgld-cv, svrg-ld: the injected noise
+    /// √(εT) targets the tempered posterior ∝ posterior^(1/T). baoab: the velocity refresh
+    /// √(T(1 − c²)) ξ (SGMCMCJax's tau is √T).
     #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f64>,
     /// Decay α ∈ (0, 1) of psgld-rmsprop's running average V of squared gradients (default 0.99).

@@ -55,6 +55,16 @@ impl Baoab {
             gradient: vec![0.0; dimension],
         }
     }
+
+    /// The same sampler at temperature T > 0 (checked by
+    /// [`crate::config::SamplerKind::validate`]): the refresh becomes u ← c u + √(T(1 − c²)) ξ,
+    /// whose invariant velocity law is N(0, T I), so the positions target the tempered posterior
+    /// ∝ posterior^(1/T) (T = 1 is unchanged). SGMCMCJax's `baoab(dt, gamma, tau)` multiplies
+    /// the noise by `tau` itself: its `tau` is √T.
+    pub fn with_temperature(mut self, temperature: f64) -> Self {
+        self.noise_scale *= temperature.sqrt();
+        self
+    }
 }
 
 impl Sampler for Baoab {

@@ -209,16 +209,25 @@ pub fn build(
             data_size,
             config.batch_size,
         )),
-        SamplerKind::SgldCv { anchor } => Box::new(SgldCv::new(
-            config.step_size,
-            anchor_point(&anchor, dimension)?,
-        )),
-        SamplerKind::SvrgLd { epoch_length } => {
-            Box::new(SvrgLd::new(config.step_size, epoch_length, dimension))
-        }
-        SamplerKind::Baoab { friction } => {
-            Box::new(Baoab::new(config.step_size, friction, dimension))
-        }
+        SamplerKind::SgldCv {
+            anchor,
+            temperature,
+        } => Box::new(
+            SgldCv::new(config.step_size, anchor_point(&anchor, dimension)?)
+                .with_temperature(temperature),
+        ),
+        SamplerKind::SvrgLd {
+            epoch_length,
+            temperature,
+        } => Box::new(
+            SvrgLd::new(config.step_size, epoch_length, dimension).with_temperature(temperature),
+        ),
+        SamplerKind::Baoab {
+            friction,
+            temperature,
+        } => Box::new(
+            Baoab::new(config.step_size, friction, dimension).with_temperature(temperature),
+        ),
         SamplerKind::Sgfs { fisher, scale } => Box::new(Sgfs::new(
             config.step_size,
             scale,

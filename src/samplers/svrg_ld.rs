@@ -51,6 +51,14 @@ impl SvrgLd {
             gradient: vec![0.0; dimension],
         }
     }
+
+    /// The same sampler at temperature T > 0 (checked by
+    /// [`crate::config::SamplerKind::validate`]): the injected noise becomes √(εT) ξ, which
+    /// targets the tempered posterior ∝ posterior^(1/T) (as tempered SGLD; T = 1 is unchanged).
+    pub fn with_temperature(mut self, temperature: f64) -> Self {
+        self.noise_scale *= temperature.sqrt();
+        self
+    }
 }
 
 impl Sampler for SvrgLd {

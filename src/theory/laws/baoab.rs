@@ -17,10 +17,14 @@ use crate::config::SamplerConfig;
 /// 0 < h²λ < 4 for every c ∈ [0, 1): ε λ_max(P) < 4, independent of γ (derived here). The
 /// mean-square limit is lower when the minibatch matrices K_S vary (linear regression) and equal
 /// to it when they do not (Gaussian mean); as γ → ∞ (c → 0) the position map becomes
-/// θ' = (I − (ε/2) K_S) θ + …, whose mean-square limit is SGLD's.
+/// θ' = (I − (ε/2) K_S) θ + …, whose mean-square limit is SGLD's. At a temperature T the refresh is
+/// u ← c u + √(T(1 − c²)) ξ: s² = T(1 − c²) in the noise above (the OU part's invariant velocity
+/// law N(0, T I); the positions target posterior^(1/T)).
 pub(super) struct Baoab {
     /// The friction γ per unit time.
     pub(super) friction: f64,
+    /// The temperature T.
+    pub(super) temperature: f64,
 }
 
 impl Baoab {
@@ -32,10 +36,10 @@ impl Baoab {
 }
 
 impl SamplerLaw for Baoab {
-    /// η = ε = h² (the bound of [`SamplerLaw::mean_stability_bound`] is on h²λ), τ² = 1 − c².
+    /// η = ε = h² (the bound of [`SamplerLaw::mean_stability_bound`] is on h²λ), τ² = T(1 − c²).
     fn step_scales(&self, config: &SamplerConfig, _data_size: usize) -> (f64, f64) {
         let (_, c) = self.time_step_and_retention(config);
-        (config.step_size, 1.0 - c * c)
+        (config.step_size, self.temperature * (1.0 - c * c))
     }
 
     fn has_velocity(&self) -> bool {
@@ -47,12 +51,12 @@ impl SamplerLaw for Baoab {
     }
 
     fn temperature(&self, _config: &SamplerConfig) -> Temperature {
-        Temperature::Target(1.0)
+        Temperature::Target(self.temperature)
     }
 
     fn splitting(&self, config: &SamplerConfig) -> Option<Splitting> {
         let (h, c) = self.time_step_and_retention(config);
-        let s2 = 1.0 - c * c;
+        let s2 = self.temperature * (1.0 - c * c);
         Some(Splitting {
             kick: h,
             drift: 0.5 * h * (1.0 + c),

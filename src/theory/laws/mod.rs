@@ -96,9 +96,27 @@ pub(crate) fn sampler_law(kind: &SamplerKind) -> Box<dyn SamplerLaw> {
         SamplerKind::Asgs { window } => Box::new(asgs::Asgs { window }),
         SamplerKind::Sgfs { fisher, scale } => Box::new(sgfs::Sgfs { fisher, scale }),
         SamplerKind::SgfsOnline { scale } => Box::new(sgfs_online::SgfsOnline { scale }),
-        SamplerKind::SgldCv { anchor } => Box::new(sgld_cv::SgldCv { anchor }),
-        SamplerKind::SvrgLd { epoch_length } => Box::new(svrg_ld::SvrgLd { epoch_length }),
-        SamplerKind::Baoab { friction } => Box::new(baoab::Baoab { friction }),
+        SamplerKind::SgldCv {
+            anchor,
+            temperature,
+        } => Box::new(sgld_cv::SgldCv {
+            anchor,
+            temperature,
+        }),
+        SamplerKind::SvrgLd {
+            epoch_length,
+            temperature,
+        } => Box::new(svrg_ld::SvrgLd {
+            epoch_length,
+            temperature,
+        }),
+        SamplerKind::Baoab {
+            friction,
+            temperature,
+        } => Box::new(baoab::Baoab {
+            friction,
+            temperature,
+        }),
         SamplerKind::Sgnht { friction, .. } => Box::new(sgnht::Sgnht {
             diffusion: friction,
         }),

@@ -12,19 +12,23 @@ use crate::config::{Anchor, SamplerConfig, SamplerKind};
 /// ĝ_cv(θ) = (1/B) Σ_k (K_{i_k} θ − r^cv_{i_k}), r^cv_i = r̄ + (K_i − K̄) θ̂ (derived here): SGLD's
 /// affine map (η = ε/2, τ² = ε) with the per-example offsets recentred. The stationary mean is
 /// SGLD's; at θ̂ = the posterior mean m the offset deviations e_i = M_i m + η r^cv_i − m vanish,
-/// so only the multiplicative minibatch noise (K_i − K̄)(θ − m) remains.
+/// so only the multiplicative minibatch noise (K_i − K̄)(θ − m) remains. At a temperature T the
+/// injected noise is √(εT) ξ (τ² = εT), as tempered SGLD's (Welling & Teh 2011, eq. 4 with the
+/// noise scaled by √T).
 pub(super) struct SgldCv {
     /// The anchor θ̂.
     pub(super) anchor: Anchor,
+    /// The temperature T.
+    pub(super) temperature: f64,
 }
 
 impl SamplerLaw for SgldCv {
     fn step_scales(&self, config: &SamplerConfig, _data_size: usize) -> (f64, f64) {
-        (config.step_size / 2.0, config.step_size)
+        (config.step_size / 2.0, config.step_size * self.temperature)
     }
 
     fn temperature(&self, _config: &SamplerConfig) -> Temperature {
-        Temperature::Target(1.0)
+        Temperature::Target(self.temperature)
     }
 
     fn control_variate(&self) -> Option<ControlVariate> {
@@ -32,6 +36,9 @@ impl SamplerLaw for SgldCv {
     }
 
     fn with_anchor(&self, anchor: Anchor) -> Option<SamplerKind> {
-        Some(SamplerKind::SgldCv { anchor })
+        Some(SamplerKind::SgldCv {
+            anchor,
+            temperature: self.temperature,
+        })
     }
 }

@@ -14,19 +14,22 @@ use crate::config::SamplerConfig;
 /// and the reset is z ↦ [[I, 0], [I, 0]] z. The epoch ends form a Markov chain whose step is the
 /// reset followed by the K steps: its exact law is the cycle law (`cycle_map.rs`). The mean map
 /// of θ does not involve θ̃ (E[K_S − K̄] = 0), so the mean is stable iff ε λ_max(P) < 4, as
-/// SGLD's; K = 1 is full-gradient SGLD.
+/// SGLD's; K = 1 is full-gradient SGLD. At a temperature T the injected noise is √(εT) ξ (the
+/// noise block εT).
 pub(super) struct SvrgLd {
     /// The epoch length K.
     pub(super) epoch_length: usize,
+    /// The temperature T.
+    pub(super) temperature: f64,
 }
 
 impl SamplerLaw for SvrgLd {
     fn step_scales(&self, config: &SamplerConfig, _data_size: usize) -> (f64, f64) {
-        (config.step_size / 2.0, config.step_size)
+        (config.step_size / 2.0, config.step_size * self.temperature)
     }
 
     fn temperature(&self, _config: &SamplerConfig) -> Temperature {
-        Temperature::Target(1.0)
+        Temperature::Target(self.temperature)
     }
 
     fn control_variate(&self) -> Option<ControlVariate> {
