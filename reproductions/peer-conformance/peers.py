@@ -329,7 +329,7 @@ def cases(problems):
                                                  position first, fresh batches
       SGMCMCJax sgnht(dt, a)                   → sgnht ε = √dt, friction a/√dt (its v = p h form
                                                  of Ding et al.'s Algorithm 1, velocity first)
-      SGMCMCJax baoab(dt, gamma)               → baoab ε = dt², friction γ
+      SGMCMCJax baoab(dt, gamma, tau)          → baoab ε = dt², friction γ, temperature tau²
       SGMCMCJax cyclical_schedule(α0, M, K)    → sgld ε = 2α0, schedule cyclical, cycle K/M
     """
     lr, gm = problems["lr"], problems["gm"]
@@ -435,6 +435,11 @@ def cases(problems):
         10, 200_000, {"dt": 0.01, "gamma": 10.0},
         {"sampler": "baoab", "eps": 1e-4, "friction": 10.0}, sgmcmcjax_baoab_assembled,
         note="the library's own baoab diffusion and Langevin kernel, both halves of the splitting")
+    add("sgmcmcjax-baoab-tau", "sgmcmcjax", "baoab (assembled, tau = 0.7)", "lr",
+        10, 200_000, {"dt": 0.01, "gamma": 10.0, "tau": 0.7},
+        {"sampler": "baoab", "eps": 1e-4, "friction": 10.0, "temperature": 0.49},
+        sgmcmcjax_baoab_assembled,
+        note="its tau multiplies the refresh noise: temperature T = tau² = 0.49")
     add("sgmcmcjax-badodab", "sgmcmcjax", "badodab", "lr", 10, 200_000, {"dt": 0.05, "a": 0.1},
         {"sampler": "badodab", "eps": 0.0025, "friction": 0.1}, sgmcmcjax_badodab,
         note="adaptive-thermostat splitting (Leimkuhler & Shang 2016)", planned=False)
