@@ -7,8 +7,8 @@
 //! Power assertions (a wrong law is rejected) use the same critical value. All seeds are fixed.
 
 use sgbayes::reproductions::{
-    self, adhikari2023, mandt2017, minibatch_regime, rangriz2025, shaw_whalley2025, smith2018,
-    Config, Estimate,
+    self, adhikari2023, mandt2017, minibatch_regime, minibatch_scale, rangriz2025,
+    shaw_whalley2025, smith2018, Config, Estimate,
 };
 use sgbayes::stats::budget::ALPHA_ASSERTION;
 
@@ -78,6 +78,105 @@ fn minibatch_regime_quick() {
     }
     insta::with_settings!({info => &config, omit_expression => true}, {
         insta::assert_yaml_snapshot!("minibatch-regime", record);
+    });
+}
+
+#[test]
+fn minibatch_scale_quick() {
+    use minibatch_scale::Sampler;
+    let config = Config::quick();
+    let record = minibatch_scale::run(&config).unwrap();
+    // The exact discrete law predicts every simulated ratio at d = 10 ...
+    let mut checked = 0;
+    for row in &record.rows {
+        if let (Some(sim), Some(exact)) = (row.simulation, row.closed_form) {
+            assert_agrees(&row.quantity, sim, exact.0);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+    // ... and the simulation rejects the OU law and the posterior where they differ most.
+    for name in [
+        "vᵀΣv / vᵀP⁻¹v, steepest direction",
+        "tr(PΣ)/d (effective temperature)",
+    ] {
+        let sim = record
+            .row(&format!("{name} — exact"))
+            .unwrap()
+            .simulation
+            .unwrap();
+        let ou = record.row(&format!("{name} — OU")).unwrap().closed_form;
+        assert_rejects(&format!("{name} vs OU"), sim, ou.unwrap().0);
+        assert_rejects(&format!("{name} vs posterior"), sim, 1.0);
+    }
+    // At fixed ε·λ_max the OU error grows with d (both samplers, every fraction), and the
+    // first-order prediction (g/2)(1 + tr(PΣ)/(Bλ_maxΣ_vv)) matches SGLD's to 5% once d ≥ 50.
+    for sampler in [Sampler::Sgld, Sampler::Sgd] {
+        for fraction in record.setup.fractions.clone() {
+            let series: Vec<_> = record
+                .points
+                .iter()
+                .filter(|p| p.sampler == sampler && p.fraction == fraction)
+                .collect();
+            assert_eq!(series.len(), record.setup.dimensions.len());
+            for pair in series.windows(2) {
+                assert!(pair[1].ou.kl > pair[0].ou.kl);
+                assert!(pair[1].ou.steepest < pair[0].ou.steepest);
+            }
+            let predicted = series
+                .iter()
+                .filter(|p| p.sampler == Sampler::Sgld && p.dimension >= 50);
+            for p in predicted {
+                let ratio = p.ou.steepest / p.predicted_steepest;
+                assert!(
+                    (ratio - 1.0).abs() < 0.05,
+                    "{sampler:?} d = {}: {ratio}",
+                    p.dimension
+                );
+            }
+        }
+    }
+    // Slopes in d at the main fraction: OU errors grow (KL between 1 + 2·0.5 and 3), SGLD's
+    // per-direction distance to the posterior does not, its KL grows like the number of directions.
+    let slope = |c: &str, m: &str| record.slope(c, m, 0.03).unwrap().slope;
+    let steepest = "|vᵀAv/vᵀRv − 1|, steepest";
+    assert!((0.4..1.0).contains(&slope("SGLD: OU", steepest)));
+    assert!((2.0..3.0).contains(&slope("SGLD: OU", "KL")));
+    assert!((2.0..3.0).contains(&slope("SGD: OU", "KL")));
+    assert!(slope("SGLD: exact vs posterior", steepest).abs() < 0.2);
+    assert!((slope("SGLD: exact vs posterior", "KL") - 1.0).abs() < 0.2);
+    // Snapshot: closed forms to 4 significant digits (the solves are certified to a relative
+    // residual of 1e-8, so 4 digits are stable under solver changes), slopes to 0.01, the
+    // simulation rounded to its Monte-Carlo error.
+    let r4 = |x: f64| reproductions::numbers::round_significant(x, 4);
+    let points: Vec<_> = record
+        .points
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "sampler": p.sampler,
+                "d": p.dimension,
+                "fraction": p.fraction,
+                "ou_steepest": r4(p.ou.steepest),
+                "ou_kl": r4(p.ou.kl),
+                "ou_trace": r4(p.ou.trace),
+                "posterior_kl": p.posterior.map(|e| r4(e.kl)),
+            })
+        })
+        .collect();
+    let slopes: Vec<_> = record
+        .slopes
+        .iter()
+        .filter(|s| s.fraction == 0.03)
+        .map(|s| format!("{} / {}: {:.2}", s.comparison, s.metric, s.slope))
+        .collect();
+    let summary = serde_json::json!({
+        "points": points,
+        "slopes_at_0.03": slopes,
+        "simulation": record.rows,
+    });
+    insta::with_settings!({info => &config, omit_expression => true}, {
+        insta::assert_yaml_snapshot!("minibatch-scale", summary);
     });
 }
 
@@ -434,6 +533,7 @@ fn registry_lists_every_paper() {
     let ids: Vec<_> = reproductions::registry().iter().map(|r| r.id).collect();
     for id in [
         "minibatch-regime",
+        "minibatch-scale",
         "mandt2017",
         "smith2018",
         "adhikari2023",

@@ -23,6 +23,7 @@ mod gaussian_mean_problem;
 pub mod mandt2017;
 pub mod mean_field_sgld;
 pub mod minibatch_regime;
+pub mod minibatch_scale;
 pub mod numbers;
 mod plot;
 pub mod rangriz2025;
@@ -124,6 +125,11 @@ const REGISTRY: &[Reproduction] = &[
         id: "minibatch-regime",
         description: "SGLD with N = 1000, B = 32: stationary covariance far from the posterior, exactly predicted by the discrete law (OU error beside it)",
         runner: run_minibatch_regime,
+    },
+    Reproduction {
+        id: "minibatch-scale",
+        description: "SGLD and SGD, d = 10 to 1000 at fixed eps*lambda_max, N = 1000, B = 32: exact discrete law vs the OU approximation (error grows like d/B per direction) and vs the posterior, log-log slopes in d",
+        runner: |c| minibatch_scale::render(&minibatch_scale::run(c)?),
     },
     Reproduction {
         id: "mandt2017",
