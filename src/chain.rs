@@ -18,11 +18,13 @@
 //! their moments ([`ChainOutput`]); [`run_chains`] runs independent chains in parallel.
 
 mod observe;
+mod seeds;
 
 pub use observe::{
     each_draw, each_epoch_end, each_step, DivergenceGuard, DrawRecorder, EachDraw, EachEpochEnd,
     EachStep, Flow, Observer, StepView, StopFlag, Transitions,
 };
+pub use seeds::run_seed;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

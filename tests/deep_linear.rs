@@ -19,8 +19,9 @@ use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::models::{
     generate_deep_linear, DeepLinearNetwork, DeepLinearParams, DeepLinearSpec, Model,
 };
-use sgbayes::reproductions::numbers::{critical_value, round_significant};
+use sgbayes::reproductions::Num;
 use sgbayes::stats::batch_means::univariate_batch_means_auto;
+use sgbayes::stats::critical_value;
 use sgbayes::stats::ALPHA_ASSERTION;
 use sgbayes::theory::deep_linear::{self, ModeSde, ModeStationaryLaw};
 use sgbayes::Error;
@@ -932,7 +933,7 @@ fn corlouer2025_quick_report() {
     let summary = serde_json::json!({
         "rows": record.rows,
         "timing": record.learning.iter().map(|c| &c.timing).collect::<Vec<_>>(),
-        "peaks": record.diffusion.peaks.iter().map(|x| round_significant(*x, 6)).collect::<Vec<_>>(),
+        "peaks": record.diffusion.peaks.iter().map(|x| Num(*x)).collect::<Vec<_>>(),
         // Absolute rounding: the value at s = S is 0 up to rounding noise.
         "model_variance": record.diffusion.model_variance.iter().map(|x| (x * 1e6).round() / 1e6).collect::<Vec<_>>(),
     });

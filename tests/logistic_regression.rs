@@ -9,17 +9,20 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use common::seed_of;
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use sgbayes::batching::Batching;
+use sgbayes::chain::{run_chains, run_seed, ChainOutput, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
     generate_logistic_regression, LogisticRegression, LogisticRegressionParams,
     LogisticRegressionSpec, Model,
 };
-use sgbayes::reproductions::simulate::{pool, run_chains, run_seed, ChainJob};
+use sgbayes::stats::batch_means::{univariate_batch_means_auto, UnivariateBatchMeans};
 use sgbayes::stats::budget::ALPHA_ASSERTION;
+use sgbayes::stats::critical_value;
+use sgbayes::stats::pooled_chains::pool_batch_means;
 use sgbayes::theory::linearised::LinearisedLaws;
 
 /// Counts allocations of the threads that opted in (so the other tests of this binary, run on
@@ -463,25 +466,21 @@ fn sgd_stationary_covariance_matches_the_ou_prediction() {
         .min();
     let tau = 1.0 / (eps * a_min);
     let seed = seed_of("sgd_stationary_covariance_matches_the_ou_prediction");
-    let jobs: Vec<ChainJob> = (0..4)
-        .map(|k| ChainJob {
-            config,
-            start: laws.map.iter().cloned().collect(),
-            burn_in: (20.0 * tau) as usize,
-            steps: (4000.0 * tau) as usize,
-            thin: ((tau / 8.0) as usize).max(1),
-            seed: run_seed(seed, k),
-        })
-        .collect();
+    let seeds: Vec<u64> = (0..4).map(|k| run_seed(seed, k)).collect();
+    let length = RunLength {
+        burn_in: (20.0 * tau) as usize,
+        steps: (4000.0 * tau) as usize,
+        thin: ((tau / 8.0) as usize).max(1),
+    };
+    let start: Vec<f64> = laws.map.iter().cloned().collect();
     let d = 3.0;
-    let summaries = run_chains(
-        &model,
-        &jobs,
-        &[&laws.hessian / d],
-        &indicatif::ProgressBar::hidden(),
-    )
-    .unwrap();
-    let estimate = pool(&summaries)[0];
+    let weight = &laws.hessian / d;
+    let chains: Vec<UnivariateBatchMeans> = run_chains(&model, &config, &start, &seeds, &length)
+        .unwrap()
+        .iter()
+        .map(|chain| quadratic_form_batch_means(chain, &weight))
+        .collect();
+    let estimate = pool_batch_means(&chains);
     let temperature = |batch: usize| {
         let laws = LinearisedLaws {
             batch_size: batch,
@@ -494,26 +493,48 @@ fn sgd_stationary_covariance_matches_the_ou_prediction() {
     let budget = laws
         .nonlinearity_budget(&model, &discrete.covariance)
         .unwrap();
-    let t = estimate.critical_value(ALPHA_ASSERTION);
-    let allowed = |target: f64| t * estimate.mcse + budget * target;
+    let t = critical_value(ALPHA_ASSERTION, estimate.dof);
+    let allowed = |target: f64| t * estimate.standard_error + budget * target;
     assert!(
         budget < 0.2,
         "the nonlinearity budget {budget} is too loose for the power test"
     );
     assert!(
-        (estimate.value - predicted).abs() <= allowed(predicted),
+        (estimate.mean - predicted).abs() <= allowed(predicted),
         "tr(HΣ)/d: simulated {} ± {} (dof {}) vs linearised {predicted}: |diff| {} > t·MCSE + budget·T = {} (budget {budget})",
-        estimate.value,
-        estimate.mcse,
+        estimate.mean,
+        estimate.standard_error,
         estimate.dof,
-        (estimate.value - predicted).abs(),
+        (estimate.mean - predicted).abs(),
         allowed(predicted)
     );
     // Power: the OU prediction with B → 2B is rejected.
     let (wrong, _) = temperature(20);
     assert!(
-        (estimate.value - wrong).abs() > allowed(wrong),
+        (estimate.mean - wrong).abs() > allowed(wrong),
         "B → 2B not rejected: simulated {} vs {wrong}",
-        estimate.value
+        estimate.mean
     );
+}
+
+/// Batch-means summary of one chain's series (θ_t − θ̄)ᵀ W (θ_t − θ̄), θ̄ the chain's sample mean
+/// (the series whose mean is tr(W Σ̂)).
+fn quadratic_form_batch_means(chain: &ChainOutput, weight: &DMatrix<f64>) -> UnivariateBatchMeans {
+    assert_eq!(chain.non_finite_draws, 0, "the chain diverged");
+    let d = chain.dimension;
+    let n = chain.draws.len() / d;
+    let mut mean = DVector::zeros(d);
+    for row in chain.draws.chunks_exact(d) {
+        mean += DVector::from_column_slice(row);
+    }
+    mean /= n as f64;
+    let series: Vec<f64> = chain
+        .draws
+        .chunks_exact(d)
+        .map(|row| {
+            let c = DVector::from_column_slice(row) - &mean;
+            c.dot(&(weight * &c))
+        })
+        .collect();
+    univariate_batch_means_auto(&series).unwrap()
 }

@@ -13,8 +13,8 @@ use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{Preconditioner, SamplerConfig, SamplerKind};
 use sgbayes::datasets::BuiltinDataset;
 use sgbayes::models::{GaussianMean, LinearRegression, QuadraticModel};
-use sgbayes::reproductions::numbers::critical_value;
 use sgbayes::stats::batch_means::univariate_batch_means_auto;
+use sgbayes::stats::critical_value;
 use sgbayes::stats::ALPHA_ASSERTION;
 use sgbayes::theory::sgfs_error::SgfsSetting;
 use sgbayes::theory::variational_em::{

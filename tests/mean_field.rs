@@ -18,20 +18,43 @@ use sgbayes::chain::{Chain, ChainOutput, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
 use sgbayes::error::Error;
 use sgbayes::models::{
-    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams, TwoLayerSpec,
+    generate_two_layer, Activation, Model, Scaling, TwoLayerNetwork, TwoLayerParams, TwoLayerPrior,
+    TwoLayerSpec,
 };
-use sgbayes::reproductions::mean_field_sgld::{self, SLICE_STEP, SLICE_TEMPERATURE};
-use sgbayes::reproductions::numbers::critical_value;
+use sgbayes::reproductions::mean_field_sgld;
 use sgbayes::reproductions::Config;
 use sgbayes::stats::batch_means::univariate_batch_means_auto;
 use sgbayes::stats::budget::{two_sided_normal_quantile, ALPHA_ASSERTION};
+use sgbayes::stats::critical_value;
 use sgbayes::theory::kernels::{gp_posterior, KernelRidge, NngpKernel};
 use sgbayes::theory::mean_field::{report, solve, MeanFieldSettings};
 
-/// The 1-d slice problem of the reproduction (x = (t, 1), six points, y = sin(1.5t), erf,
-/// σ_a² = 1, σ_w² = 2, T = 0.25).
+/// Temperature of the slice problem (the `mean-field-sgld` report's part 1).
+const SLICE_TEMPERATURE: f64 = 0.25;
+/// SGLD step size on the slice problem (ε λ_max/4 ≈ 0.022).
+const SLICE_STEP: f64 = 0.01;
+
+/// The 1-d slice problem of the reproduction: x_μ = (t_μ, 1), t_μ = −2 + 4μ/5 (μ = 0..5),
+/// y = sin(1.5t), erf activation, σ_a² = 1, σ_w² = 2, T = 0.25.
 fn slice_model(width: usize) -> TwoLayerNetwork {
-    mean_field_sgld::slice_problem(width, SLICE_TEMPERATURE).unwrap()
+    let p = 6;
+    let inputs: Vec<Vec<f64>> = (0..p)
+        .map(|k| vec![-2.0 + 4.0 * k as f64 / (p - 1) as f64, 1.0])
+        .collect();
+    let targets = inputs.iter().map(|x| (1.5 * x[0]).sin()).collect();
+    TwoLayerNetwork::new(
+        inputs,
+        targets,
+        width,
+        Scaling::Standard,
+        Activation::Erf,
+        TwoLayerPrior {
+            readout_variance: 1.0,
+            weight_variance: 2.0,
+            temperature: SLICE_TEMPERATURE,
+        },
+    )
+    .unwrap()
 }
 
 fn test_points() -> Vec<Vec<f64>> {
@@ -421,7 +444,9 @@ fn finite_width_gap_shrinks() {
     );
 }
 
-fn single_index(width: usize, data_size: usize, temperature: f64) -> TwoLayerNetwork {
+/// The single-index problem of the reproduction's part 2: d = 5, y = erf(β·x), erf network,
+/// σ_a = σ_w = 1.
+fn single_index(width: usize, data_size: usize, temperature: f64, seed: u64) -> TwoLayerNetwork {
     generate_two_layer(
         &TwoLayerParams {
             input_dimension: 5,
@@ -430,7 +455,7 @@ fn single_index(width: usize, data_size: usize, temperature: f64) -> TwoLayerNet
             temperature,
             ..Default::default()
         },
-        seed_of("single_index_problem"),
+        seed,
     )
     .unwrap()
 }
@@ -453,7 +478,7 @@ fn quick_settings() -> MeanFieldSettings {
 #[test]
 fn mean_field_converges_and_recovers_kernel_ridge() {
     let settings = quick_settings();
-    let finite = single_index(16, 10, 0.01);
+    let finite = single_index(16, 10, 0.01, seed_of("single_index_problem"));
     let sol = solve(&finite, &settings).unwrap();
     assert!(
         *sol.residuals.last().unwrap() <= 1e-9,
@@ -466,10 +491,13 @@ fn mean_field_converges_and_recovers_kernel_ridge() {
         "finite width must tilt: {}",
         sol.kernel_change
     );
-    let change_1e4 = solve(&single_index(10_000, 10, 0.01), &settings)
-        .unwrap()
-        .kernel_change;
-    let wide = single_index(100_000, 10, 0.01);
+    let change_1e4 = solve(
+        &single_index(10_000, 10, 0.01, seed_of("single_index_problem")),
+        &settings,
+    )
+    .unwrap()
+    .kernel_change;
+    let wide = single_index(100_000, 10, 0.01, seed_of("single_index_problem"));
     let sol = solve(&wide, &settings).unwrap();
     let ratio = sol.kernel_change / change_1e4;
     assert!(
@@ -501,7 +529,12 @@ fn mean_field_converges_and_recovers_kernel_ridge() {
 fn mean_field_alignment_moves_the_predicted_way() {
     let settings = quick_settings();
     let m = |width: usize, data_size: usize, temperature: f64| {
-        let model = single_index(width, data_size, temperature);
+        let model = single_index(
+            width,
+            data_size,
+            temperature,
+            seed_of("single_index_problem"),
+        );
         let beta = model.teacher_direction().unwrap().to_vec();
         solve(&model, &settings).unwrap().alignment(&beta).unwrap()
     };
@@ -593,7 +626,7 @@ fn gradients_and_steps_do_not_allocate() {
 fn sgld_alignment_follows_mean_field_trend() {
     let seed = seed_of("sgld_alignment_follows_mean_field_trend");
     let alignment = |p: usize| {
-        let model = mean_field_sgld::single_index_problem(16, p, 0.01, seed).unwrap();
+        let model = single_index(16, p, 0.01, seed);
         let step_size = 0.4
             / report(&model, &full_batch_sgld(&model, 1e-3))
                 .unwrap()

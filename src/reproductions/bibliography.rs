@@ -42,3 +42,61 @@ pub(crate) const CORLOUER2025: &str = r"@article{corlouer2026sgd,
   journal = {arXiv preprint arXiv:2604.06366},
   year = {2026}
 }";
+
+/// Park, Bocchi, D'Amico, Lucini & Aarts (2026), "Spectral phase transitions and trainability in
+/// neural network learning dynamics", arXiv:2606.28486, with the BBP reference it relies on:
+/// Benaych-Georges & Nadakuditi (2012), J. Multivariate Anal. 111:120–135 — both cited by
+/// `bbp-teacher-student` (one string: the report prints them without a blank line between).
+pub(crate) const PARK2026_BENAYCH2012: &str = r"@article{park2026spectral,
+  title = {Spectral phase transitions and trainability in neural network learning dynamics},
+  author = {Park, Chanju and Bocchi, Matteo and D'Amico, Alessandro and Lucini, Biagio and Aarts, Gert},
+  journal = {arXiv preprint arXiv:2606.28486},
+  year = {2026}
+}
+@article{benaych2012rectangular,
+  title = {The singular values and vectors of low rank perturbations of large rectangular random matrices},
+  author = {Benaych-Georges, Florent and Nadakuditi, Raj Rao},
+  journal = {Journal of Multivariate Analysis},
+  volume = {111},
+  pages = {120--135},
+  year = {2012}
+}";
+
+/// Göring, Mingard, Nam & Louis (2025), "A simple mean field model of feature learning",
+/// arXiv:2510.15174 — reproduced by `mean-field-sgld`.
+pub(crate) const GORING2025: &str = r#"@article{goring2025simple,
+  title = {A simple mean field model of feature learning},
+  author = {G{\"o}ring and Mingard and Nam and Louis},
+  journal = {arXiv preprint arXiv:2510.15174},
+  year = {2025}
+}"#;
+
+/// Rangriz (2025), "Limit Theorems for Stochastic Gradient Descent in High-Dimensional
+/// Single-Layer Networks", arXiv:2511.02258 — reproduced by `rangriz2025`.
+pub(crate) const RANGRIZ2025: &str = r"@article{rangriz2025limit,
+  title = {Limit Theorems for Stochastic Gradient Descent in High-Dimensional Single-Layer Networks},
+  author = {Rangriz, Parsa},
+  journal = {arXiv preprint arXiv:2511.02258},
+  year = {2025}
+}";
+
+/// Ben Arous, Gheissari & Jagannath (2022), "High-dimensional limit theorems for SGD: Effective
+/// dynamics and critical scaling", NeurIPS, arXiv:2206.04030 — the effective dynamics
+/// `rangriz2025` builds on.
+pub(crate) const BEN_AROUS2022: &str = r"@inproceedings{benarous2022high,
+  title = {High-dimensional limit theorems for {SGD}: Effective dynamics and critical scaling},
+  author = {Ben Arous, G{\'e}rard and Gheissari, Reza and Jagannath, Aukosh},
+  booktitle = {Advances in Neural Information Processing Systems},
+  note = {arXiv:2206.04030},
+  year = {2022}
+}";
+
+/// Adhikari, Kabakçıoğlu, Strang, Yuret & Hinczewski (2023), "Machine learning in and out of
+/// equilibrium", arXiv:2306.03521 — reproduced by `adhikari2023`, `adhikari2023-nonequilibrium`
+/// and cited by `shaw-whalley2025`.
+pub const ADHIKARI2023: &str = r"@article{adhikari2023machine,
+  title = {Machine learning in and out of equilibrium},
+  author = {Adhikari, Shishir and Kabak{\c{c}}{\i}o{\u{g}}lu, Alkan and Strang, Alexander and Yuret, Deniz and Hinczewski, Michael},
+  journal = {arXiv preprint arXiv:2306.03521},
+  year = {2023}
+}";

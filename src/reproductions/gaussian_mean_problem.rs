@@ -12,25 +12,20 @@ use crate::error::Result;
 use crate::models::GaussianMean;
 use crate::theory::{self, reshuffled_law, DrawAt};
 
-/// BibTeX of Adhikari et al. 2023.
-pub const ADHIKARI2023_BIBTEX: &str = r"@article{adhikari2023machine,
-  title = {Machine learning in and out of equilibrium},
-  author = {Adhikari, Shishir and Kabak{\c{c}}{\i}o{\u{g}}lu, Alkan and Strang, Alexander and Yuret, Deniz and Hinczewski, Michael},
-  journal = {arXiv preprint arXiv:2306.03521},
-  year = {2023}
-}";
+/// BibTeX of Adhikari et al. 2023 (re-exported under the name the reports use).
+pub use super::bibliography::ADHIKARI2023 as ADHIKARI2023_BIBTEX;
 
 /// N.
-pub const DATA_SIZE: usize = 40;
+pub(crate) const DATA_SIZE: usize = 40;
 /// B.
-pub const BATCH_SIZE: usize = 4;
+pub(crate) const BATCH_SIZE: usize = 4;
 /// Prior variance σ₀².
-pub const PRIOR_VARIANCE: f64 = 100.0;
+pub(crate) const PRIOR_VARIANCE: f64 = 100.0;
 /// V₁/a of the digest's numerical example.
-pub const NOISE_RATIO: f64 = 22.9;
+pub(crate) const NOISE_RATIO: f64 = 22.9;
 
 /// The 1-d Gaussian model with N = 40 points whose spread gives V₁/a = 22.9 exactly (mean 0.5).
-pub fn problem() -> Result<GaussianMean> {
+pub(crate) fn problem() -> Result<GaussianMean> {
     let n = DATA_SIZE as f64;
     let b = BATCH_SIZE as f64;
     let a = n + 1.0 / PRIOR_VARIANCE;
@@ -72,7 +67,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// Human-readable name.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Scheme::PerStep => "SGLD, fresh distinct batch every step (paper's WR)",
             Scheme::Iid => "SGLD, i.i.d. indices",
@@ -84,7 +79,7 @@ impl Scheme {
 }
 
 /// The sampler configuration of a scheme with batch size `batch_size` on `data_size` examples.
-pub fn scheme_config(
+pub(crate) fn scheme_config(
     eps: f64,
     scheme: Scheme,
     data_size: usize,
@@ -100,7 +95,7 @@ pub fn scheme_config(
 }
 
 /// Exact stationary variance of a scheme at ε with batch size `batch_size`.
-pub fn variance_with_batch(
+pub(crate) fn variance_with_batch(
     model: &GaussianMean,
     eps: f64,
     scheme: Scheme,

@@ -29,10 +29,10 @@ mod plot;
 pub mod rangriz2025;
 mod report;
 pub mod shaw_whalley2025;
-pub mod simulate;
+pub(crate) mod simulate;
 pub mod smith2018;
 
-pub use numbers::{Estimate, Num, Provenance, Row};
+pub use numbers::{Estimate, Num, Provenance, Row, VerdictCounts};
 pub use report::{write_report, Figure, Rendered, RunInfo};
 
 use serde::Serialize;
@@ -47,7 +47,7 @@ pub const DEFAULT_SEED: u64 = 20171204;
 pub struct Config {
     /// The reduced configuration the tests run (seconds) instead of the full one (minutes).
     pub quick: bool,
-    /// Master seed; run k uses [`simulate::run_seed`]`(seed, k)`.
+    /// Master seed; run k is seeded by a SplitMix64 hash of (seed, k).
     pub seed: u64,
     /// Draw progress bars (the caller decides, e.g. only when stderr is a terminal).
     #[serde(skip)]

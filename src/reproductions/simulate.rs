@@ -10,56 +10,43 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::numbers::Estimate;
+pub(crate) use crate::chain::run_seed;
 use crate::chain::{each_step, Chain, Flow, RunLength, StepView};
 use crate::config::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::models::Model;
-use crate::stats::batch_means::univariate_batch_means_auto;
-
-/// SplitMix64 finaliser (Steele, Lea & Flood 2014).
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-    z ^ (z >> 31)
-}
-
-/// The seed of run `index` of a reproduction seeded with `seed`.
-pub fn run_seed(seed: u64, index: u64) -> u64 {
-    splitmix64(seed ^ splitmix64(index.wrapping_add(1)))
-}
+use crate::stats::batch_means::{univariate_batch_means_auto, UnivariateBatchMeans};
+use crate::stats::pooled_chains::pool_batch_means;
 
 /// One chain to run: the sampler configuration, the start, and the run length.
 #[derive(Debug, Clone)]
-pub struct ChainJob {
+pub(crate) struct ChainJob {
     /// Sampler configuration.
-    pub config: SamplerConfig,
+    pub(crate) config: SamplerConfig,
     /// Initial θ.
-    pub start: Vec<f64>,
+    pub(crate) start: Vec<f64>,
     /// Discarded steps.
-    pub burn_in: usize,
+    pub(crate) burn_in: usize,
     /// Steps after burn-in.
-    pub steps: usize,
+    pub(crate) steps: usize,
     /// Keep every `thin`-th state.
-    pub thin: usize,
+    pub(crate) thin: usize,
     /// Seed of the chain's two ChaCha8 streams.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// What one chain contributes: sample moments (1/n normalisation) and, per weight matrix W, the
 /// batch-means summary of the series (θ_t − θ̄)ᵀ W (θ_t − θ̄).
 #[derive(Debug, Clone)]
-pub struct ChainSummary {
-    /// Kept draws.
-    pub draws: usize,
+pub(crate) struct ChainSummary {
     /// Sample mean θ̄.
-    pub mean: DVector<f64>,
+    pub(crate) mean: DVector<f64>,
     /// Sample covariance with 1/n normalisation (so tr(W Σ̂) is the mean of the series above).
-    pub covariance: DMatrix<f64>,
-    /// Per weight: (mean, standard error, batches).
-    pub forms: Vec<(f64, f64, usize)>,
+    pub(crate) covariance: DMatrix<f64>,
+    /// Per weight: the batch-means summary of the series.
+    pub(crate) forms: Vec<UnivariateBatchMeans>,
     /// Up to `SAMPLE_SIZE` (400) evenly spaced kept draws (for scatter plots).
-    pub sample: Vec<Vec<f64>>,
+    pub(crate) sample: Vec<Vec<f64>>,
 }
 
 /// How many draws a [`ChainSummary`] keeps for figures.
@@ -136,10 +123,7 @@ pub(crate) fn run_chain(
         let c = centred(row);
         c.dot(&(w * &c))
     };
-    let summarise = |series: &[f64]| -> Result<(f64, f64, usize)> {
-        let bm = univariate_batch_means_auto(series).map_err(stats_error)?;
-        Ok((bm.mean, bm.standard_error, bm.n_batches))
-    };
+    let summarise = |series: &[f64]| univariate_batch_means_auto(series).map_err(stats_error);
     let mut forms = Vec::with_capacity(weights.len());
     if let Some((last, others)) = weights.split_last() {
         for w in others {
@@ -155,7 +139,6 @@ pub(crate) fn run_chain(
     }
     Ok(ChainSummary {
         sample,
-        draws: n,
         mean,
         covariance,
         forms,
@@ -163,7 +146,7 @@ pub(crate) fn run_chain(
 }
 
 /// Runs `jobs` in parallel (rayon), results in job order.
-pub fn run_chains(
+pub(crate) fn run_chains(
     model: &dyn Model,
     jobs: &[ChainJob],
     weights: &[DMatrix<f64>],
@@ -174,20 +157,19 @@ pub fn run_chains(
         .collect()
 }
 
-/// Pools independent chains: the mean of their estimates, with standard error
-/// sqrt(Σ SE_k²)/K and degrees of freedom Σ (batches_k − 1), for each weight.
-pub fn pool(chains: &[ChainSummary]) -> Vec<Estimate> {
-    let k = chains.len() as f64;
+/// Pools independent chains for each weight ([`pool_batch_means`]): the mean of their estimates,
+/// with standard error sqrt(Σ SE_k²)/K and degrees of freedom Σ (batches_k − 1).
+pub(crate) fn pool(chains: &[ChainSummary]) -> Vec<Estimate> {
     let forms = chains.first().map_or(0, |c| c.forms.len());
     (0..forms)
         .map(|j| {
-            let value = chains.iter().map(|c| c.forms[j].0).sum::<f64>() / k;
-            let var = chains.iter().map(|c| c.forms[j].1.powi(2)).sum::<f64>();
-            let dof = chains.iter().map(|c| c.forms[j].2 - 1).sum();
+            let per_chain: Vec<UnivariateBatchMeans> =
+                chains.iter().map(|c| c.forms[j].clone()).collect();
+            let pooled = pool_batch_means(&per_chain);
             Estimate {
-                value,
-                mcse: var.sqrt() / k,
-                dof,
+                value: pooled.mean,
+                mcse: pooled.standard_error,
+                dof: pooled.dof,
             }
         })
         .collect()
@@ -220,16 +202,4 @@ pub(crate) fn progress_bar(visible: bool, total: u64, label: &str) -> ProgressBa
     }
     bar.set_prefix(label.to_string());
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::run_seed;
-
-    #[test]
-    fn run_seeds_differ_and_are_stable() {
-        assert_ne!(run_seed(1, 0), run_seed(1, 1));
-        assert_ne!(run_seed(1, 0), run_seed(2, 0));
-        assert_eq!(run_seed(1, 0), run_seed(1, 0));
-    }
 }

@@ -14,9 +14,12 @@
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
 //! | [`robust`] | Markov/Chebyshev bounds, bounded functionals, known-variance and between-chain tests, split-R̂ (Vehtari et al. 2021) |
 //! | [`budget`] | the suite's false-positive accounting |
+//! | [`ols_slope`] | the OLS slope with the standard deviation propagated from independent errors of y |
+//! | [`pooled_chains`] | the mean of independent chains' batch-means estimates, with its standard error and degrees of freedom |
 //! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
 //! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
 //! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
+//! | [`student_t`] | the two-sided Student-t critical value of a batch-means statistic (Flegal & Jones 2010) |
 //! | [`laplace_importance`] | a Laplace approximation checked by self-normalised importance sampling (Geweke 1989) |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
@@ -53,9 +56,12 @@ pub mod hypothesis;
 pub mod laplace_importance;
 pub mod moment_stream;
 pub mod moments;
+pub mod ols_slope;
+pub mod pooled_chains;
 pub mod regression;
 pub mod replicates;
 pub mod robust;
+pub mod student_t;
 
 pub use autocorrelation::{
     autocorrelation, effective_sample_size, integrated_autocorrelation_time,
@@ -71,6 +77,7 @@ pub use hypothesis::{
     MomentTestReport, UnivariateMeanTest,
 };
 pub use moments::StreamingMoments;
+pub use student_t::critical_value;
 
 /// Errors of the statistics module.
 ///

@@ -32,27 +32,11 @@ use crate::models::{generate_teacher_student, LinearTeacherStudent, Model, Teach
 use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::bbp::{self, BulkNoise};
 
-/// BibTeX of the paper and of the BBP reference.
-pub const BIBTEX: &str = r"@article{park2026spectral,
-  title = {Spectral phase transitions and trainability in neural network learning dynamics},
-  author = {Park, Chanju and Bocchi, Matteo and D'Amico, Alessandro and Lucini, Biagio and Aarts, Gert},
-  journal = {arXiv preprint arXiv:2606.28486},
-  year = {2026}
-}
-@article{benaych2012rectangular,
-  title = {The singular values and vectors of low rank perturbations of large rectangular random matrices},
-  author = {Benaych-Georges, Florent and Nadakuditi, Raj Rao},
-  journal = {Journal of Multivariate Analysis},
-  volume = {111},
-  pages = {120--135},
-  year = {2012}
-}";
-
 mod render;
 pub use render::render;
 
 /// Aspect ratio c = n/m of the BBP curves and the trajectory.
-pub const ASPECT_RATIO: f64 = 0.25;
+pub(crate) const ASPECT_RATIO: f64 = 0.25;
 
 /// One simulated point of the BBP curves: mean over replicas with its standard error.
 #[derive(Debug, Clone, Serialize)]
@@ -275,7 +259,7 @@ struct BbpCurves {
 }
 
 /// Replicas of the table's BBP points (largest θ, both sizes) in the full configuration.
-pub const TABLE_REPLICAS: u64 = 400;
+pub(crate) const TABLE_REPLICAS: u64 = 400;
 
 /// Run-seed index of the table replicas' seed stream (n is added).
 const TABLE_STREAM: u64 = 1_000_000;

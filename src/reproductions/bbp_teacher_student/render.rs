@@ -1,7 +1,8 @@
 //! Rendering of the `bbp-teacher-student` report: markdown table and figures.
 
-use super::{BbpPoint, Cell, Phase, Record, ASPECT_RATIO, BIBTEX};
+use super::{BbpPoint, Cell, Phase, Record, ASPECT_RATIO};
 use crate::error::Result;
+use crate::reproductions::bibliography;
 use crate::reproductions::numbers::{markdown_table, Estimate, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers, VerticalLine};
 use crate::reproductions::{to_json, Figure, Rendered};
@@ -332,7 +333,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             },
         ],
         record: to_json(record)?,
-        references: vec![BIBTEX],
+        references: vec![bibliography::PARK2026_BENAYCH2012],
         verdicts: VerdictCounts::of(&record.rows),
     })
 }

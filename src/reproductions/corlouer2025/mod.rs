@@ -465,11 +465,7 @@ fn stationary_rows(cfg: &Config) -> Result<Vec<Row>> {
             else {
                 return Err(simulation_error("expected label noise".into()));
             };
-            let estimate = Estimate {
-                value: bm.mean,
-                mcse: bm.standard_error,
-                dof: bm.n_batches - 1,
-            };
+            let estimate = Estimate::from_batch_means(&bm);
             let label = format!(
                 "Var s, L = {depth}, ε = {eps}, B = {batch} ({}), S = {}",
                 batching.name(),

@@ -120,11 +120,7 @@ fn simulated_step(
             mcse: lambda * lambda * norms.standard_error / d,
             dof: norms.n_batches - 1,
         },
-        Estimate {
-            value: residual.mean,
-            mcse: residual.standard_error,
-            dof: residual.n_batches - 1,
-        },
+        Estimate::from_batch_means(&residual),
         chain.theta().to_vec(),
         length.steps,
     ))

@@ -31,33 +31,19 @@ use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::kernels::{gp_posterior, NngpKernel};
 use crate::theory::mean_field::{report, solve, MeanFieldSettings};
 
-/// BibTeX of the paper.
-pub const BIBTEX: &str = r#"@article{goring2025simple,
-  title = {A simple mean field model of feature learning},
-  author = {G{\"o}ring and Mingard and Nam and Louis},
-  journal = {arXiv preprint arXiv:2510.15174},
-  year = {2025}
-}"#;
-
 mod render;
 pub use render::render;
 
 /// Temperature of the slice problem.
-pub const SLICE_TEMPERATURE: f64 = 0.25;
+pub(crate) const SLICE_TEMPERATURE: f64 = 0.25;
 /// SGLD step size on the slice problem (ε λ_max/4 ≈ 0.022).
-pub const SLICE_STEP: f64 = 0.01;
+pub(crate) const SLICE_STEP: f64 = 0.01;
 /// Abscissae t of the reported test inputs x = (t, 1).
-pub const SLICE_GRID: [f64; 9] = [-3.0, -2.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.0, 3.0];
+pub(crate) const SLICE_GRID: [f64; 9] = [-3.0, -2.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.0, 3.0];
 
 /// The 1-d slice problem of part 1 at width N: x_μ = (t_μ, 1), t_μ = −2 + 4μ/5 (μ = 0..5),
 /// y = sin(1.5t), erf activation, γ = ½, σ_a² = 1, σ_w² = 2, temperature T.
-///
-/// ```
-/// use sgbayes::models::Model;
-/// let model = sgbayes::reproductions::mean_field_sgld::slice_problem(8, 0.25).unwrap();
-/// assert_eq!((model.data_size(), model.dimension()), (6, 24));
-/// ```
-pub fn slice_problem(width: usize, temperature: f64) -> Result<TwoLayerNetwork> {
+pub(crate) fn slice_problem(width: usize, temperature: f64) -> Result<TwoLayerNetwork> {
     let p = 6;
     let inputs: Vec<Vec<f64>> = (0..p)
         .map(|k| vec![-2.0 + 4.0 * k as f64 / (p - 1) as f64, 1.0])
@@ -78,7 +64,7 @@ pub fn slice_problem(width: usize, temperature: f64) -> Result<TwoLayerNetwork> 
 }
 
 /// The single-index problem of part 2: d = 5, y = erf(β·x), erf network, γ = ½, σ_a = σ_w = 1.
-pub fn single_index_problem(
+pub(crate) fn single_index_problem(
     width: usize,
     data_size: usize,
     temperature: f64,
@@ -201,11 +187,7 @@ fn estimate(series: &[f64]) -> Result<Estimate> {
         what: "simulation".into(),
         why: e.to_string(),
     })?;
-    Ok(Estimate {
-        value: bm.mean,
-        mcse: bm.standard_error,
-        dof: bm.n_batches - 1,
-    })
+    Ok(Estimate::from_batch_means(&bm))
 }
 
 fn sgld(model: &TwoLayerNetwork, step_size: f64) -> SamplerConfig {

@@ -1,7 +1,8 @@
 //! Rendering of the `mean-field-sgld` report: markdown table and figures.
 
-use super::{Record, BIBTEX, SLICE_STEP};
+use super::{Record, SLICE_STEP};
 use crate::error::{Error, Result};
+use crate::reproductions::bibliography;
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
 
@@ -255,7 +256,7 @@ pub fn render(record: &Record) -> Result<Rendered> {
             },
         ],
         record: to_json(record)?,
-        references: vec![BIBTEX],
+        references: vec![bibliography::GORING2025],
         verdicts: crate::reproductions::numbers::VerdictCounts::of(&record.rows),
     })
 }

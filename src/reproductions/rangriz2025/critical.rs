@@ -12,7 +12,7 @@ use crate::reproductions::Config;
 use crate::theory::high_dimensional_sgd::{Correction, LinearSingleIndexLimit, SummaryState};
 
 /// Step scales of the figure.
-pub const STEP_SCALES: [f64; 4] = [1.5, 1.9, 2.0, 2.3];
+pub(crate) const STEP_SCALES: [f64; 4] = [1.5, 1.9, 2.0, 2.3];
 /// Records per unit time.
 const RECORDS_PER_TIME: usize = 5;
 /// Horizon (time units).
@@ -51,7 +51,7 @@ pub struct CriticalPaths {
 }
 
 /// Simulates and solves every curve.
-pub fn paths(cfg: &Config) -> Result<CriticalPaths> {
+pub(crate) fn paths(cfg: &Config) -> Result<CriticalPaths> {
     let (n, replicas) = if cfg.quick { (100, 8) } else { (200, 32) };
     let records = HORIZON * RECORDS_PER_TIME;
     let times: Vec<f64> = (1..=records)
@@ -122,7 +122,7 @@ pub fn paths(cfg: &Config) -> Result<CriticalPaths> {
 }
 
 /// Section 4 rows: E r⊥² at the horizon against the exact finite-N mean (reference: the ODE).
-pub fn rows(critical: &CriticalPaths) -> Vec<Row> {
+pub(crate) fn rows(critical: &CriticalPaths) -> Vec<Row> {
     let last = critical.times.len() - 1;
     critical
         .curves

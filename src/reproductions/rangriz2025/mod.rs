@@ -45,25 +45,8 @@ pub use paths::{PathComparison, PathsAtDimension};
 pub use render::render;
 pub use stationary::{FixedPointLine, StationaryCell};
 
-/// BibTeX of the two papers.
-pub const BIBTEX: [&str; 2] = [
-    r"@article{rangriz2025limit,
-  title = {Limit Theorems for Stochastic Gradient Descent in High-Dimensional Single-Layer Networks},
-  author = {Rangriz, Parsa},
-  journal = {arXiv preprint arXiv:2511.02258},
-  year = {2025}
-}",
-    r"@inproceedings{benarous2022high,
-  title = {High-dimensional limit theorems for {SGD}: Effective dynamics and critical scaling},
-  author = {Ben Arous, G{\'e}rard and Gheissari, Reza and Jagannath, Aukosh},
-  booktitle = {Advances in Neural Information Processing Systems},
-  note = {arXiv:2206.04030},
-  year = {2022}
-}",
-];
-
 /// Label-noise standard deviation σ of every section.
-pub const NOISE_SD: f64 = 0.5;
+pub(crate) const NOISE_SD: f64 = 0.5;
 
 /// The record of every reported number.
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +76,7 @@ pub struct Record {
 }
 
 /// A dense unit teacher θ* = (1, …, 1)/√N (no coordinate is special).
-pub fn teacher(dimension: usize) -> Vec<f64> {
+pub(crate) fn teacher(dimension: usize) -> Vec<f64> {
     vec![1.0 / (dimension as f64).sqrt(); dimension]
 }
 

@@ -8,10 +8,11 @@ use super::{chain, chain_seed, NOISE_SD};
 use crate::error::Result;
 use crate::reproductions::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
 use crate::reproductions::Config;
+use crate::stats::ols_slope::ols_slope_with_error;
 use crate::theory::high_dimensional_sgd::{Correction, LinearSingleIndexLimit, SummaryState};
 
 /// Step scale c of the path section.
-pub const STEP_SCALE: f64 = 1.0;
+pub(crate) const STEP_SCALE: f64 = 1.0;
 /// Records per unit time.
 const RECORDS_PER_TIME: usize = 10;
 /// Recorded horizon (time units).
@@ -92,17 +93,6 @@ fn design(cfg: &Config) -> Vec<(usize, usize)> {
     }
 }
 
-/// Weighted least-squares slope of y on x for independent y with standard deviations `sd`
-/// (ordinary least-squares weights; the standard deviation propagates `sd`).
-fn slope(x: &[f64], y: &[f64], sd: &[f64]) -> (f64, f64) {
-    let mean_x = x.iter().sum::<f64>() / x.len() as f64;
-    let sxx: f64 = x.iter().map(|v| (v - mean_x).powi(2)).sum();
-    let w: Vec<f64> = x.iter().map(|v| (v - mean_x) / sxx).collect();
-    let b = w.iter().zip(y).map(|(w, v)| w * v).sum();
-    let var: f64 = w.iter().zip(sd).map(|(w, s)| w * w * s * s).sum();
-    (b, var.sqrt())
-}
-
 fn at_dimension(
     cfg: &Config,
     limit: &LinearSingleIndexLimit,
@@ -177,7 +167,7 @@ fn at_dimension(
 }
 
 /// Replica paths at every dimension against the ODE.
-pub fn compare(cfg: &Config) -> Result<PathComparison> {
+pub(crate) fn compare(cfg: &Config) -> Result<PathComparison> {
     let limit = LinearSingleIndexLimit::new(STEP_SCALE, NOISE_SD)?;
     let start = SummaryState::new(0.0, 0.0);
     let records = HORIZON * RECORDS_PER_TIME;
@@ -205,7 +195,7 @@ pub fn compare(cfg: &Config) -> Result<PathComparison> {
         .iter()
         .map(|d| d.rms_error_gradient_flow.ln())
         .collect();
-    let (b, b_sd) = slope(&x, &y, &sd);
+    let (b, b_sd) = ols_slope_with_error(&x, &y, &sd);
     Ok(PathComparison {
         step_scale: STEP_SCALE,
         ode_overlap: times
@@ -231,12 +221,12 @@ pub fn compare(cfg: &Config) -> Result<PathComparison> {
             mcse: b_sd,
             dof: 0,
         },
-        slope_gradient_flow: slope(&x, &y_flow, &sd).0,
+        slope_gradient_flow: ols_slope_with_error(&x, &y_flow, &sd).0,
     })
 }
 
 /// Section 2 rows.
-pub fn rows(paths: &PathComparison) -> Vec<Row> {
+pub(crate) fn rows(paths: &PathComparison) -> Vec<Row> {
     let k = ERROR_RECORD;
     let mut rows = Vec::new();
     for d in &paths.dimensions {

@@ -1,8 +1,9 @@
 //! Rendering of the `rangriz2025` report: markdown tables and figures (computes nothing new).
 
 use super::stationary::TABLE_DIMENSIONS;
-use super::{Record, BIBTEX};
+use super::Record;
 use crate::error::Result;
+use crate::reproductions::bibliography;
 use crate::reproductions::numbers::{markdown_table, VerdictCounts};
 use crate::reproductions::plot::{self, Chart, Legend, Line, Markers};
 use crate::reproductions::{to_json, Figure, Rendered};
@@ -395,7 +396,7 @@ exponentially at rate c(c − 2) = 0.69. Reference: the ODE; closed form: the ex
         body,
         figures,
         record: to_json(record)?,
-        references: BIBTEX.to_vec(),
+        references: vec![bibliography::RANGRIZ2025, bibliography::BEN_AROUS2022],
         verdicts,
     })
 }

@@ -14,9 +14,9 @@ use crate::stats::batch_means::univariate_batch_means;
 use crate::theory::high_dimensional_sgd::{Correction, LinearSingleIndexLimit};
 
 /// The step scales c of the stationary sections.
-pub const STEP_SCALES: [f64; 4] = [0.5, 1.0, 1.5, 1.8];
+pub(crate) const STEP_SCALES: [f64; 4] = [0.5, 1.0, 1.5, 1.8];
 /// The dimensions of the closed-form fixed-point table.
-pub const TABLE_DIMENSIONS: [usize; 3] = [100, 400, 1600];
+pub(crate) const TABLE_DIMENSIONS: [usize; 3] = [100, 400, 1600];
 /// Records per unit time t = k/N.
 const RECORDS_PER_TIME: usize = 4;
 /// Batch length of the batch means, in relaxation times 1/(c(2 − c)).
@@ -44,7 +44,7 @@ pub struct FixedPointLine {
 }
 
 /// The closed-form fixed points at every c of [`STEP_SCALES`].
-pub fn fixed_point_lines() -> Result<Vec<FixedPointLine>> {
+pub(crate) fn fixed_point_lines() -> Result<Vec<FixedPointLine>> {
     STEP_SCALES
         .iter()
         .map(|&c| {
@@ -124,11 +124,7 @@ fn design(cfg: &Config) -> Vec<(usize, f64)> {
 
 fn batch_estimate(series: &[f64], length: usize) -> Result<Estimate> {
     let bm = univariate_batch_means(series, length).map_err(|e| simulation_error(e.to_string()))?;
-    Ok(Estimate {
-        value: bm.mean,
-        mcse: bm.standard_error,
-        dof: bm.n_batches - 1,
-    })
+    Ok(Estimate::from_batch_means(&bm))
 }
 
 fn cell(
@@ -191,7 +187,7 @@ fn cell(
 }
 
 /// One long run per (c, N), in parallel over cells.
-pub fn cells(cfg: &Config) -> Result<Vec<StationaryCell>> {
+pub(crate) fn cells(cfg: &Config) -> Result<Vec<StationaryCell>> {
     let jobs: Vec<(f64, usize, f64)> = design(cfg)
         .into_iter()
         .flat_map(|(n, k)| STEP_SCALES.iter().map(move |&c| (c, n, k)))
@@ -208,7 +204,7 @@ fn label(cell: &StationaryCell) -> String {
 
 /// Section 1 rows: E m and E r⊥² against the exact finite-N values (reference: N → ∞), and the
 /// gradient-flow fixed point r⊥²* = 0 at c = 1 and the smallest N.
-pub fn mean_rows(cells: &[StationaryCell]) -> Vec<Row> {
+pub(crate) fn mean_rows(cells: &[StationaryCell]) -> Vec<Row> {
     let smallest = cells.iter().map(|c| c.dimension).min().unwrap_or(0);
     let mut rows = Vec::new();
     for cell in cells {
@@ -244,7 +240,7 @@ pub fn mean_rows(cells: &[StationaryCell]) -> Vec<Row> {
 
 /// Section 3 rows: N·Var m, N·Var r⊥², N·Cov against the exact finite-N values (reference: the OU
 /// covariance diag(ρ, 2ρ²)), and S_rr without the corrector's own fluctuation at the smallest N.
-pub fn fluctuation_rows(cells: &[StationaryCell]) -> Vec<Row> {
+pub(crate) fn fluctuation_rows(cells: &[StationaryCell]) -> Vec<Row> {
     let smallest = cells.iter().map(|c| c.dimension).min().unwrap_or(0);
     let mut rows = Vec::new();
     for cell in cells {

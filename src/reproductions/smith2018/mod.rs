@@ -251,7 +251,7 @@ pub fn run(config: &Config) -> Result<Record> {
                 batch_size: b,
                 step_size: eps,
                 batching,
-                temperature_paper: eps * n as f64 / (2.0 * b as f64),
+                temperature_paper: smith_temperature(eps, n, b, Batching::WithReplacement),
                 temperature_finite_population: smith_temperature(eps, n, b, batching),
                 temperature_exact: report.effective_temperature,
                 temperature_simulated: estimate,
