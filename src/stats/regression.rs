@@ -27,6 +27,38 @@ pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
     sxy / sxx
 }
 
+/// Least-squares slope of ln y against ln x with its textbook standard error
+/// √(RSS/((K − 2) S_uu)) (u = ln x, RSS the residual sum of squares of the K points): `(β, se)`;
+/// the error is NaN with fewer than three points. When the y are closed-form values rather than
+/// noisy estimates, the error measures how far the log–log curve is from a straight line.
+///
+/// ```
+/// use sgbayes::stats::regression::log_log_slope_with_error;
+/// let points: Vec<(f64, f64)> = [1.0, 2.0, 4.0, 8.0].iter().map(|&x| (x, 3.0 * x * x)).collect();
+/// let (slope, error) = log_log_slope_with_error(&points);
+/// assert!((slope - 2.0).abs() < 1e-12 && error < 1e-12);
+/// assert!(log_log_slope_with_error(&points[..2]).1.is_nan());
+/// ```
+pub fn log_log_slope_with_error(points: &[(f64, f64)]) -> (f64, f64) {
+    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
+    let n = logs.len() as f64;
+    let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let slope = sxy / sxx;
+    let rss: f64 = logs
+        .iter()
+        .map(|p| (p.1 - my - slope * (p.0 - mx)).powi(2))
+        .sum();
+    let standard_error = if logs.len() > 2 {
+        (rss / (n - 2.0) / sxx).sqrt()
+    } else {
+        f64::NAN
+    };
+    (slope, standard_error)
+}
+
 /// Weighted least-squares slope through the origin of points (x_k, y_k, w_k); `None` with fewer
 /// than two points.
 ///

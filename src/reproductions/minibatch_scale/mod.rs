@@ -35,6 +35,7 @@ use crate::batching::Batching;
 use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::Result;
 use crate::models::{LinearRegression, Model, QuadraticModel};
+use crate::stats::regression::log_log_slope_with_error;
 use crate::theory::{self, kl_divergence, GaussianLaw};
 
 mod render;
@@ -359,28 +360,6 @@ fn point(
     })
 }
 
-/// Ordinary least squares of ln y on ln x: (slope, standard error); the error is NaN with fewer
-/// than three points.
-pub(crate) fn log_log_fit(points: &[(f64, f64)]) -> (f64, f64) {
-    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
-    let n = logs.len() as f64;
-    let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let slope = sxy / sxx;
-    let rss: f64 = logs
-        .iter()
-        .map(|p| (p.1 - my - slope * (p.0 - mx)).powi(2))
-        .sum();
-    let standard_error = if logs.len() > 2 {
-        (rss / (n - 2.0) / sxx).sqrt()
-    } else {
-        f64::NAN
-    };
-    (slope, standard_error)
-}
-
 /// The comparisons fitted: name, sampler, and which errors of a point.
 type Comparison = (&'static str, Sampler, fn(&Point) -> Option<Errors>);
 
@@ -407,7 +386,7 @@ fn slopes(points: &[Point]) -> Vec<Slope> {
                     .iter()
                     .map(|(d, e)| (*d as f64, e.values()[m]))
                     .collect();
-                let (slope, standard_error) = log_log_fit(&xy);
+                let (slope, standard_error) = log_log_slope_with_error(&xy);
                 slopes.push(Slope {
                     comparison: comparison.into(),
                     metric,
@@ -582,15 +561,5 @@ mod tests {
         let n = DATA_SIZE as f64;
         assert!((hi - (1.0 + n)).abs() < 1e-8 * n, "{hi}");
         assert!((lo - (1.0 + n / CONDITION)).abs() < 1e-8 * n, "{lo}");
-    }
-
-    #[test]
-    fn the_fit_recovers_a_power_law() {
-        let points: Vec<(f64, f64)> = [10.0, 20.0, 50.0]
-            .iter()
-            .map(|&x| (x, 3.0 * x * x))
-            .collect();
-        let (slope, se) = log_log_fit(&points);
-        assert!((slope - 2.0).abs() < 1e-12 && se < 1e-6);
     }
 }
