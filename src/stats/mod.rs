@@ -17,6 +17,11 @@
 //! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
 //! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
 //! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
+//! | [`pooled_slope`] | that slope pooled over segments, with the between-segment standard error |
+//! | [`segment_moments`] | mean and variance of a stationary chain from per-segment moments |
+//! | [`half_covariance`] | ½·scale·Cov about a known mean from independent draws (e.g. SGD's D) |
+//! | [`ratio_extremes`] | smallest and largest of the ratios estimate/reference |
+//! | [`relative_distance`] | relative distances, exact and with estimated points |
 //! | [`laplace_importance`] | a Laplace approximation checked by self-normalised importance sampling (Geweke 1989) |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
@@ -49,13 +54,18 @@ pub mod autocorrelation;
 pub mod batch_means;
 pub mod budget;
 pub mod fluctuation_histogram;
+pub mod half_covariance;
 pub mod hypothesis;
 pub mod laplace_importance;
 pub mod moment_stream;
 pub mod moments;
+pub mod pooled_slope;
+pub mod ratio_extremes;
 pub mod regression;
+pub mod relative_distance;
 pub mod replicates;
 pub mod robust;
+pub mod segment_moments;
 
 pub use autocorrelation::{
     autocorrelation, effective_sample_size, integrated_autocorrelation_time,

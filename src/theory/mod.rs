@@ -30,6 +30,7 @@ mod reshuffle;
 mod reshuffle_enumeration;
 mod sampler_maps;
 mod second_moment_iterative;
+pub mod sgd_linearisation;
 pub mod sgfs_error;
 mod step_map;
 mod summary;
