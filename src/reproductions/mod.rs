@@ -30,6 +30,7 @@ mod report;
 pub mod shaw_whalley2025;
 pub mod simulate;
 pub mod smith2018;
+mod step_grid;
 
 pub use numbers::{Estimate, Num, Provenance, Row};
 pub use report::{write_report, Figure, Rendered, RunInfo};

@@ -28,6 +28,7 @@ mod preconditioner_rules;
 mod preconditioners;
 mod reshuffle;
 mod reshuffle_enumeration;
+pub mod reshuffling_bias;
 mod sampler_maps;
 mod second_moment_iterative;
 pub mod sgd_linearisation;
