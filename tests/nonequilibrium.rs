@@ -1,7 +1,8 @@
 //! Out-of-equilibrium SGD (Adhikari et al. 2023, digest claims 2–8): closed forms against brute force
-//! and exact discrete-time laws, calibrated statistical checks of the current, the entropy production
-//! and the fluctuation theorems (each with a power test against a deliberately wrong variant), the
-//! reshuffled-epoch minimum shift, the tanh-regression model, typed errors, and the reproduction.
+//! and exact discrete-time laws, the reshuffled-epoch minimum shift, the detailed-theorem slope
+//! estimator, the tanh-regression model, typed errors, and the reproduction. The calibrated checks
+//! of the current, the entropy production and the fluctuation theorems on the report's circulating
+//! problem live beside it (`adhikari2023_nonequilibrium::tests`, the library's unit tests).
 //!
 //! Statistical budget: every statistical assertion runs at α = [`ALPHA_ASSERTION`] = 10⁻⁶ (Student-t
 //! critical value of its batch-means degrees of freedom, about 5–6); power tests assert rejection at
@@ -24,27 +25,52 @@ use sgbayes::models::{
     generate_tanh_regression, GaussianMean, LinearRegression, Model, QuadraticModel,
     TanhParameters, TanhRegression, TanhRegressionParams, TanhRegressionSpec,
 };
-use sgbayes::reproductions::adhikari2023_nonequilibrium::{
-    self as repro, circulating_problem, linearisation, segment_estimate, sgd_config, stream_chain,
-    StreamSettings, BATCH_SIZE, PAPER_EIGENVALUES, PAPER_MINIMUM,
-};
+use sgbayes::reproductions::adhikari2023_nonequilibrium as repro;
 use sgbayes::reproductions::{Config, Estimate};
 use sgbayes::stats::fluctuation_histogram::SymmetricHistogram;
-use sgbayes::stats::{univariate_batch_means_z_test, ALPHA_ASSERTION};
+use sgbayes::stats::ALPHA_ASSERTION;
+use sgbayes::theory::affine_map;
 use sgbayes::theory::nonequilibrium::{
-    expected_step_entropy, gaussian_exponential_moment, minibatch_gradient_covariance, report,
-    window_sums, without_replacement_minimum, CurvatureModel, Discretisation, EntropyProduction,
-    NearMinimum,
+    gaussian_exponential_moment, minibatch_gradient_covariance, report, window_sums,
+    without_replacement_minimum, CurvatureModel, Discretisation, EntropyProduction, NearMinimum,
 };
-use sgbayes::theory::{affine_map, reshuffled_law, DrawAt};
+use sgbayes::theory::sgd_linearisation::{linearisation, sgd_config};
 
 use common::allocation_counter::{Counting, ALLOCATIONS, COUNTING};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Largest eigenvalue of the circulating problem's Hessian diag(101, 501).
+/// Batch size B of the authors' notebooks (the report's tanh regression).
+const BATCH_SIZE: usize = 10;
+/// λ_max of the 2-d problems' Hessians (diag(101, 501)): the scale of their step sizes.
 const CIRCULATING_LAMBDA_MAX: f64 = 501.0;
+
+/// The tanh regression of the authors' notebooks with the report's data seed 1.
+fn regression_problem() -> TanhRegression {
+    generate_tanh_regression(&TanhRegressionParams::default(), 1).unwrap()
+}
+
+/// A 2-d Gaussian-mean problem with diagonal curvature diag(1, 5), prior precision 1 and centres of
+/// an exactly diagonal empirical covariance (a 2×2 factorial design): H = diag(101, 501) and D
+/// diagonal, so H and D commute (equilibrium).
+fn factorial_problem() -> GaussianMean {
+    let centres: Vec<Vec<f64>> = (0..100)
+        .map(|i| {
+            vec![
+                if i % 2 == 0 { 1.0 } else { -1.0 },
+                if (i / 2) % 2 == 0 { 0.3 } else { -0.3 },
+            ]
+        })
+        .collect();
+    GaussianMean::new(
+        DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 5.0])),
+        centres,
+        vec![0.0, 0.0],
+        1.0,
+    )
+    .unwrap()
+}
 
 fn accepts(what: &str, estimate: Estimate, target: f64) {
     assert!(
@@ -54,15 +80,6 @@ fn accepts(what: &str, estimate: Estimate, target: f64) {
         estimate.z_score(target),
         estimate.critical_value(ALPHA_ASSERTION),
         estimate.dof
-    );
-}
-
-fn rejects(what: &str, estimate: Estimate, target: f64) {
-    assert!(
-        !estimate.agrees_with(target, ALPHA_ASSERTION),
-        "power: {what}: {} should reject {target} (|z| = {:.2})",
-        estimate.display(),
-        estimate.z_score(target)
     );
 }
 
@@ -139,7 +156,7 @@ fn diffusion_matches_sampled_half_covariance_of_one_step() {
         "power: i.i.d. factor not rejected (max |z| = {z_wrong:.2})"
     );
 
-    let tanh = repro::regression_problem().unwrap();
+    let tanh = regression_problem();
     let w = tanh.minimum().unwrap();
     let s =
         minibatch_gradient_covariance(&tanh, &w, BATCH_SIZE, Batching::WithoutReplacement).unwrap();
@@ -159,48 +176,12 @@ fn diffusion_matches_sampled_half_covariance_of_one_step() {
     );
 }
 
-/// Claim 5: on a model with equal per-example Hessians (additive noise) the exact discrete
-/// covariance C = (I − ηH)C(I − ηH)ᵀ + 2D equals the affine-map engine's exact SGD law (a round trip
-/// through independent code, 10⁻⁹ relative: both are linear solves of a well-conditioned 3×3
-/// system); the OU covariance differs from it by O(ηλ_max) (the error halves with η, within 2%) and
-/// by more than 15% (19% observed) at ηλ_max = 1, where the continuous description breaks.
+/// Claim 5 with multiplicative noise (linear regression, H_i = x_i x_iᵀ/σ²): the exact SGD law
+/// (affine-map engine) differs from the linearised chain with D(w*) at O(ηλ_max) (the noise grows
+/// with |w − w*|): < 2% at ηλ = 0.01 and halving with η (within 10%). (The additive-noise case, on
+/// the report's circulating problem, is a unit test of the report.)
 #[test]
-fn ou_covariance_against_the_exact_discrete_law() {
-    let model = circulating_problem().unwrap();
-    let w = model.minimum().unwrap();
-    let relative_error = |eta_lambda: f64| {
-        let eta = eta_lambda / CIRCULATING_LAMBDA_MAX;
-        let near = linearisation(&model, &w, eta, BATCH_SIZE).unwrap();
-        let discrete = near.discrete_stationary_covariance().unwrap();
-        let config = sgd_config(
-            model.data_size(),
-            eta,
-            BATCH_SIZE,
-            Batching::WithoutReplacement,
-        );
-        let exact = affine_map(&config, &model)
-            .unwrap()
-            .stationary_law()
-            .unwrap()
-            .covariance;
-        assert!(
-            (&discrete - &exact).norm() <= 1e-9 * exact.norm(),
-            "discrete Lyapunov vs affine map at ηλ = {eta_lambda}: {discrete} vs {exact}"
-        );
-        (near.stationary_covariance().unwrap() - &discrete).norm() / discrete.norm()
-    };
-    let (e1, e2) = (relative_error(2e-3), relative_error(1e-3));
-    assert!(
-        (e1 / e2 - 2.0).abs() < 0.04,
-        "OU error not O(η): {e1:e} / {e2:e}"
-    );
-    assert!(e2 < 2e-3, "OU error at ηλ = 1e-3: {e2:e}");
-    let broken = relative_error(1.0);
-    assert!(broken > 0.15, "OU error at ηλ = 1: {broken}");
-
-    // Multiplicative noise (linear regression, H_i = x_i x_iᵀ/σ²): the exact SGD law (affine-map
-    // engine) differs from the linearised chain with D(w*) at O(ηλ_max) (the noise grows with
-    // |w − w*|): < 2% at ηλ = 0.01 and halving with η (within 10%).
+fn linearised_chain_against_the_exact_law_with_multiplicative_noise() {
     let regression = random_linear_regression(3, 50, seed_of("ou-multiplicative-data"));
     let w = regression.minimum().unwrap();
     let lambda_max = regression
@@ -290,25 +271,11 @@ fn symmetric(m: DMatrix<f64>) -> DMatrix<f64> {
 
 /// Equilibrium recovered exactly: a 2-d Gaussian-mean problem whose centres have an exactly diagonal
 /// empirical covariance (a 2×2 factorial design) with diagonal curvature has D diagonal, so H and D
-/// commute: Q = 0 and ⟨σ⟩ = 0 (10⁻¹² relative, rounding only); the SGLD-with-reshuffling (SGWORLD)
-/// report, whose leading-order D is ηI, is in equilibrium on any problem.
+/// commute: Q = 0 and ⟨σ⟩ = 0 (10⁻¹² relative, rounding only). (The SGWORLD report's equilibrium on
+/// a circulating problem is a unit test of the report.)
 #[test]
 fn equilibrium_when_hessian_and_diffusion_commute() {
-    let centres: Vec<Vec<f64>> = (0..100)
-        .map(|i| {
-            vec![
-                if i % 2 == 0 { 1.0 } else { -1.0 },
-                if (i / 2) % 2 == 0 { 0.3 } else { -0.3 },
-            ]
-        })
-        .collect();
-    let model = GaussianMean::new(
-        DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 5.0])),
-        centres,
-        vec![0.0, 0.0],
-        1.0,
-    )
-    .unwrap();
+    let model = factorial_problem();
     let config = sgd_config(
         100,
         0.1 / CIRCULATING_LAMBDA_MAX,
@@ -329,261 +296,6 @@ fn equilibrium_when_hessian_and_diffusion_commute() {
     assert!(q_max <= 1e-12 * c_max, "Q = {:?}", theory.circulation);
     assert!(theory.mean_entropy_production.unwrap().abs() <= 1e-12);
     assert!(theory.relative_commutator <= 1e-12);
-
-    let circulating = circulating_problem().unwrap();
-    let sgworld = SamplerConfig::new(SamplerKind::Sgld, 1e-4, BATCH_SIZE, Batching::Reshuffle);
-    let theory = report(&circulating, &sgworld).unwrap();
-    assert!(theory.circulation.iter().flatten().all(|x| *x == 0.0));
-    let sgld = SamplerConfig::new(
-        SamplerKind::Sgld,
-        1e-4,
-        BATCH_SIZE,
-        Batching::WithoutReplacement,
-    );
-    let theory = report(&circulating, &sgld).unwrap();
-    assert!(
-        theory.relative_commutator > 1e-6,
-        "SGLD-WR keeps a non-commuting minibatch part"
-    );
-}
-
-/// Runs SGD (the crate's sampler, fresh distinct batches) on the circulating problem at ηλ_max and
-/// returns the trajectory (row-major) with the linearisation.
-fn circulating_run(eta_lambda: f64, steps: usize, seed: u64) -> (Vec<f64>, NearMinimum, Vec<f64>) {
-    let model = circulating_problem().unwrap();
-    let w = model.minimum().unwrap();
-    let eta = eta_lambda / CIRCULATING_LAMBDA_MAX;
-    let near = linearisation(&model, &w, eta, BATCH_SIZE).unwrap();
-    let config = sgd_config(
-        model.data_size(),
-        eta,
-        BATCH_SIZE,
-        Batching::WithoutReplacement,
-    );
-    let mut chain = Chain::new(&model, &config, &w, seed).unwrap();
-    let out = chain.record(
-        &RunLength {
-            steps,
-            burn_in: 5_000,
-            thin: 1,
-        },
-        &mut (),
-    );
-    (out.draws, near, w)
-}
-
-fn batch_means(series: &[f64], target: f64) -> Estimate {
-    let test = univariate_batch_means_z_test(series, target, ALPHA_ASSERTION).unwrap();
-    Estimate {
-        value: test.estimate,
-        mcse: test.standard_error,
-        dof: test.degrees_of_freedom,
-    }
-}
-
-/// Claim 6, calibrated: the stochastic-area velocity ½⟨x₁(n)x₂(n+1) − x₂(n)x₁(n+1)⟩ of SGD on the
-/// circulating problem (ηλ_max = 0.1, 10⁶ steps) equals Q₁₂ = (η/2)(HC − CH)₁₂ with the exact discrete
-/// covariance (an exact identity for additive noise). Null: batch-means t-test, α = 10⁻⁶. Power: the
-/// equilibrium value Q = 0 is rejected; the OU Q₁₂ is within 3% of it (O(ηλ_max) = O(0.1) gap;
-/// 1.7% observed).
-#[test]
-fn area_velocity_matches_circulation() {
-    let (trajectory, near, w) = circulating_run(0.1, 1_000_000, seed_of("area-velocity"));
-    let series: Vec<f64> = trajectory
-        .chunks_exact(2)
-        .zip(trajectory.chunks_exact(2).skip(1))
-        .map(|(x, y)| 0.5 * ((x[0] - w[0]) * (y[1] - w[1]) - (x[1] - w[1]) * (y[0] - w[0])))
-        .collect();
-    let cd = near.discrete_stationary_covariance().unwrap();
-    let q = near.circulation(&cd)[(0, 1)];
-    let estimate = batch_means(&series, q);
-    accepts("area velocity vs Q₁₂", estimate, q);
-    rejects("area velocity vs equilibrium", estimate, 0.0);
-    let q_ou = near.circulation(&near.stationary_covariance().unwrap())[(0, 1)];
-    assert!(
-        (q_ou / q - 1.0).abs() < 0.03,
-        "OU Q₁₂ {q_ou:e} vs discrete {q:e}"
-    );
-}
-
-/// Claim 7, calibrated: the mean per-step entropy production of SGD on the circulating problem
-/// (ηλ_max = 0.1, 10⁶ steps) equals the exact discrete-time expectation of the estimator (valid for
-/// any noise law with additive noise), for the midpoint and the start-point rules. Null: batch-means
-/// t-tests, α = 10⁻⁶ each (⟨σ⟩ ≈ 0.025, sd(σ_n) ≈ 0.22, SE ≈ 2·10⁻⁴). Power: the estimator built with
-/// 2D halves σ and is rejected (≈ 60 SE); the equilibrium value 0 is rejected. Deterministic: the
-/// exact expectation tends to the OU formula tr(QᵀD⁻¹QC⁻¹) as η → 0 (relative gap O(ηλ_max): < 3% at
-/// ηλ = 0.1, halving with η within 5%).
-#[test]
-fn mean_entropy_production_matches_formula() {
-    let (trajectory, near, w) = circulating_run(0.1, 1_000_000, seed_of("entropy-production"));
-    let c = near.stationary_covariance().unwrap();
-    let cd = near.discrete_stationary_covariance().unwrap();
-    let k = near.velocity_matrix(&c).unwrap();
-    let estimator = EntropyProduction::new(&w, &k, near.diffusion()).unwrap();
-    for rule in [Discretisation::Midpoint, Discretisation::StartPoint] {
-        let sigma = estimator.along(&trajectory, rule).unwrap();
-        let exact = expected_step_entropy(&near.mean_matrix(), &cd, &estimator, rule);
-        let estimate = batch_means(&sigma, exact);
-        accepts(&format!("⟨σ⟩ {rule:?}"), estimate, exact);
-        rejects(&format!("⟨σ⟩ {rule:?} vs equilibrium"), estimate, 0.0);
-    }
-    let wrong = EntropyProduction::new(&w, &k, &(near.diffusion() * 2.0)).unwrap();
-    let sigma = wrong.along(&trajectory, Discretisation::Midpoint).unwrap();
-    let exact = expected_step_entropy(
-        &near.mean_matrix(),
-        &cd,
-        &estimator,
-        Discretisation::Midpoint,
-    );
-    rejects("⟨σ⟩ with 2D", batch_means(&sigma, exact), exact);
-
-    let model = circulating_problem().unwrap();
-    let gap = |eta_lambda: f64| {
-        let near =
-            linearisation(&model, &w, eta_lambda / CIRCULATING_LAMBDA_MAX, BATCH_SIZE).unwrap();
-        let c = near.stationary_covariance().unwrap();
-        let e = EntropyProduction::new(&w, &near.velocity_matrix(&c).unwrap(), near.diffusion())
-            .unwrap();
-        let exact = expected_step_entropy(
-            &near.mean_matrix(),
-            &near.discrete_stationary_covariance().unwrap(),
-            &e,
-            Discretisation::Midpoint,
-        );
-        exact / near.mean_entropy_production(&c).unwrap() - 1.0
-    };
-    assert!(gap(0.1).abs() < 0.03, "gap at 0.1: {}", gap(0.1));
-    assert!((gap(2e-3) / gap(1e-3) - 2.0).abs() < 0.1, "gap not O(η)");
-}
-
-/// Streams the circulating problem with windows τ = 1..=`windows` (histograms over ±5 sd of Σ_τ).
-fn circulating_stream(
-    eta_lambda: f64,
-    windows: usize,
-    steps: usize,
-    seed: u64,
-    diffusion_factor: f64,
-) -> Vec<repro::SegmentStats> {
-    let model = circulating_problem().unwrap();
-    let w = model.minimum().unwrap();
-    let eta = eta_lambda / CIRCULATING_LAMBDA_MAX;
-    let near = linearisation(&model, &w, eta, BATCH_SIZE).unwrap();
-    let c = near.stationary_covariance().unwrap();
-    let estimator = EntropyProduction::new(
-        &w,
-        &near.velocity_matrix(&c).unwrap(),
-        &(near.diffusion() * diffusion_factor),
-    )
-    .unwrap();
-    let sigma = near.mean_entropy_production(&c).unwrap();
-    let settings = StreamSettings {
-        burn_in: 5_000,
-        segments: 40,
-        segment_steps: steps / 40,
-        thin: 1,
-        histogram_ranges: (1..=windows)
-            .map(|t| 5.0 * (2.0 * t as f64 * sigma).sqrt())
-            .collect(),
-        bins: 16,
-    };
-    let config = sgd_config(
-        model.data_size(),
-        eta,
-        BATCH_SIZE,
-        Batching::WithoutReplacement,
-    );
-    stream_chain(&model, &config, &w, &w, &estimator, (0, 1), &settings, seed).unwrap()
-}
-
-fn ift(segments: &[repro::SegmentStats], window: usize) -> Estimate {
-    segment_estimate(
-        &segments
-            .iter()
-            .map(|s| s.integral_ft[window - 1])
-            .collect::<Vec<_>>(),
-    )
-}
-
-fn slope(segments: &[repro::SegmentStats], window: usize) -> Estimate {
-    let mut pooled = segments[0].histograms[window - 1].clone();
-    for s in &segments[1..] {
-        pooled.merge(&s.histograms[window - 1]);
-    }
-    let per: Vec<f64> = segments
-        .iter()
-        .filter_map(|s| s.histograms[window - 1].slope())
-        .collect();
-    Estimate {
-        value: pooled.slope().unwrap(),
-        ..segment_estimate(&per)
-    }
-}
-
-/// Claim 8, integral theorem: ⟨e^{−Σ_τ}⟩ = 1 for SGD on the circulating problem at ηλ_max = 0.03
-/// (2·10⁶ steps, sliding windows τ = 1 and 10; ⟨Σ_10⟩ ≈ 0.074). Null: t-test over 40 segment means
-/// (each ≈ 300 slowest relaxation times; dof 39, α = 10⁻⁶, t ≈ 6.3). The variance of e^{−Σ} is finite
-/// here (the Gaussian-chain second moment E e^{−2Σ_10} ≈ 1.18), so the t-test is valid. Power: the
-/// estimator with 2D gives ⟨e^{−Σ/2}⟩ ≈ e^{−⟨Σ⟩/4} ≈ 0.98 for τ = 10 (≈ 20 SE), rejected. Where it
-/// breaks (deterministic, exact Gaussian chain): |⟨e^{−σ}⟩ − 1| < 10⁻⁵ at ηλ = 0.03 but > 0.03 at
-/// ηλ = 1, where also E e^{−2σ} = ∞ (no Monte-Carlo check is possible there).
-#[test]
-fn integral_fluctuation_theorem() {
-    let seed = seed_of("integral-ft");
-    let segments = circulating_stream(0.03, 10, 2_000_000, seed, 1.0);
-    for window in [1, 10] {
-        accepts(
-            &format!("⟨e^(−Σ)⟩, τ = {window}"),
-            ift(&segments, window),
-            1.0,
-        );
-    }
-    let wrong = circulating_stream(0.03, 10, 2_000_000, seed, 2.0);
-    rejects("⟨e^(−Σ)⟩ with 2D, τ = 10", ift(&wrong, 10), 1.0);
-
-    let model = circulating_problem().unwrap();
-    let w = model.minimum().unwrap();
-    let gaussian = |eta_lambda: f64, scale: f64| {
-        let near =
-            linearisation(&model, &w, eta_lambda / CIRCULATING_LAMBDA_MAX, BATCH_SIZE).unwrap();
-        let c = near.stationary_covariance().unwrap();
-        let e = EntropyProduction::new(&w, &near.velocity_matrix(&c).unwrap(), near.diffusion())
-            .unwrap();
-        gaussian_exponential_moment(
-            &near.mean_matrix(),
-            &near.discrete_stationary_covariance().unwrap(),
-            &e,
-            1,
-            Discretisation::Midpoint,
-            scale,
-        )
-        .unwrap()
-    };
-    assert!((gaussian(0.03, 1.0) - 1.0).abs() < 1e-5);
-    assert!(gaussian(1.0, 1.0) - 1.0 > 0.03, "{}", gaussian(1.0, 1.0));
-    assert!(gaussian(1.0, 2.0).is_infinite());
-    assert!(gaussian(0.03, 2.0).is_finite());
-}
-
-/// Claim 8, detailed theorem: the slope of ln P(Σ = A)/P(Σ = −A) against A is 1 (τ = 1 and 5, SGD on
-/// the circulating problem at ηλ_max = 0.1, 2·10⁶ steps; tilted-bin estimator of
-/// [`SymmetricHistogram`]). Null: t-test of the pooled slope with the between-segment standard error
-/// (40 segments, dof 39, α = 10⁻⁶). Power: the estimator with 2D has slope 2 (rejected by > 50 SE);
-/// and the discrete chain breaks the theorem at ηλ_max = 1 (slope ≈ 0.89 ± 0.002, rejected).
-#[test]
-fn detailed_fluctuation_theorem() {
-    let seed = seed_of("detailed-ft");
-    let segments = circulating_stream(0.1, 5, 2_000_000, seed, 1.0);
-    for window in [1, 5] {
-        accepts(
-            &format!("detailed FT slope, τ = {window}"),
-            slope(&segments, window),
-            1.0,
-        );
-    }
-    let wrong = circulating_stream(0.1, 1, 2_000_000, seed, 2.0);
-    rejects("detailed FT slope with 2D", slope(&wrong, 1), 1.0);
-    let broken = circulating_stream(1.0, 1, 1_000_000, seed_of("detailed-ft-broken"), 1.0);
-    rejects("detailed FT slope at ηλ = 1", slope(&broken, 1), 1.0);
 }
 
 /// Claim 4, exact: the stationary epoch-end mean of reshuffled SGD on a 2-d linear regression with
@@ -663,55 +375,6 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// Claim 4, reshuffled-epoch covariance: on the circulating problem (equal per-example Hessians, so
-/// the leading-order D_WOR = (η⁴/2)(M²(M+1)/12)HSH applies without the H_k ≈ H caveat) the report's
-/// per-epoch covariance matches the exact epoch-end law of `theory::reshuffled_law` to O(ηλ_max):
-/// relative error < 5% at ηλ = 0.01 and halving with η (within 15%); and it is O(η³) while the WR
-/// covariance is O(η) (log–log slopes 3 and 1 within 0.05 between ηλ = 10⁻³ and 2·10⁻³).
-#[test]
-fn reshuffled_covariance_leading_order() {
-    let model = circulating_problem().unwrap();
-    let data = model.data_size();
-    let error_and_sizes = |eta_lambda: f64| {
-        let eta = eta_lambda / CIRCULATING_LAMBDA_MAX;
-        let reshuffled = report(
-            &model,
-            &sgd_config(data, eta, BATCH_SIZE, Batching::Reshuffle),
-        )
-        .unwrap();
-        assert!(reshuffled.time_unit == "epoch" && reshuffled.discrete_covariance.is_none());
-        let c = DMatrix::from_fn(2, 2, |i, j| reshuffled.covariance[i][j]);
-        let per_step = sgd_config(data, eta, BATCH_SIZE, Batching::WithoutReplacement);
-        let exact = reshuffled_law(&affine_map(&per_step, &model).unwrap(), DrawAt::EpochEnd)
-            .unwrap()
-            .1;
-        let wr = report(&model, &per_step).unwrap();
-        (
-            (&c - &exact).norm() / exact.norm(),
-            exact.norm(),
-            wr.covariance[0][0],
-        )
-    };
-    let (e1, wor1, wr1) = error_and_sizes(0.01);
-    let (e2, _, _) = error_and_sizes(0.005);
-    assert!(e1 < 0.05, "D_WOR leading order at ηλ = 0.01: {e1}");
-    assert!((e1 / e2 - 2.0).abs() < 0.3, "not O(η): {e1} / {e2}");
-    let (_, wor_a, wr_a) = error_and_sizes(1e-3);
-    let (_, wor_b, wr_b) = error_and_sizes(2e-3);
-    let slope = |a: f64, b: f64| (b / a).ln() / 2f64.ln();
-    assert!(
-        (slope(wor_a, wor_b) - 3.0).abs() < 0.05,
-        "WOR slope {}",
-        slope(wor_a, wor_b)
-    );
-    assert!(
-        (slope(wr_a, wr_b) - 1.0).abs() < 0.05,
-        "WR slope {}",
-        slope(wr_a, wr_b)
-    );
-    assert!(wor1 < 1e-3 * wr1);
-}
-
 proptest! {
     #![proptest_config(proptest_config("tanh-derivatives", 32))]
 
@@ -721,7 +384,7 @@ proptest! {
     /// ≈ ε|U|/h ≈ 10⁻⁸ relative to the gradient scale, hence the 10⁻⁶ tolerance.
     #[test]
     fn tanh_derivatives_match_finite_differences(theta in proptest::collection::vec(-2.0f64..2.0, 7)) {
-        let model = repro::regression_problem().unwrap();
+        let model = regression_problem();
         let mut gradient = vec![0.0; 7];
         model.full_gradient(&theta, &mut gradient);
         let hessian = model.hessian(&theta);
@@ -746,13 +409,12 @@ proptest! {
 }
 
 /// The tanh regression at the paper's settings: N = 200 on −3:0.03:3 without its last point; w* is a
-/// strict minimum (‖∇L‖∞ ≤ 10⁻⁸, H positive definite); loose cross-checks against the authors'
-/// numbers on their own data (different noise draws): w* within 15% relative distance of theirs and
-/// each Hessian eigenvalue within a factor 1.25 of theirs. The spec round-trips exactly (and through
-/// JSON to the last bit), unknown fields are refused, and the named parameter view round-trips θ.
+/// strict minimum (‖∇L‖∞ ≤ 10⁻⁸, H positive definite; the loose cross-checks against the authors'
+/// numbers are a unit test of the report). The spec round-trips exactly (and through JSON to the
+/// last bit), unknown fields are refused, and the named parameter view round-trips θ.
 #[test]
 fn tanh_regression_problem_and_interface() {
-    let model = repro::regression_problem().unwrap();
+    let model = regression_problem();
     assert_eq!(model.data_size(), 200);
     assert!((model.inputs()[0] + 3.0).abs() < 1e-15 && (model.inputs()[199] - 2.97).abs() < 1e-12);
     let w = model.minimum().unwrap();
@@ -767,20 +429,6 @@ fn tanh_regression_problem_and_interface() {
         .collect();
     eigenvalues.sort_by(f64::total_cmp);
     assert!(eigenvalues[0] > 0.0);
-    for (ours, theirs) in eigenvalues.iter().zip(PAPER_EIGENVALUES) {
-        assert!(
-            ours / theirs < 1.25 && theirs / ours < 1.25,
-            "{eigenvalues:?}"
-        );
-    }
-    let distance = w
-        .iter()
-        .zip(PAPER_MINIMUM)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        .sqrt()
-        / PAPER_MINIMUM.iter().map(|b| b * b).sum::<f64>().sqrt();
-    assert!(distance < 0.15, "w* = {w:?}");
 
     assert_eq!(model.to_spec().build().unwrap(), model);
     // serde_json (without its float_roundtrip feature) may change the last bit of a float.
@@ -839,7 +487,7 @@ fn bad_inputs_are_typed_errors() {
         TanhParameters::from_theta(&[1.0; 6]),
         Err(Error::DimensionMismatch { .. })
     ));
-    let model = repro::regression_problem().unwrap();
+    let model = regression_problem();
     assert!(matches!(
         model.minimise(&[f64::INFINITY; 7]),
         Err(Error::NonFinite { .. })
@@ -894,7 +542,7 @@ fn bad_inputs_are_typed_errors() {
     assert!(window_sums(&[1.0], 0, 1).is_err());
     assert!(gaussian_exponential_moment(&d, &d, &e, 0, Discretisation::Midpoint, 1.0).is_err());
 
-    let circulating = circulating_problem().unwrap();
+    let circulating = factorial_problem();
     let sghmc = SamplerConfig::new(
         SamplerKind::Sghmc {
             friction: 0.1,
@@ -994,7 +642,7 @@ fn reproduction_is_thread_count_independent() {
 /// (power: a `vec!` is counted).
 #[test]
 fn hot_paths_do_not_allocate() {
-    let model = repro::regression_problem().unwrap();
+    let model = regression_problem();
     let w = model.minimum().unwrap();
     let config = sgd_config(
         model.data_size(),

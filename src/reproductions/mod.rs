@@ -31,6 +31,7 @@ mod report;
 pub mod shaw_whalley2025;
 pub(crate) mod simulate;
 pub mod smith2018;
+mod step_grid;
 
 pub use numbers::{Estimate, Num, Provenance, Row, VerdictCounts};
 pub use report::{write_report, Figure, Rendered, RunInfo};

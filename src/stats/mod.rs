@@ -14,12 +14,17 @@
 //! | [`hypothesis`] | χ², Hotelling T², batch-means t and whitened moment tests |
 //! | [`robust`] | Markov/Chebyshev bounds, bounded functionals, known-variance and between-chain tests, split-R̂ (Vehtari et al. 2021) |
 //! | [`budget`] | the suite's false-positive accounting |
+//! | [`student_t`] | the two-sided Student-t critical value of a batch-means statistic (Flegal & Jones 2010) |
 //! | [`ols_slope`] | the OLS slope with the standard deviation propagated from independent errors of y |
 //! | [`pooled_chains`] | the mean of independent chains' batch-means estimates, with its standard error and degrees of freedom |
 //! | [`replicates`] | mean and standard error of independent replicates (chains, segments) |
 //! | [`regression`] | least-squares slopes (log–log, weighted through the origin) |
 //! | [`fluctuation_histogram`] | the detailed fluctuation theorem's histogram and fitted slope |
-//! | [`student_t`] | the two-sided Student-t critical value of a batch-means statistic (Flegal & Jones 2010) |
+//! | [`pooled_slope`] | that slope pooled over segments, with the between-segment standard error |
+//! | [`segment_moments`] | mean and variance of a stationary chain from per-segment moments |
+//! | [`half_covariance`] | ½·scale·Cov about a known mean from independent draws (e.g. SGD's D) |
+//! | [`ratio_extremes`] | smallest and largest of the ratios estimate/reference |
+//! | [`relative_distance`] | relative distances, exact and with estimated points |
 //! | [`laplace_importance`] | a Laplace approximation checked by self-normalised importance sampling (Geweke 1989) |
 //!
 //! Every fallible function checks dimensions and finiteness and returns a
@@ -52,15 +57,20 @@ pub mod autocorrelation;
 pub mod batch_means;
 pub mod budget;
 pub mod fluctuation_histogram;
+pub mod half_covariance;
 pub mod hypothesis;
 pub mod laplace_importance;
 pub mod moment_stream;
 pub mod moments;
 pub mod ols_slope;
 pub mod pooled_chains;
+pub mod pooled_slope;
+pub mod ratio_extremes;
 pub mod regression;
+pub mod relative_distance;
 pub mod replicates;
 pub mod robust;
+pub mod segment_moments;
 pub mod student_t;
 
 pub use autocorrelation::{

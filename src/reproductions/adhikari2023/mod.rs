@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::{self, pool, run_seed, ChainJob};
+use super::step_grid::StepGrid;
 use super::Config;
 use crate::config::SamplerConfig;
 use crate::error::Result;
@@ -31,17 +32,18 @@ use crate::theory::scalar_gaussian::kl_same_mean;
 mod render;
 pub use render::render;
 
+pub use super::gaussian_mean_problem::Scheme;
 use super::gaussian_mean_problem::{
-    problem, scheme_config, variance_with_batch, BATCH_SIZE, DATA_SIZE, PRIOR_VARIANCE,
+    problem, scheme_config, variance_with_batch, ADHIKARI2023_BIBTEX as BIBTEX, BATCH_SIZE,
+    DATA_SIZE, PRIOR_VARIANCE,
 };
-pub use super::gaussian_mean_problem::{Scheme, ADHIKARI2023_BIBTEX as BIBTEX};
 
 fn config(eps: f64, scheme: Scheme) -> SamplerConfig {
     scheme_config(eps, scheme, DATA_SIZE, BATCH_SIZE)
 }
 
 /// Exact stationary variance of a scheme at ε with batch size B = 4.
-pub fn variance(model: &GaussianMean, eps: f64, scheme: Scheme) -> Result<f64> {
+fn variance(model: &GaussianMean, eps: f64, scheme: Scheme) -> Result<f64> {
     variance_with_batch(model, eps, scheme, BATCH_SIZE)
 }
 
@@ -49,13 +51,13 @@ pub fn variance(model: &GaussianMean, eps: f64, scheme: Scheme) -> Result<f64> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Curve {
     /// The scheme.
-    pub scheme: Scheme,
+    pub(crate) scheme: Scheme,
     /// Exact stationary variance at each grid point.
     #[serde(serialize_with = "sig6_vec")]
-    pub variance: Vec<f64>,
+    pub(crate) variance: Vec<f64>,
     /// Fitted log–log slope of v − v_ULA against h over h·a ≤ 0.02 (ULA: of v − 1/a).
     #[serde(serialize_with = "sig6")]
-    pub slope: f64,
+    pub(crate) slope: f64,
 }
 
 /// A simulated variance.
@@ -75,18 +77,11 @@ pub struct SimPoint {
 /// The record.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
-    /// Quick configuration.
-    pub quick: bool,
-    /// Master seed.
-    pub seed: u64,
-    /// Posterior precision a.
-    #[serde(serialize_with = "sig6")]
-    pub posterior_precision: f64,
-    /// The grid of h·a.
-    #[serde(serialize_with = "sig6_vec")]
-    pub ha: Vec<f64>,
+    /// Configuration, posterior precision a and the grid of h·a.
+    #[serde(flatten)]
+    pub(crate) grid: StepGrid,
     /// Exact variances against h·a, per scheme.
-    pub curves: Vec<Curve>,
+    pub(crate) curves: Vec<Curve>,
     /// Simulations.
     pub simulations: Vec<SimPoint>,
     /// The table.
@@ -98,14 +93,6 @@ impl Record {
     pub fn row(&self, prefix: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.quantity.starts_with(prefix))
     }
-}
-
-/// h·a = 0.001 … 0.3, log-spaced.
-fn step_grid(cfg: &Config) -> Vec<f64> {
-    let points = if cfg.quick { 9 } else { 33 };
-    (0..points)
-        .map(|k| 0.001 * 300f64.powf(k as f64 / (points - 1) as f64))
-        .collect()
 }
 
 /// ε of h·a (h = ε/2).
@@ -318,8 +305,8 @@ fn slope_rows(curves: &[Curve]) -> Vec<Row> {
 pub fn run(cfg: &Config) -> Result<Record> {
     let model = problem()?;
     let a = DATA_SIZE as f64 + 1.0 / PRIOR_VARIANCE;
-    let ha = step_grid(cfg);
-    let curves = curves(&model, a, &ha)?;
+    let grid = StepGrid::new(cfg, a, (9, 33));
+    let curves = curves(&model, a, &grid.ha)?;
     let simulations = simulations(cfg, &model, a)?;
     let mut rows = vec![Row::new("posterior variance 1/a", Provenance::Digest)
         .reference(0.024994)
@@ -327,10 +314,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
     rows.extend(variance_rows(&model, a, &simulations)?);
     rows.extend(slope_rows(&curves));
     Ok(Record {
-        quick: cfg.quick,
-        seed: cfg.seed,
-        posterior_precision: a,
-        ha,
+        grid,
         curves,
         simulations,
         rows,

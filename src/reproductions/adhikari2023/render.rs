@@ -9,7 +9,7 @@ use crate::theory::scalar_gaussian::kl_same_mean;
 
 /// Figure 1: the minibatch error against h·a, log–log.
 fn error_chart(record: &Record) -> Chart {
-    let a = record.posterior_precision;
+    let a = record.grid.posterior_precision;
     let ula = &record
         .curves
         .iter()
@@ -19,6 +19,7 @@ fn error_chart(record: &Record) -> Chart {
     let mut lines = Vec::new();
     for (k, curve) in record.curves.iter().enumerate() {
         let points = record
+            .grid
             .ha
             .iter()
             .zip(curve.variance.iter().zip(ula))
@@ -61,7 +62,7 @@ fn error_chart(record: &Record) -> Chart {
 
 /// Figure 2: KL(stationary ‖ posterior) against h·a with the simulations.
 fn kl_chart(record: &Record) -> Chart {
-    let a = record.posterior_precision;
+    let a = record.grid.posterior_precision;
     let kl_lines = [
         Scheme::PerStep,
         Scheme::ReshuffleEveryStep,
@@ -79,6 +80,7 @@ fn kl_chart(record: &Record) -> Chart {
         Line {
             label: scheme.label().into(),
             points: record
+                .grid
                 .ha
                 .iter()
                 .zip(&curve.variance)
@@ -149,7 +151,7 @@ the orders h, h², h³ stated above.\n",
         b = BATCH_SIZE,
         m = DATA_SIZE / BATCH_SIZE,
         ratio = NOISE_RATIO,
-        a = record.posterior_precision,
+        a = record.grid.posterior_precision,
         table = crate::reproductions::numbers::markdown_table(&record.rows),
     )
 }

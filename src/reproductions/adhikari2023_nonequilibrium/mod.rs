@@ -27,45 +27,50 @@ use super::numbers::{sig6, sig6_vec, Estimate, Row};
 use super::simulate::run_seed;
 use super::Config;
 use crate::batching::{minibatch_gradient, Batching, Minibatcher};
-use crate::config::{SamplerConfig, SamplerKind};
 use crate::error::{Error, Result};
 use crate::models::{
     generate_tanh_regression, GaussianMean, Model, TanhRegression, TanhRegressionParams,
 };
+use crate::stats::half_covariance::HalfCovariance;
+use crate::stats::pooled_slope::pooled_slope;
+use crate::stats::ratio_extremes::ratio_extremes;
+use crate::stats::replicates::{replicate_mean, ReplicateMean};
 use crate::theory::nonequilibrium::{
     expected_step_entropy, gaussian_exponential_moment, report_at, CurvatureModel, Discretisation,
     EntropyProduction, NearMinimum, NonequilibriumTheory,
 };
+use crate::theory::sgd_linearisation::{linearisation, sgd_config};
 
 mod render;
 mod rows;
 mod streaming;
+#[cfg(test)]
+mod tests;
 pub use render::render;
 use rows::{circulation_rows, curvature_rows, fluctuation_rows, moment_rows};
-pub use streaming::{stream_chain, SegmentStats, StreamSettings};
+use streaming::{stream_chain, SegmentStats, StreamSettings};
 
-pub use super::gaussian_mean_problem::ADHIKARI2023_BIBTEX as BIBTEX;
+use super::gaussian_mean_problem::ADHIKARI2023_BIBTEX as BIBTEX;
 
 /// Seed of the regression data (ChaCha20; the authors' Julia stream cannot be reproduced).
-pub const DATA_SEED: u64 = 1;
+const DATA_SEED: u64 = 1;
 /// Batch size B (the notebooks').
-pub const BATCH_SIZE: usize = 10;
+const BATCH_SIZE: usize = 10;
 /// Our learning rate η (the paper's: 10⁻⁷).
-pub const LEARNING_RATE: f64 = 1e-6;
+const LEARNING_RATE: f64 = 1e-6;
 /// Window lengths τ of the fluctuation theorems (the notebooks').
-pub const WINDOWS: [usize; 3] = [1, 2, 3];
+const WINDOWS: [usize; 3] = [1, 2, 3];
 /// The authors' Hessian eigenvalues at their w* (their dataset; loose cross-check only).
-pub const PAPER_EIGENVALUES: [f64; 7] =
-    [55.02, 58.52, 397.25, 1848.56, 3097.67, 24658.46, 28317.71];
+const PAPER_EIGENVALUES: [f64; 7] = [55.02, 58.52, 397.25, 1848.56, 3097.67, 24658.46, 28317.71];
 /// The authors' w* (their dataset).
-pub const PAPER_MINIMUM: [f64; 7] = [
+const PAPER_MINIMUM: [f64; 7] = [
     1.28333, 1.23075, 0.70458, -0.53175, 0.92781, -0.90885, -0.0088418,
 ];
 /// Correlation ρ of the 2-d circulating problem's minibatch noise (before the curvature).
-pub const CIRCULATING_CORRELATION: f64 = 0.5;
+const CIRCULATING_CORRELATION: f64 = 0.5;
 
 /// The nonlinear-regression data of the notebooks with our seed.
-pub fn regression_problem() -> Result<TanhRegression> {
+fn regression_problem() -> Result<TanhRegression> {
     generate_tanh_regression(&TanhRegressionParams::default(), DATA_SEED)
 }
 
@@ -74,14 +79,7 @@ pub fn regression_problem() -> Result<TanhRegression> {
 /// with (u, v) standard normal of correlation ρ ([`CIRCULATING_CORRELATION`]) from ChaCha20 seed 3,
 /// prior precision 1, so H = diag(101, 501) and the gradient-noise covariance A Cov(z) A ≈
 /// [[1, ρ], [ρ, 1]].
-///
-/// ```
-/// use sgbayes::reproductions::adhikari2023_nonequilibrium::circulating_problem;
-/// use sgbayes::models::QuadraticModel;
-/// let model = circulating_problem().unwrap();
-/// assert!((model.posterior_precision()[(1, 1)] - 501.0).abs() < 1e-12);
-/// ```
-pub fn circulating_problem() -> Result<GaussianMean> {
+fn circulating_problem() -> Result<GaussianMean> {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let rho = CIRCULATING_CORRELATION;
     let centres = (0..100)
@@ -99,72 +97,31 @@ pub fn circulating_problem() -> Result<GaussianMean> {
     )
 }
 
-/// The linearised SGD chain at the minimum of `model` for the paper's η and batches of
-/// `batch_size` distinct indices: (w*, H, D = (η²/2)S(w*)) as a [`NearMinimum`].
-pub fn linearisation(
-    model: &dyn CurvatureModel,
-    minimum: &[f64],
-    learning_rate: f64,
-    batch_size: usize,
-) -> Result<NearMinimum> {
-    let config = sgd_config(
-        model.data_size(),
-        learning_rate,
-        batch_size,
-        Batching::WithoutReplacement,
-    );
-    let theory = report_at(model, minimum, &config)?;
-    let matrix = |rows: &[Vec<f64>]| DMatrix::from_fn(rows.len(), rows.len(), |i, j| rows[i][j]);
-    NearMinimum::new(
-        learning_rate,
-        matrix(&theory.hessian),
-        matrix(&theory.diffusion),
-    )
-}
-
-/// The crate's SGD configuration for the paper's η: ε = ηN.
-pub fn sgd_config(
-    data_size: usize,
-    learning_rate: f64,
-    batch_size: usize,
-    batching: Batching,
-) -> SamplerConfig {
-    SamplerConfig::new(
-        SamplerKind::Sgd,
-        learning_rate * data_size as f64,
-        batch_size,
-        batching,
-    )
+/// The report's form of a replicate mean (segments or chains as replicates).
+fn estimate(r: ReplicateMean) -> Estimate {
+    Estimate {
+        value: r.mean,
+        mcse: r.standard_error,
+        dof: r.dof,
+    }
 }
 
 /// Mean and standard error of segment means (t with K − 1 degrees of freedom).
-pub fn segment_estimate(values: &[f64]) -> Estimate {
-    Estimate::from_replicates(values)
+fn segment_estimate(values: &[f64]) -> Estimate {
+    estimate(replicate_mean(values))
 }
 
-/// Detailed-FT slope from the pooled histogram of window `window`, with the between-segment
-/// standard error of the per-segment slopes.
+/// Detailed-FT slope of window `window` from the segments' histograms
+/// ([`crate::stats::pooled_slope`]).
 fn slope_estimate(segments: &[SegmentStats], window: usize) -> Option<Estimate> {
-    let mut pooled = segments[0].histograms[window].clone();
-    for s in &segments[1..] {
-        pooled.merge(&s.histograms[window]);
-    }
-    let per_segment: Vec<f64> = segments
-        .iter()
-        .filter_map(|s| s.histograms[window].slope())
-        .collect();
-    let value = pooled.slope()?;
-    (per_segment.len() >= 2).then(|| Estimate {
-        value,
-        ..segment_estimate(&per_segment)
-    })
+    pooled_slope(segments.iter().map(|s| &s.histograms[window])).map(estimate)
 }
 
-/// Sampled ½Cov(Δw) of single SGD steps at fixed w against D (claim 2; the notebooks' check): the
-/// entries with the smallest and largest ratio sampled/D among those with |D_ij| ≥ 0.1 max|D|, each
-/// with its i.i.d. standard error (products ½(Δw_i − μ_i)(Δw_j − μ_j) about the exact mean
-/// μ = −η∇L(w)).
-pub fn sampled_diffusion_ratio(
+/// Sampled ½Cov(Δw) of `draws` single SGD steps at fixed w = `at` against D (claim 2; the
+/// notebooks' check): the entries with the smallest and largest ratio sampled/D among those with
+/// |D_ij| ≥ 0.1 max|D| ([`HalfCovariance`] of the minibatch gradients about the exact mean ∇L(w),
+/// scaled by η², and [`ratio_extremes`]).
+fn sampled_diffusion_ratio(
     model: &dyn Model,
     at: &[f64],
     diffusion: &DMatrix<f64>,
@@ -179,42 +136,25 @@ pub fn sampled_diffusion_ratio(
     let mut mean = vec![0.0; d];
     model.full_gradient(at, &mut mean);
     let mut gradient = vec![0.0; d];
-    let (mut sum, mut sum_sq) = (DMatrix::<f64>::zeros(d, d), DMatrix::<f64>::zeros(d, d));
+    let mut half_covariance = HalfCovariance::new(&mean, learning_rate.powi(2));
     for _ in 0..draws {
         let batch = batcher.next_batch(&mut rng);
         minibatch_gradient(model, at, batch, &mut gradient);
-        for i in 0..d {
-            for j in 0..d {
-                let p =
-                    0.5 * learning_rate.powi(2) * (gradient[i] - mean[i]) * (gradient[j] - mean[j]);
-                sum[(i, j)] += p;
-                sum_sq[(i, j)] += p * p;
-            }
-        }
+        half_covariance.add(&gradient);
     }
-    let n = draws as f64;
     let threshold = 0.1 * diffusion.amax();
-    let ratios: Vec<Estimate> = (0..d * d)
-        .filter(|&k| diffusion[k].abs() >= threshold)
-        .map(|k| {
-            let m = sum[k] / n;
-            let sd = ((sum_sq[k] / n - m * m) * n / (n - 1.0)).max(0.0).sqrt();
-            Estimate {
-                value: m / diffusion[k],
-                mcse: sd / n.sqrt() / diffusion[k].abs(),
-                dof: draws - 1,
-            }
-        })
-        .collect();
-    let min = ratios.iter().min_by(|a, b| a.value.total_cmp(&b.value));
-    let max = ratios.iter().max_by(|a, b| a.value.total_cmp(&b.value));
-    match (min, max) {
-        (Some(min), Some(max)) => Ok((*min, *max)),
-        _ => Err(Error::Invalid {
-            what: "diffusion check".into(),
-            why: "D has no non-zero entry".into(),
-        }),
-    }
+    let (entries, references): (Vec<ReplicateMean>, Vec<f64>) = half_covariance
+        .entries()
+        .into_iter()
+        .zip(diffusion.iter())
+        .filter(|(_, reference)| reference.abs() >= threshold)
+        .map(|(entry, reference)| (entry, *reference))
+        .unzip();
+    let (min, max) = ratio_extremes(&entries, &references).map_err(|_| Error::Invalid {
+        what: "diffusion check".into(),
+        why: "D has no non-zero entry".into(),
+    })?;
+    Ok((estimate(min), estimate(max)))
 }
 
 /// One step size of the 2-d sweep.
@@ -222,26 +162,26 @@ pub fn sampled_diffusion_ratio(
 pub struct SweepPoint {
     /// ηλ_max.
     #[serde(serialize_with = "sig6")]
-    pub eta_lambda: f64,
+    pub(crate) eta_lambda: f64,
     /// tr(QᵀD⁻¹QC⁻¹) with the OU covariance (paper Eq. 29).
     #[serde(serialize_with = "sig6")]
-    pub entropy_ou: f64,
+    pub(crate) entropy_ou: f64,
     /// Exact discrete-time expectation of the midpoint estimator.
     #[serde(serialize_with = "sig6")]
-    pub entropy_exact: f64,
+    pub(crate) entropy_exact: f64,
     /// Simulated mean σ.
-    pub entropy_simulated: Estimate,
+    pub(crate) entropy_simulated: Estimate,
     /// ⟨e^{−σ}⟩ (one step) of the Gaussian linear chain, exact.
     #[serde(serialize_with = "sig6")]
-    pub integral_ft_gaussian: f64,
+    pub(crate) integral_ft_gaussian: f64,
     /// Simulated ⟨e^{−σ}⟩ (one step).
-    pub integral_ft_simulated: Estimate,
+    pub(crate) integral_ft_simulated: Estimate,
     /// ⟨e^{−2σ}⟩ (one step) of the Gaussian linear chain, exact; `None` where it diverges (e^{−σ}
     /// then has infinite variance and its Monte-Carlo error bar is not reliable).
     #[serde(serialize_with = "sig6_option")]
-    pub integral_ft_second_moment: Option<f64>,
+    pub(crate) integral_ft_second_moment: Option<f64>,
     /// Simulated detailed-FT slope (one step).
-    pub detailed_slope: Option<Estimate>,
+    pub(crate) detailed_slope: Option<Estimate>,
 }
 
 fn sig6_option<S: serde::Serializer>(
@@ -258,35 +198,35 @@ fn sig6_option<S: serde::Serializer>(
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
     /// Quick configuration.
-    pub quick: bool,
+    pub(crate) quick: bool,
     /// Master seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// η.
     #[serde(serialize_with = "sig6")]
-    pub learning_rate: f64,
+    pub(crate) learning_rate: f64,
     /// w*.
     #[serde(serialize_with = "sig6_vec")]
-    pub minimum: Vec<f64>,
+    pub(crate) minimum: Vec<f64>,
     /// WOR effective minimum w̃.
     #[serde(serialize_with = "sig6_vec")]
-    pub effective_minimum: Vec<f64>,
+    pub(crate) effective_minimum: Vec<f64>,
     /// Eigenvalues of H at w*.
     #[serde(serialize_with = "sig6_vec")]
-    pub hessian_eigenvalues: Vec<f64>,
+    pub(crate) hessian_eigenvalues: Vec<f64>,
     /// ηλ_max.
     #[serde(serialize_with = "sig6")]
-    pub eta_lambda: f64,
+    pub(crate) eta_lambda: f64,
     /// The table.
     pub rows: Vec<Row>,
     /// 2-d sweep.
-    pub sweep: Vec<SweepPoint>,
+    pub(crate) sweep: Vec<SweepPoint>,
     /// Detailed-FT points of the τ = 3 window: abscissae x_k = ln(n₊/t₊) ≈ A
     /// ([`crate::stats::fluctuation_histogram::SymmetricHistogram`]).
     #[serde(serialize_with = "sig6_vec")]
-    pub detailed_abscissa: Vec<f64>,
+    pub(crate) detailed_abscissa: Vec<f64>,
     /// Detailed-FT points of the τ = 3 window: ln P(A)/P(−A) = ln(n₊/n₋).
     #[serde(serialize_with = "sig6_vec")]
-    pub detailed_log_ratio: Vec<f64>,
+    pub(crate) detailed_log_ratio: Vec<f64>,
 }
 
 impl Record {
@@ -308,84 +248,6 @@ fn max_abs_off_diagonal(m: &DMatrix<f64>) -> (f64, (usize, usize)) {
         }
     }
     best
-}
-
-/// Pooled offset of the stationary mean from `centre` and, per coordinate, the variance about the
-/// pooled mean as a segment estimate (each segment's second moment re-centred at the pooled mean).
-fn offset_and_variances(segments: &[SegmentStats]) -> (Vec<Estimate>, Vec<Estimate>) {
-    let d = segments[0].offset_mean.len();
-    let offsets: Vec<Estimate> = (0..d)
-        .map(|a| {
-            segment_estimate(
-                &segments
-                    .iter()
-                    .map(|s| s.offset_mean[a])
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    let variances = (0..d)
-        .map(|a| {
-            let m = offsets[a].value;
-            segment_estimate(
-                &segments
-                    .iter()
-                    .map(|s| s.offset_square[a] - 2.0 * m * s.offset_mean[a] + m * m)
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    (offsets, variances)
-}
-
-/// |offset + centre − target|/|scale|, with the error scale ‖MCSE‖/|scale|.
-fn relative_offset(
-    offsets: &[Estimate],
-    centre: &[f64],
-    target: &[f64],
-    scale: &[f64],
-) -> Estimate {
-    let norm = scale.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let diff = offsets
-        .iter()
-        .zip(centre.iter().zip(target))
-        .map(|(o, (c, t))| (o.value + c - t).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let error = offsets.iter().map(|o| o.mcse * o.mcse).sum::<f64>().sqrt();
-    Estimate {
-        value: diff / norm,
-        mcse: error / norm,
-        dof: offsets[0].dof,
-    }
-}
-
-/// Smallest and largest of the ratios simulated/theory (value and its error scaled alike).
-fn ratio_extremes(simulated: &[Estimate], theory: &[f64]) -> (Estimate, Estimate) {
-    let ratios: Vec<Estimate> = simulated
-        .iter()
-        .zip(theory)
-        .map(|(e, t)| Estimate {
-            value: e.value / t,
-            mcse: e.mcse / t,
-            dof: e.dof,
-        })
-        .collect();
-    let min = *ratios
-        .iter()
-        .min_by(|a, b| a.value.total_cmp(&b.value))
-        .expect("non-empty");
-    let max = *ratios
-        .iter()
-        .max_by(|a, b| a.value.total_cmp(&b.value))
-        .expect("non-empty");
-    (min, max)
-}
-
-fn relative_distance(a: &[f64], b: &[f64]) -> f64 {
-    let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-    let norm: f64 = b.iter().map(|y| y * y).sum::<f64>();
-    (diff / norm).sqrt()
 }
 
 /// The closed forms at the minimum of the tanh regression for the paper's WR and WOR chains.
@@ -541,7 +403,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         segment_estimate(&wr_segments.iter().map(f).collect::<Vec<_>>())
     };
     let mut rows = curvature_rows(cfg, &lin)?;
-    rows.extend(moment_rows(&lin, &wr_segments, &wor_segments));
+    rows.extend(moment_rows(&lin, &wr_segments, &wor_segments)?);
     rows.extend(circulation_rows(&lin, area_entry, &per));
     let (fluctuation, detailed_abscissa, detailed_log_ratio) =
         fluctuation_rows(&lin, &wr_segments, &per)?;

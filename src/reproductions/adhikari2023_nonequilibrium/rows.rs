@@ -5,16 +5,45 @@
 use nalgebra::DMatrix;
 
 use super::{
-    max_abs_off_diagonal, offset_and_variances, ratio_extremes, relative_distance, relative_offset,
-    sampled_diffusion_ratio, slope_estimate, Linearised, SegmentStats, BATCH_SIZE, DATA_SEED,
-    LEARNING_RATE, PAPER_EIGENVALUES, PAPER_MINIMUM, WINDOWS,
+    estimate, max_abs_off_diagonal, sampled_diffusion_ratio, slope_estimate, Linearised,
+    SegmentStats, BATCH_SIZE, DATA_SEED, LEARNING_RATE, PAPER_EIGENVALUES, PAPER_MINIMUM, WINDOWS,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::{generate_tanh_regression, Model, TanhRegressionParams};
 use crate::reproductions::numbers::{round_significant, Estimate, Provenance, Row};
 use crate::reproductions::simulate::run_seed;
 use crate::reproductions::Config;
+use crate::stats::pooled_slope::pooled_histogram;
+use crate::stats::ratio_extremes::ratio_extremes;
+use crate::stats::relative_distance::{relative_distance, relative_offset};
+use crate::stats::replicates::ReplicateMean;
+use crate::stats::segment_moments::segment_mean_and_variance;
+use crate::stats::StatsError;
 use crate::theory::nonequilibrium::{gaussian_exponential_moment, CurvatureModel, Discretisation};
+
+/// Per coordinate, the pooled offset of the kept states from the centre and their variance about
+/// it ([`segment_mean_and_variance`] of the segments' first and second moments).
+fn offset_and_variances(
+    segments: &[SegmentStats],
+) -> std::result::Result<(Vec<ReplicateMean>, Vec<ReplicateMean>), StatsError> {
+    let d = segments.first().map_or(0, |s| s.offset_mean.len());
+    let per_coordinate = (0..d)
+        .map(|a| {
+            let means: Vec<f64> = segments.iter().map(|s| s.offset_mean[a]).collect();
+            let squares: Vec<f64> = segments.iter().map(|s| s.offset_square[a]).collect();
+            segment_mean_and_variance(&means, &squares)
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(per_coordinate.into_iter().unzip())
+}
+
+/// A statistic the report cannot form from its segments.
+fn statistics_error(what: &str, error: impl std::fmt::Display) -> Error {
+    Error::Invalid {
+        what: what.into(),
+        why: error.to_string(),
+    }
+}
 
 /// Number of other noise draws over which the spread of the Hessian's extreme eigenvalues is
 /// measured (data seeds `DATA_SEED + 1 ..= DATA_SEED + NOISE_DRAWS`).
@@ -118,15 +147,28 @@ pub(super) fn moment_rows(
     lin: &Linearised,
     wr_segments: &[SegmentStats],
     wor_segments: &[SegmentStats],
-) -> Vec<Row> {
+) -> Result<Vec<Row>> {
     let minimum = &lin.minimum;
     let w_tilde = &lin.w_tilde;
-    let (wr_offsets, wr_variances) = offset_and_variances(wr_segments);
-    let (wor_offsets, wor_variances) = offset_and_variances(wor_segments);
-    let (low, high) = ratio_extremes(&wr_variances, lin.covariance.diagonal().as_slice());
-    let wr_offset = relative_offset(&wr_offsets, minimum, minimum, minimum);
-    let wor_offset_tilde = relative_offset(&wor_offsets, minimum, w_tilde, minimum);
-    let wor_offset = relative_offset(&wor_offsets, minimum, minimum, minimum);
+    let moments = |segments| {
+        offset_and_variances(segments).map_err(|e| statistics_error("stationary moments", e))
+    };
+    let (wr_offsets, wr_variances) = moments(wr_segments)?;
+    let (wor_offsets, wor_variances) = moments(wor_segments)?;
+    let extremes = |variances: &[ReplicateMean], theory: &[f64]| {
+        ratio_extremes(variances, theory)
+            .map(|(low, high)| (estimate(low), estimate(high)))
+            .map_err(|e| statistics_error("variance ratios", e))
+    };
+    let offset = |offsets: &[ReplicateMean], target: &[f64]| {
+        relative_offset(offsets, minimum, target, minimum)
+            .map(estimate)
+            .ok_or_else(|| statistics_error("stationary mean", "no coordinates"))
+    };
+    let (low, high) = extremes(&wr_variances, lin.covariance.diagonal().as_slice())?;
+    let wr_offset = offset(&wr_offsets, minimum)?;
+    let wor_offset_tilde = offset(&wor_offsets, w_tilde)?;
+    let wor_offset = offset(&wor_offsets, minimum)?;
     let mut rows = vec![
         Row::new(
             "WR variances: simulated/Lyapunov, smallest diagonal ratio (Eq. 21)",
@@ -168,7 +210,7 @@ pub(super) fn moment_rows(
         .known_difference(scaled_paper_reason(4.1e-5, 1, wor_offset.value)),
     ];
     let wor_c = DMatrix::from_fn(7, 7, |i, j| lin.wor.covariance[i][j]);
-    let (low, high) = ratio_extremes(&wor_variances, wor_c.diagonal().as_slice());
+    let (low, high) = extremes(&wor_variances, wor_c.diagonal().as_slice())?;
     let epoch_scale =
         LEARNING_RATE * (lin.model.data_size() / BATCH_SIZE) as f64 * lin.lambda_max();
     let leading_order = format!(
@@ -195,7 +237,7 @@ pub(super) fn moment_rows(
         .simulation(high)
         .known_difference(leading_order),
     );
-    rows
+    Ok(rows)
 }
 
 /// The authors' η.
@@ -303,11 +345,10 @@ pub(super) fn fluctuation_rows(
             row = row.simulation(slope);
         }
         rows.push(row);
-        if window == 3 {
-            let mut pooled = wr_segments[0].histograms[w].clone();
-            for segment in &wr_segments[1..] {
-                pooled.merge(&segment.histograms[w]);
-            }
+        if let (3, Some(pooled)) = (
+            window,
+            pooled_histogram(wr_segments.iter().map(|s| &s.histograms[w])),
+        ) {
             for (x, y, _) in pooled.points() {
                 detailed_abscissa.push(x);
                 detailed_log_ratio.push(y);

@@ -10,45 +10,45 @@ use crate::theory::nonequilibrium::{Discretisation, EntropyProduction};
 
 /// What to accumulate while streaming a chain.
 #[derive(Debug, Clone)]
-pub struct StreamSettings {
+pub(super) struct StreamSettings {
     /// Discarded steps.
-    pub burn_in: usize,
+    pub(super) burn_in: usize,
     /// Segments (batch-means units) per chain.
-    pub segments: usize,
+    pub(super) segments: usize,
     /// Steps per segment.
-    pub segment_steps: usize,
+    pub(super) segment_steps: usize,
     /// Keep every `thin`-th state for the moments (M for epoch ends of reshuffled SGD).
-    pub thin: usize,
+    pub(super) thin: usize,
     /// Half-range of the Σ_τ histograms, per window.
-    pub histogram_ranges: Vec<f64>,
+    pub(super) histogram_ranges: Vec<f64>,
     /// Histogram bins on [0, half-range).
-    pub bins: usize,
+    pub(super) bins: usize,
 }
 
 /// Per-segment functionals of one streamed chain.
 #[derive(Debug, Clone)]
-pub struct SegmentStats {
+pub(super) struct SegmentStats {
     /// Mean σ (midpoint) per step.
-    pub entropy_midpoint: f64,
+    pub(super) entropy_midpoint: f64,
     /// Mean σ (start point) per step.
-    pub entropy_start_point: f64,
+    pub(super) entropy_start_point: f64,
     /// Mean area velocity ½(x_i x'_j − x_j x'_i) for the (i, j) = `area_entry`.
-    pub area: f64,
+    pub(super) area: f64,
     /// Per window: mean of e^{−Σ_τ} over sliding windows.
-    pub integral_ft: Vec<f64>,
+    pub(super) integral_ft: Vec<f64>,
     /// Per window: histogram of Σ_τ.
-    pub histograms: Vec<SymmetricHistogram>,
+    pub(super) histograms: Vec<SymmetricHistogram>,
     /// Mean of the kept states' offsets w − centre, per coordinate.
-    pub offset_mean: Vec<f64>,
+    pub(super) offset_mean: Vec<f64>,
     /// Mean of the squared offsets (w − centre)², per coordinate.
-    pub offset_square: Vec<f64>,
+    pub(super) offset_square: Vec<f64>,
 }
 
 /// Streams one chain of `config` from `start`: per segment, the entropy production (with
 /// `estimator`), the area velocity of entry `area_entry` about `centre`, the window functionals and
 /// the first two moments of the kept states' offsets from `centre`.
 #[allow(clippy::too_many_arguments)]
-pub fn stream_chain(
+pub(super) fn stream_chain(
     model: &dyn Model,
     config: &SamplerConfig,
     start: &[f64],

@@ -9,8 +9,9 @@
 //! B ∈ {2, 4, 10} (N/B = 20, 10, 4). Relative bias of the stationary variance a·v − 1 (both
 //! samplers have an unbiased mean here) and the Wasserstein-2 distance between the centred
 //! Gaussians W₂ = |√v − √(1/a)| (the digest's statistic; the paper's exact functional is not
-//! verified). Exact laws as in `adhikari2023`; leading orders (digest): ULA ha/2,
-//! RM h(a + V)/2, RR all iterates ha/2 + h²aV₁(M + 1)/6, RR epoch ends ha/2 + h³a²V₁M(M + 1)/24.
+//! verified). Exact laws as in `adhikari2023`; leading orders from
+//! [`crate::theory::reshuffling_bias`]: ULA ha/2, RM h(a + V)/2, RR all iterates
+//! ha/2 + h²aV₁(M + 1)/6, RR epoch ends ha/2 + h³a²V₁M(M + 1)/24.
 
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -20,14 +21,19 @@ use super::gaussian_mean_problem::{
 };
 use super::numbers::{sig6, sig6_vec, Estimate, Provenance, Row};
 use super::simulate::{self, pool, run_seed, ChainJob};
+use super::step_grid::StepGrid;
 use super::Config;
 use crate::error::Result;
 use crate::models::{GaussianMean, Model};
 use crate::theory;
+use crate::theory::reshuffling_bias::{
+    distinct_index_variance, iid_index_variance, reshuffled_epoch_end_bias,
+    reshuffled_every_step_bias, robbins_monro_bias, ula_bias,
+};
 use crate::theory::scalar_gaussian::wasserstein_same_mean;
 
 /// BibTeX of the paper.
-pub const BIBTEX: &str = r"@article{shaw2025random,
+const BIBTEX: &str = r"@article{shaw2025random,
   title = {Random reshuffling for stochastic gradient {L}angevin dynamics},
   author = {Shaw, Luke and Whalley, Peter A.},
   journal = {arXiv preprint arXiv:2501.16055},
@@ -38,7 +44,7 @@ mod render;
 pub use render::render;
 
 /// Batch sizes compared (N = 40).
-pub const BATCH_SIZES: [usize; 3] = [2, 4, 10];
+const BATCH_SIZES: [usize; 3] = [2, 4, 10];
 
 /// W₂(RR)/W₂(RM) against h·a for one batch size.
 #[derive(Debug, Clone, Serialize)]
@@ -47,13 +53,13 @@ pub struct RatioCurve {
     pub batch_size: usize,
     /// W₂(RR, every step) / W₂(RM, i.i.d.).
     #[serde(serialize_with = "sig6_vec")]
-    pub every_step_vs_iid: Vec<f64>,
+    pub(crate) every_step_vs_iid: Vec<f64>,
     /// W₂(RR, epoch ends) / W₂(RM, i.i.d.).
     #[serde(serialize_with = "sig6_vec")]
-    pub epoch_end_vs_iid: Vec<f64>,
+    pub(crate) epoch_end_vs_iid: Vec<f64>,
     /// W₂(RR, every step) / W₂(RM, distinct indices per step).
     #[serde(serialize_with = "sig6_vec")]
-    pub every_step_vs_per_step: Vec<f64>,
+    pub(crate) every_step_vs_per_step: Vec<f64>,
     /// Largest of the three ratios over the grid.
     #[serde(serialize_with = "sig6")]
     pub max_ratio: f64,
@@ -67,7 +73,7 @@ pub struct SimPoint {
     /// B.
     pub batch_size: usize,
     /// h·a.
-    pub ha: f64,
+    pub(crate) ha: f64,
     /// Exact a·v − 1.
     #[serde(serialize_with = "sig6")]
     pub relative_bias_exact: f64,
@@ -78,16 +84,9 @@ pub struct SimPoint {
 /// The record.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
-    /// Quick configuration.
-    pub quick: bool,
-    /// Master seed.
-    pub seed: u64,
-    /// Posterior precision a.
-    #[serde(serialize_with = "sig6")]
-    pub posterior_precision: f64,
-    /// Grid of h·a.
-    #[serde(serialize_with = "sig6_vec")]
-    pub ha: Vec<f64>,
+    /// Configuration, posterior precision a and the grid of h·a.
+    #[serde(flatten)]
+    pub(crate) grid: StepGrid,
     /// W₂ ratios per batch size.
     pub ratios: Vec<RatioCurve>,
     /// Simulations.
@@ -101,14 +100,6 @@ impl Record {
     pub fn row(&self, prefix: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.quantity.starts_with(prefix))
     }
-}
-
-/// h·a = 0.001 … 0.3, log-spaced.
-fn step_grid(cfg: &Config) -> Vec<f64> {
-    let points = if cfg.quick { 7 } else { 31 };
-    (0..points)
-        .map(|k| 0.001 * 300f64.powf(k as f64 / (points - 1) as f64))
-        .collect()
 }
 
 /// W₂(RR)/W₂(RM) against h·a for every batch size of [`BATCH_SIZES`].
@@ -158,22 +149,20 @@ fn bias_rows(model: &GaussianMean, a: f64) -> Result<Vec<Row>> {
         let mean = centres.iter().sum::<f64>() / n as f64;
         centres.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64
     };
-    let nf = n as f64;
-    let v_distinct = nf * nf * s2 * (nf - b as f64) / (b as f64 * (nf - 1.0));
-    let v_iid = nf * nf * s2 / b as f64;
+    let v_distinct = distinct_index_variance(n, b, s2);
+    let v_iid = iid_index_variance(n, b, s2);
     for x in [0.01, 0.1, 0.3] {
-        let h = x / a;
         for (scheme, leading) in [
-            (Scheme::FullBatch, x / 2.0),
-            (Scheme::Iid, h * (a + v_iid) / 2.0),
-            (Scheme::PerStep, h * (a + v_distinct) / 2.0),
+            (Scheme::FullBatch, ula_bias(x)),
+            (Scheme::Iid, robbins_monro_bias(x, a, v_iid)),
+            (Scheme::PerStep, robbins_monro_bias(x, a, v_distinct)),
             (
                 Scheme::ReshuffleEveryStep,
-                x / 2.0 + h * h * a * v_distinct * (m + 1.0) / 6.0,
+                reshuffled_every_step_bias(x, a, v_distinct, m),
             ),
             (
                 Scheme::ReshuffleEpochEnd,
-                x / 2.0 + h.powi(3) * a * a * v_distinct * m * (m + 1.0) / 24.0,
+                reshuffled_epoch_end_bias(x, a, v_distinct, m),
             ),
         ] {
             rows.push(
@@ -252,8 +241,8 @@ pub fn run(cfg: &Config) -> Result<Record> {
     let model = problem()?;
     let n = model.data_size();
     let a = n as f64 + 1.0 / PRIOR_VARIANCE;
-    let ha = step_grid(cfg);
-    let ratios = ratio_curves(&model, a, &ha)?;
+    let grid = StepGrid::new(cfg, a, (7, 31));
+    let ratios = ratio_curves(&model, a, &grid.ha)?;
     let mut rows = bias_rows(&model, a)?;
     for curve in &ratios {
         rows.push(
@@ -285,10 +274,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         );
     }
     Ok(Record {
-        quick: cfg.quick,
-        seed: cfg.seed,
-        posterior_precision: a,
-        ha,
+        grid,
         ratios,
         simulations,
         rows,

@@ -10,7 +10,15 @@ use crate::reproductions::{to_json, Figure, Rendered};
 pub fn render(record: &Record) -> Result<Rendered> {
     let mut lines = Vec::new();
     for (k, curve) in record.ratios.iter().enumerate() {
-        let zip = |ys: &[f64]| record.ha.iter().cloned().zip(ys.iter().cloned()).collect();
+        let zip = |ys: &[f64]| {
+            record
+                .grid
+                .ha
+                .iter()
+                .cloned()
+                .zip(ys.iter().cloned())
+                .collect()
+        };
         lines.push(Line {
             label: format!("RR every step / RM i.i.d., N/B = {}", 40 / curve.batch_size),
             points: zip(&curve.every_step_vs_iid),
@@ -26,7 +34,10 @@ pub fn render(record: &Record) -> Result<Rendered> {
     }
     lines.push(Line {
         label: "ratio 1".into(),
-        points: vec![(record.ha[0], 1.0), (*record.ha.last().expect("grid"), 1.0)],
+        points: vec![
+            (record.grid.ha[0], 1.0),
+            (*record.grid.ha.last().expect("grid"), 1.0),
+        ],
         color: 0,
         width: 1,
     });
@@ -77,5 +88,5 @@ they differ from the exact values by the higher orders in h. Simulations: the re
 }
 
 fn a_of(record: &Record) -> f64 {
-    record.posterior_precision
+    record.grid.posterior_precision
 }
