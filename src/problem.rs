@@ -406,6 +406,68 @@ pub fn correlated_linear_regression(
     LinearRegression::new(features, targets, noise_variance, prior_precision)
 }
 
+/// Generates a synthetic Gaussian-mean problem: the textbook case whose minibatch gradient noise
+/// does not depend on θ.
+///
+/// True mean μ₀ ~ N(0, λ⁻¹ I) (a draw from the prior); observations z_i = μ₀ + σ ζ_i,
+/// ζ_i ~ N(0, I); the model is [`GaussianMean`] with curvature A = I/σ² (the likelihood
+/// N(z_i; θ, σ² I)), prior N(0, λ⁻¹ I). All from one ChaCha20 stream seeded by `seed` (μ₀ first,
+/// then the observations row by row).
+///
+/// ```
+/// use sgbayes::models::QuadraticModel;
+/// let model = sgbayes::problem::generate_gaussian_mean(2, 50, 1, 4.0, 1.0).unwrap();
+/// // P = λ I + N A = (1 + 50/4) I
+/// assert!((model.posterior_precision()[(1, 1)] - 13.5).abs() < 1e-12);
+/// ```
+pub fn generate_gaussian_mean(
+    dimension: usize,
+    data_size: usize,
+    seed: u64,
+    noise_variance: f64,
+    prior_precision: f64,
+) -> Result<GaussianMean> {
+    if dimension == 0 || data_size == 0 {
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: "dimension and data size must be at least 1".into(),
+        });
+    }
+    if !(noise_variance.is_finite()
+        && noise_variance > 0.0
+        && prior_precision.is_finite()
+        && prior_precision > 0.0)
+    {
+        return Err(Error::Invalid {
+            what: "noise_variance / prior_precision".into(),
+            why: "must be positive and finite".into(),
+        });
+    }
+    if dimension.saturating_mul(data_size) > MAX_GENERATED_VALUES {
+        return Err(Error::Invalid {
+            what: "problem size".into(),
+            why: format!(
+                "N·D = {data_size}·{dimension} exceeds the limit of {MAX_GENERATED_VALUES} values"
+            ),
+        });
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+    let truth: Vec<f64> = (0..dimension)
+        .map(|_| normal() / prior_precision.sqrt())
+        .collect();
+    let noise_sd = noise_variance.sqrt();
+    let centres = (0..data_size)
+        .map(|_| truth.iter().map(|mu| mu + noise_sd * normal()).collect())
+        .collect();
+    GaussianMean::new(
+        DMatrix::identity(dimension, dimension) / noise_variance,
+        centres,
+        vec![0.0; dimension],
+        prior_precision,
+    )
+}
+
 /// Observations x_i = σ ζ_i, ζ_i ~ N(0, 1) from one ChaCha20 stream seeded by `seed`, as a
 /// [`GaussianScale`] model in the given parametrisation.
 ///

@@ -29,7 +29,9 @@ use crate::models::{
     generate_teacher_student, generate_two_layer, DeepLinearParams, LogisticRegressionParams,
     ScaleParametrisation, TanhRegressionParams, TeacherStudentParams, TwoLayerParams,
 };
-use crate::problem::{generate_gaussian_scale, generate_linear_regression, Problem};
+use crate::problem::{
+    generate_gaussian_mean, generate_gaussian_scale, generate_linear_regression, Problem,
+};
 
 /// Bayesian linear regression with Gaussian features and a prior draw as the true parameter
 /// ([`generate_linear_regression`]); the sizes have no default.
@@ -43,6 +45,25 @@ pub struct LinearRegressionParams {
     #[serde(alias = "data")]
     pub data_size: usize,
     /// Noise variance σ² (default 1).
+    #[serde(default = "one")]
+    pub noise_variance: f64,
+    /// Prior precision λ (default 1).
+    #[serde(default = "one")]
+    pub prior_precision: f64,
+}
+
+/// The mean of Gaussian observations z_i ~ N(μ₀, σ² I) with a Gaussian prior
+/// ([`generate_gaussian_mean`]); the sizes have no default.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GaussianMeanParams {
+    /// Dimension D.
+    #[serde(alias = "dim")]
+    pub dimension: usize,
+    /// Number of observations N.
+    #[serde(alias = "data")]
+    pub data_size: usize,
+    /// Observation noise variance σ² (default 1).
     #[serde(default = "one")]
     pub noise_variance: f64,
     /// Prior precision λ (default 1).
@@ -91,11 +112,13 @@ pub enum ProblemRecipe {
     TanhRegression(TanhRegressionParams),
     /// Scale of a centred Gaussian.
     GaussianScale(GaussianScaleParams),
+    /// Mean of Gaussian observations.
+    GaussianMean(GaussianMeanParams),
 }
 
 impl ProblemRecipe {
     /// The kinds, as the command line's `sgbayes problem` subcommands name them.
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 8] = [
         "linear-regression",
         "logistic-regression",
         "teacher-student",
@@ -103,6 +126,7 @@ impl ProblemRecipe {
         "deep-linear",
         "tanh-regression",
         "gaussian-scale",
+        "gaussian-mean",
     ];
 
     /// The recipe of `kind` with the parameters of a JSON object (omitted ones take the kind's
@@ -132,6 +156,7 @@ impl ProblemRecipe {
             "deep-linear" => parse!(DeepLinear),
             "tanh-regression" => parse!(TanhRegression),
             "gaussian-scale" => parse!(GaussianScale),
+            "gaussian-mean" => parse!(GaussianMean),
             _ => Err(Error::Invalid {
                 what: "problem kind".into(),
                 why: format!(
@@ -142,13 +167,16 @@ impl ProblemRecipe {
         }
     }
 
-    /// The default parameters of `kind` as a JSON object (the sizes of linear-regression and
-    /// gaussian-scale have no default and are absent).
+    /// The default parameters of `kind` as a JSON object (the sizes of linear-regression,
+    /// gaussian-scale and gaussian-mean have no default and are absent).
     pub fn defaults(kind: &str) -> Result<serde_json::Value> {
         let value = match Self::from_named(kind, "{}") {
             Ok(recipe) => recipe.parameters(),
             // The kinds whose sizes are required: their optional parameters only.
-            Err(_) if kind.replace('_', "-") == "linear-regression" => {
+            Err(_)
+                if ["linear-regression", "gaussian-mean"]
+                    .contains(&kind.replace('_', "-").as_str()) =>
+            {
                 serde_json::json!({"noise_variance": one(), "prior_precision": one()})
             }
             Err(_) if kind.replace('_', "-") == "gaussian-scale" => {
@@ -189,6 +217,13 @@ impl ProblemRecipe {
                 p.scale,
                 p.parametrisation,
                 seed,
+            )?),
+            Self::GaussianMean(p) => Problem::GaussianMean(generate_gaussian_mean(
+                p.dimension,
+                p.data_size,
+                seed,
+                p.noise_variance,
+                p.prior_precision,
             )?),
         })
     }
@@ -259,7 +294,7 @@ mod tests {
     fn every_kind_generates_from_its_defaults() {
         for kind in ProblemRecipe::KINDS {
             let parameters = match kind {
-                "linear-regression" => r#"{"dim": 2, "data": 10}"#,
+                "linear-regression" | "gaussian-mean" => r#"{"dim": 2, "data": 10}"#,
                 "gaussian-scale" => r#"{"data": 10}"#,
                 _ => "{}",
             };

@@ -158,7 +158,7 @@ class Problem:
     def generate(cls, kind: str, seed: int = 0, **parameters: Any) -> "Problem":
         """A synthetic problem of any kind the command line's ``sgbayes problem KIND`` makes
         (``"linear-regression"``, ``"logistic-regression"``, ``"teacher-student"``, ``"two-layer"``,
-        ``"deep-linear"``, ``"tanh-regression"``, ``"gaussian-scale"``), with its flags as keyword
+        ``"deep-linear"``, ``"tanh-regression"``, ``"gaussian-scale"``, ``"gaussian-mean"``), with its flags as keyword
         arguments (``-`` written ``_``). Omitted parameters take the library's defaults — the same
         as the command line's, see :meth:`defaults`; the same parameters and seed give the same
         problem, bit for bit. An unknown parameter raises :class:`SgbayesError` listing the
@@ -319,6 +319,26 @@ class Problem:
         """Observations x_i ~ N(0, σ²) for the scale σ, parametrised by ``"scale"`` (θ = σ) or
         ``"log-scale"`` (θ = log σ, the default); no prior (``problem gaussian-scale``)."""
         return cls.generate("gaussian-scale", seed, data=data, scale=scale, parametrisation=parametrisation)
+
+    @classmethod
+    def gaussian_mean(
+        cls,
+        dim: int,
+        data: int,
+        seed: int = 0,
+        noise_variance: Optional[float] = None,
+        prior_precision: Optional[float] = None,
+    ) -> "Problem":
+        """The mean of Gaussian observations z_i ~ N(μ₀, σ² I) with prior N(0, λ⁻¹ I), μ₀ a prior
+        draw: minibatch gradient noise that does not depend on θ (``problem gaussian-mean``)."""
+        return cls.generate(
+            "gaussian-mean",
+            seed,
+            dim=dim,
+            data=data,
+            noise_variance=noise_variance,
+            prior_precision=prior_precision,
+        )
 
     @classmethod
     def from_dataset(

@@ -40,6 +40,8 @@ CASES = [
     (lambda: sgbayes.Problem.tanh_regression(), ["tanh-regression"]),
     (lambda: sgbayes.Problem.gaussian_scale(data=7, parametrisation="scale", scale=2.0),
      ["gaussian-scale", "--data", "7", "--parametrisation", "scale", "--scale", "2"]),
+    (lambda: sgbayes.Problem.gaussian_mean(dim=3, data=40, seed=5, noise_variance=4.0),
+     ["gaussian-mean", "--dim", "3", "--data", "40", "--seed", "5", "--noise-variance", "4"]),
     (lambda: sgbayes.Problem.from_dataset("diabetes"),
      ["linear-regression", "--dataset", "diabetes", "--standardise"]),
     (lambda: sgbayes.Problem.from_dataset("breast-cancer", model="logistic-regression", intercept=True),
@@ -58,7 +60,7 @@ def test_every_kind_has_a_constructor_and_its_sizes():
     problems = [make() for make, _ in CASES]
     kinds = {p.kind for p in problems}
     assert {"logistic_regression", "teacher_student", "two_layer", "deep_linear", "tanh_regression",
-            "gaussian_scale", "linear_regression"} <= kinds, kinds
+            "gaussian_scale", "gaussian_mean", "linear_regression"} <= kinds, kinds
     for p in problems:
         assert p.dimension >= 1 and p.data_size >= 1
         assert sgbayes.Problem.from_json(p.to_json()).to_json() == p.to_json()

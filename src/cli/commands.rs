@@ -109,7 +109,9 @@ fn problem(kind: ProblemKind) -> CommandResult {
         DeepLinearParams, LogisticRegressionParams, TanhRegressionParams, TeacherStudentParams,
         TwoLayerParams,
     };
-    use sgbayes::recipe::{DataModel, GaussianScaleParams, LinearRegressionParams, ProblemRecipe};
+    use sgbayes::recipe::{
+        DataModel, GaussianMeanParams, GaussianScaleParams, LinearRegressionParams, ProblemRecipe,
+    };
     let (recipe, seed) = match kind {
         ProblemKind::LogisticRegression {
             real_data,
@@ -254,6 +256,21 @@ fn problem(kind: ProblemKind) -> CommandResult {
                 data_size: data,
                 scale,
                 parametrisation,
+            }),
+            seed,
+        ),
+        ProblemKind::GaussianMean {
+            dim,
+            data,
+            noise_variance,
+            prior_precision,
+            seed,
+        } => (
+            ProblemRecipe::GaussianMean(GaussianMeanParams {
+                dimension: dim,
+                data_size: data,
+                noise_variance,
+                prior_precision,
             }),
             seed,
         ),

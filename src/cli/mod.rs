@@ -312,6 +312,25 @@ enum ProblemKind {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// The mean of Gaussian observations z_i ~ N(μ₀, σ² I) with prior N(0, λ⁻¹ I), μ₀ a prior
+    /// draw: the textbook case whose minibatch gradient noise does not depend on θ.
+    GaussianMean {
+        /// Dimension D.
+        #[arg(long)]
+        dim: usize,
+        /// Number of observations N.
+        #[arg(long)]
+        data: usize,
+        /// Observation noise variance σ².
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        noise_variance: f64,
+        /// Prior precision λ.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        prior_precision: f64,
+        /// Seed of the generator (one ChaCha20 stream; the same seed gives the same problem).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Bayesian linear regression with Gaussian features and a prior draw as the true parameter.
     LinearRegression {
         /// Dimension D (synthetic data).
