@@ -33,6 +33,7 @@ mod second_moment_iterative;
 pub mod sgfs_error;
 mod step_map;
 mod summary;
+pub mod teacher_student_law;
 mod tuning;
 pub mod variational_em;
 
