@@ -35,6 +35,7 @@ pub mod sgd_linearisation;
 pub mod sgfs_error;
 mod step_map;
 mod summary;
+pub mod teacher_student_law;
 mod tuning;
 pub mod variational_em;
 

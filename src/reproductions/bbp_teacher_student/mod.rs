@@ -9,6 +9,8 @@
 //!   [`crate::theory::bbp::GradientDescentSpectrum`].
 //! * Stationary SGD bulk and mean-square limit \[derived\]:
 //!   [`crate::theory::bbp::sgd_stationary_entry_variance`].
+//! * Exact finite-size stationary SGD/SGLD law (Kronecker form) \[derived\]:
+//!   [`crate::theory::teacher_student_law::TeacherStudentLaw`] (section `exact_law`).
 //!
 //! Simulations: seeded random matrices (BBP curves, signal/aspect diagram) and the real `sgd`
 //! sampler (B = N: gradient descent; B = 4: SGD) on generated whitened teacher–student problems.
@@ -32,6 +34,7 @@ use crate::models::{generate_teacher_student, LinearTeacherStudent, Model, Teach
 use crate::stats::batch_means::univariate_batch_means_auto;
 use crate::theory::bbp::{self, BulkNoise};
 
+mod exact_law;
 mod render;
 pub use render::render;
 
@@ -130,6 +133,8 @@ pub struct Record {
     pub boundary: Vec<(f64, f64)>,
     /// The (c, θ) diagram.
     pub signal_aspect: Vec<Cell>,
+    /// The exact finite-size stationary SGD/SGLD law on the trajectory's problem.
+    pub(crate) exact_law: exact_law::ExactStationaryLaw,
     /// The table.
     pub rows: Vec<Row>,
 }
@@ -337,10 +342,10 @@ fn rounded(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// B. Gradient-descent spectral evolution on a rank-2 problem (run seeds `offset`, `offset + 1`).
-fn gradient_descent_trajectory(cfg: &Config, offset: u64) -> Result<Trajectory> {
-    let (n, steps) = if cfg.quick { (30, 80) } else { (100, 160) };
-    let params = TeacherStudentParams {
+/// The rank-2 problem of the gradient-descent trajectory (and of the exact stationary law).
+fn trajectory_params(cfg: &Config) -> TeacherStudentParams {
+    let n = if cfg.quick { 30 } else { 100 };
+    TeacherStudentParams {
         outputs: n,
         inputs: (n as f64 / ASPECT_RATIO) as usize,
         rank: 2,
@@ -350,7 +355,13 @@ fn gradient_descent_trajectory(cfg: &Config, offset: u64) -> Result<Trajectory> 
         data_size: 2 * (n as f64 / ASPECT_RATIO) as usize,
         init_scale: 2.0,
         ..Default::default()
-    };
+    }
+}
+
+/// B. Gradient-descent spectral evolution on a rank-2 problem (run seeds `offset`, `offset + 1`).
+fn gradient_descent_trajectory(cfg: &Config, offset: u64) -> Result<Trajectory> {
+    let steps = if cfg.quick { 80 } else { 160 };
+    let params = trajectory_params(cfg);
     let model = generate_teacher_student(&params, run_seed(cfg.seed, offset))?;
     let eta = 0.02;
     let config = SamplerConfig::new(
@@ -719,6 +730,10 @@ pub fn run(cfg: &Config) -> Result<Record> {
     let curves = bbp_curves(cfg);
     let offset = curves.seeds_used;
     let trajectory = gradient_descent_trajectory(cfg, offset)?;
+    let exact_law = exact_law::exact_law(&generate_teacher_student(
+        &trajectory_params(cfg),
+        run_seed(cfg.seed, offset),
+    )?)?;
     let (trainability, boundary) = trainability(cfg, offset + 2)?;
     let signal_aspect = signal_aspect(cfg, offset + 3)?;
     let (sgd_theory, sgd_estimate) = stationary_sgd(cfg, offset + 3 + signal_aspect.len() as u64)?;
@@ -737,6 +752,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
     rows.extend(bbp_rows(&curves, &noise)?);
     rows.extend(dynamics_rows(&trajectory, &trainability, &signal_aspect));
     rows.extend(stability_rows(&sgd_theory, sgd_estimate));
+    rows.extend(exact_law::exact_law_rows(&exact_law));
     Ok(Record {
         quick: cfg.quick,
         seed: cfg.seed,
@@ -749,6 +765,7 @@ pub fn run(cfg: &Config) -> Result<Record> {
         budget: BUDGET,
         boundary,
         signal_aspect,
+        exact_law,
         rows,
     })
 }

@@ -283,7 +283,9 @@ W_t during gradient descent against the prediction (bulk of variance a^{{2t}}σ�
 signal (1 − a^t)θ*/(1 + κ), a = 1 − η(1 + κ)), with the detachment times t*; (4) the trainability \
 diagram in (η, σ₀) after T steps: divergence at η = 2/(1 + κ), and the derived boundary t* = T \
 between detached and still-in-the-bulk (large discs: the predicted phase; small discs: the simulated \
-one, so a ring of another colour marks a cell where they differ); (5) the BBP diagram in (c, θ) with the threshold c^{{1/4}}.\n\n\
+one, so a ring of another colour marks a cell where they differ); (5) the BBP diagram in (c, θ) with the threshold c^{{1/4}}; \
+(6) the eigenvalues of the exact finite-n second moments E[ΔᵀΔ]/n and E[ΔΔᵀ]/m of the stationary SGD \
+fluctuation Δ = W − W_∞ on the problem of figure 3, against the asymptotic flat bulk.\n\n\
 ## Numbers\n\n{table}\n\
 The location and overlap rows (θ = {theta:.2}) average {replicas} independent replicas per size, \
 so their standard errors are precise; the other points of figures 1 and 2 average {few} replicas \
@@ -291,11 +293,17 @@ each (error bars ± 2 SE).\n\n\
 The leading-order stationary SGD variance ησ_ε²/(B(2 − η)) omits the multiplicative \
 minibatch noise; the exact Gaussian-input value is ησ_ε²/(B(2 − η) − η(m + 1)) (derived here), which \
 the simulation confirms. SGD's trainability limit is therefore the mean-square limit \
-2B/(B + m + 1) (for κ = 0), far below gradient descent's η < 2 when m ≫ B.\n",
+2B/(B + m + 1) (for κ = 0), far below gradient descent's η < 2 when m ≫ B.\n\n\
+The exact-law rows solve the exact finite-n stationary law of SGD (B = 40, ε = 0.05) and of SGLD on \
+the problem of figure 3 (n·m = {nm} parameters): the student's rows share their inputs, so every m×m \
+block of the (nm)×(nm) second moment solves the same generalised Stein equation (derived here), and \
+each quantity is one m×m solve. They compare it with the Gaussian-input (N → ∞) predictions above; \
+the differences are finite-sample effects of this sample with N = 2m, not Monte-Carlo error.\n",
         table = markdown_table(&record.rows),
         theta = record.strengths[record.strengths.len() - 1],
         replicas = record.table_replicas,
         few = record.figure_replicas,
+        nm = record.exact_law.shape.0 * record.exact_law.shape.1,
     )
 }
 
@@ -330,6 +338,11 @@ pub fn render(record: &Record) -> Result<Rendered> {
                 file_name: "signal_aspect.svg".into(),
                 caption: "BBP phase diagram in (c, θ)".into(),
                 svg: plot::render(&signal_chart(record))?,
+            },
+            Figure {
+                file_name: "exact_fluctuation_spectrum.svg".into(),
+                caption: "Spectra of the exact stationary SGD fluctuation's second moments".into(),
+                svg: plot::render(&super::exact_law::fluctuation_spectrum_chart(&record.exact_law))?,
             },
         ],
         record: to_json(record)?,
