@@ -102,9 +102,14 @@ pub(crate) fn chain(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut theta = start.to_vec();
     let step_size = step_scale / dimension as f64;
-    for _ in 0..burn_in {
-        sgd.step(&mut theta, step_size, &mut rng);
-    }
+    // The burn-in: one unkept record after `burn_in` steps (the online driver's own loop).
+    sgd.run(
+        &mut theta,
+        step_size,
+        burn_in,
+        &mut [SummaryStatistics::default()],
+        &mut rng,
+    );
     let mut out = vec![SummaryStatistics::default(); records];
     sgd.run(&mut theta, step_size, steps_per_record, &mut out, &mut rng);
     if out
