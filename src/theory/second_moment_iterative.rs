@@ -822,7 +822,9 @@ fn krylov_solve(
             // while it is not yet invariant to rounding: once the residual has fallen below
             // RITZ_FLOOR·β the trailing Arnoldi entries are rounding noise, and they produced a
             // spurious real Ritz value 1 − 2·10⁻¹¹ (SGHMC, d = 1000) that blocked the stopping test.
-            if g[k + 1].abs() > RITZ_FLOOR * beta {
+            // The first step's Rayleigh quotient is always taken (exact when the space is invariant
+            // at once, as for a 1×1 map).
+            if k == 0 || g[k + 1].abs() > RITZ_FLOOR * beta {
                 cycle_ritz = ritz_radius(&arnoldi, k + 1);
             }
             k += 1;
