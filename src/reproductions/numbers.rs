@@ -8,7 +8,7 @@ pub(crate) use crate::stats::critical_value;
 
 /// Rounds to `digits` significant digits (through the decimal representation, so the serialised
 /// value is the short decimal).
-pub(crate) fn round_significant(x: f64, digits: usize) -> f64 {
+pub fn round_significant(x: f64, digits: usize) -> f64 {
     if !x.is_finite() || x == 0.0 {
         return x;
     }
