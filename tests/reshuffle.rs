@@ -5,13 +5,18 @@ mod common;
 
 use common::*;
 use nalgebra::{DMatrix, DVector};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rand_distr::StandardNormal;
 use sgbayes::batching::Batching;
 use sgbayes::chain::{Chain, RunLength};
 use sgbayes::config::{SamplerConfig, SamplerKind};
-use sgbayes::models::GaussianMean;
+use sgbayes::models::{GaussianMean, LinearRegression};
 use sgbayes::stats::budget::ALPHA_ASSERTION;
 use sgbayes::stats::gaussian_moment_test;
-use sgbayes::theory::{self, reshuffled_law, AffineRandomMap, DrawAt, ExampleMatrices};
+use sgbayes::theory::{
+    self, commuting_reshuffled_law, reshuffled_law, AffineRandomMap, DrawAt, ExampleMatrices,
+};
 
 fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
@@ -128,8 +133,9 @@ fn reshuffled_law_equals_enumeration_over_all_permutations() {
 /// with covariance Q_π), products of the batch maps in order; the epoch-end law solves
 /// m = E[A]m + E[o], S = E[A S Aᵀ + A m oᵀ + o mᵀ Aᵀ + o oᵀ + Q] (raw second moment S) with a
 /// Kronecker superoperator; phase r uses the first r batches. Independent of the programme over
-/// used-example sets in `theory` (it enumerates orders, not sets).
-fn brute_force_state_dependent(map: &AffineRandomMap) -> (Moments, Moments) {
+/// used-example sets in `theory` (it enumerates orders, not sets). Also returns the spectral
+/// radius of the superoperator E[A ⊗ A] (mean-square stability of the epoch chain iff < 1).
+fn brute_force_state_dependent(map: &AffineRandomMap) -> (Moments, Moments, f64) {
     let (n, data, b) = (map.state_dimension(), map.data_size(), map.batch_size());
     let k_epoch = data / b;
     let perms = permutations(data);
@@ -194,6 +200,7 @@ fn brute_force_state_dependent(map: &AffineRandomMap) -> (Moments, Moments) {
         mean_a += a * weight;
         mean_o += o * weight;
     }
+    let epoch_radius = theory::spectral_radius(&superop);
     let end_mean = (DMatrix::identity(n, n) - mean_a).try_inverse().unwrap() * mean_o;
     let (_, rest) = phase_moments(k_epoch, &end_mean, &DMatrix::zeros(n, n));
     let rest = DVector::from_column_slice(rest.as_slice());
@@ -211,7 +218,7 @@ fn brute_force_state_dependent(map: &AffineRandomMap) -> (Moments, Moments) {
         mix_second += s / k_epoch as f64;
     }
     let mix_cov = mix_second - &mix_mean * mix_mean.transpose();
-    ((end_mean, end_cov), (mix_mean, mix_cov))
+    ((end_mean, end_cov), (mix_mean, mix_cov), epoch_radius)
 }
 
 /// State-dependent minibatch noise (linear regression; momentum on (θ, v)): the programme over
@@ -229,8 +236,20 @@ fn state_dependent_reshuffled_law_equals_enumeration_over_all_permutations() {
             let mut config = SamplerConfig::new(kind, 1.0, b, Batching::WithoutReplacement);
             config.step_size = 0.3 * theory::stability_limit(&config, &model);
             let map = theory::affine_map(&config, &model).unwrap();
-            let ((end_mean, end_cov), (mix_mean, mix_cov)) = brute_force_state_dependent(&map);
-            let (mean, cov) = reshuffled_law(&map, DrawAt::EpochEnd).unwrap();
+            let ((end_mean, end_cov), (mix_mean, mix_cov), epoch_radius) =
+                brute_force_state_dependent(&map);
+            let law = reshuffled_law(&map, DrawAt::EpochEnd);
+            // An epoch map that is not mean-square stable has no law (here momentum at N = 4,
+            // B = 1: ρ(E[A ⊗ A]) = 2.17 over all orders, although i.i.d. batches are stable).
+            if let Err(sgbayes::Error::NotContracting { spectral_radius }) = law {
+                assert!(epoch_radius >= 1.0 && (spectral_radius - epoch_radius).abs() < 1e-9);
+                continue;
+            }
+            assert!(
+                epoch_radius < 1.0,
+                "{data} {b} {kind:?}: ρ = {epoch_radius}"
+            );
+            let (mean, cov) = law.unwrap();
             assert!(
                 (&mean - &end_mean).amax() < 1e-10 && relative_error(&cov, &end_cov) < 1e-9,
                 "{data} {b} {kind:?} epoch end: {mean} vs {end_mean}, {cov} vs {end_cov}"
@@ -246,6 +265,7 @@ fn state_dependent_reshuffled_law_equals_enumeration_over_all_permutations() {
     let model = random_gaussian_mean(2, 5, seed_of("reshuffle-general-vs-shared"));
     let map = pieces(&model, SamplerKind::Sgld, 0.3, 2);
     let (general, shared) = (brute_force_state_dependent(&map), brute_force(&map));
+    assert!(general.2 < 1.0);
     assert!(relative_error(&general.0 .1, &shared.0 .1) < 1e-9);
     assert!(relative_error(&general.1 .1, &shared.1 .1) < 1e-9);
 }
@@ -404,5 +424,182 @@ fn sgld_vs_sgworld_bias_orders_are_one_two_three() {
             (slope - order).abs() < 0.1,
             "{draw:?}: slope {slope}, expected {order}"
         );
+    }
+}
+
+/// A linear regression whose per-example maps commute: features along two orthogonal directions
+/// (rotated by `angle`), so every Hessian x_i x_iᵀ is diagonal in one basis (d = 2), or d = 1.
+fn commuting_regression(d: usize, n: usize, angle: f64, seed: u64) -> LinearRegression {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let directions = [
+        vec![angle.cos(), angle.sin()],
+        vec![-angle.sin(), angle.cos()],
+    ];
+    let features: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let scale: f64 = rng.sample(StandardNormal);
+            if d == 1 {
+                vec![scale]
+            } else {
+                directions[i % 2].iter().map(|x| x * scale).collect()
+            }
+        })
+        .collect();
+    let truth: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+    let targets = features
+        .iter()
+        .map(|x| {
+            x.iter().zip(&truth).map(|(a, b)| a * b).sum::<f64>()
+                + rng.sample::<f64, _>(StandardNormal)
+        })
+        .collect();
+    LinearRegression::new(features, targets, 1.0, 0.5).unwrap()
+}
+
+/// The commuting-map integrals equal the enumeration over used-example sets (N ≤ 8, B = 1; d = 1
+/// and a d = 2 commuting case; SGD and SGLD; epoch ends and every step) to 1e-9, and the
+/// shared-matrix closed form on a Gaussian mean at N = 100.
+#[test]
+fn commuting_reshuffled_law_equals_the_enumeration() {
+    let mut worst: f64 = 0.0;
+    for (d, data) in [(1, 2), (1, 5), (1, 8), (2, 4), (2, 7), (2, 8)] {
+        let model = commuting_regression(d, data, 0.4, seed_of(&format!("commuting-{d}-{data}")));
+        for kind in [SamplerKind::Sgld, SamplerKind::Sgd] {
+            let mut config = SamplerConfig::new(kind, 1.0, 1, Batching::WithoutReplacement);
+            config.step_size = 0.2 * theory::stability_limit(&config, &model);
+            let map = theory::affine_map(&config, &model).unwrap();
+            for draw_at in [DrawAt::EpochEnd, DrawAt::EveryStep] {
+                let (mean, cov) = reshuffled_law(&map, draw_at).unwrap();
+                let (m, c) = commuting_reshuffled_law(&map, draw_at).unwrap();
+                let error =
+                    ((&m - &mean).amax() / mean.amax().max(1.0)).max(relative_error(&c, &cov));
+                worst = worst.max(error);
+                assert!(
+                    error < 1e-9,
+                    "{d} {data} {kind:?} {draw_at:?}: {m} vs {mean}, {c} vs {cov}"
+                );
+            }
+        }
+    }
+    eprintln!("commuting vs enumeration: worst relative error {worst:.1e}");
+    // An expanding epoch (a₀a₁ = −1.5) has no law: both methods say so.
+    let expanding = AffineRandomMap::new(
+        ExampleMatrices::PerExample(vec![
+            DMatrix::from_element(1, 1, -3.0),
+            DMatrix::from_element(1, 1, 0.5),
+        ]),
+        vec![DVector::from_element(1, 1.0), DVector::from_element(1, 0.0)],
+        DMatrix::from_element(1, 1, 1.0),
+        1,
+        Batching::WithoutReplacement,
+    )
+    .unwrap();
+    for law in [reshuffled_law, commuting_reshuffled_law] {
+        assert!(matches!(
+            law(&expanding, DrawAt::EpochEnd),
+            Err(sgbayes::Error::NotContracting { .. })
+        ));
+    }
+    let model = random_gaussian_mean(2, 100, seed_of("commuting-shared"));
+    let map = pieces(&model, SamplerKind::Sgld, 0.3, 1);
+    for draw_at in [DrawAt::EpochEnd, DrawAt::EveryStep] {
+        let (mean, cov) = reshuffled_law(&map, draw_at).unwrap();
+        let (m, c) = commuting_reshuffled_law(&map, draw_at).unwrap();
+        let error = (&m - &mean).amax().max(relative_error(&c, &cov));
+        eprintln!("commuting vs shared closed form, N = 100, {draw_at:?}: {error:.1e}");
+        assert!(error < 1e-9, "{draw_at:?}: {m} vs {mean}, {c} vs {cov}");
+    }
+}
+
+/// Beyond the enumeration (N > 16) `reshuffled_law` dispatches to the commuting-map integrals for
+/// B = 1 and commuting maps, and says what is supported otherwise.
+#[test]
+fn beyond_the_enumeration_commuting_maps_are_exact_and_others_say_why_not() {
+    let data = theory::MAX_ENUMERATED_DATA_SIZE + 1;
+    let model = commuting_regression(2, data, 0.4, seed_of("commuting-dispatch"));
+    let mut config = SamplerConfig::new(SamplerKind::Sgld, 1.0, 1, Batching::WithoutReplacement);
+    config.step_size = 0.2 * theory::stability_limit(&config, &model);
+    let map = theory::affine_map(&config, &model).unwrap();
+    assert_eq!(
+        reshuffled_law(&map, DrawAt::EveryStep).unwrap(),
+        commuting_reshuffled_law(&map, DrawAt::EveryStep).unwrap()
+    );
+    for (model, b, why) in [
+        (random_linear_regression(2, data, 1), 1, "do not commute"),
+        (model, 2, "batch size is 2"),
+    ] {
+        let config = SamplerConfig::new(SamplerKind::Sgld, 1e-3, b, Batching::WithoutReplacement);
+        let map = theory::affine_map(&config, &model).unwrap();
+        match reshuffled_law(&map, DrawAt::EpochEnd) {
+            Err(sgbayes::Error::NoClosedForm { what }) => {
+                assert!(what.contains(why) && what.contains("N = 17 > 16"), "{what}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// The real reshuffled chain (B = 1) on commuting linear regressions far beyond the enumeration
+/// (d = 2 at N = 200, d = 1 at N = 1000) matches the commuting-map law at epoch ends and at every
+/// step (α = 1e-6, batch-means errors); the with-replacement law, which differs at these step
+/// sizes, is rejected on the same draws (power).
+#[test]
+fn reshuffled_chain_beyond_the_enumeration_matches_the_commuting_law() {
+    for (d, data, fraction) in [(2, 200, 0.02), (1, 1000, 0.002)] {
+        let model = commuting_regression(d, data, 0.4, seed_of(&format!("commuting-chain-{d}")));
+        let mut with_replacement =
+            SamplerConfig::new(SamplerKind::Sgd, 1.0, 1, Batching::WithReplacement);
+        with_replacement.step_size =
+            fraction * theory::mean_square_stability_limit(&with_replacement, &model).unwrap();
+        let iid = theory::affine_map(&with_replacement, &model)
+            .unwrap()
+            .stationary_law()
+            .unwrap();
+        let config = SamplerConfig {
+            batching: Batching::Reshuffle,
+            ..with_replacement
+        };
+        let per_step = SamplerConfig {
+            batching: Batching::WithoutReplacement,
+            ..config
+        };
+        let map = theory::affine_map(&per_step, &model).unwrap();
+        for draw_at in [DrawAt::EpochEnd, DrawAt::EveryStep] {
+            let start = std::time::Instant::now();
+            let (mean, cov) = reshuffled_law(&map, draw_at).unwrap();
+            eprintln!(
+                "d = {d}, N = {data}, {draw_at:?}: law in {:.2?}",
+                start.elapsed()
+            );
+            let thin = if draw_at == DrawAt::EpochEnd { data } else { 1 };
+            let mut chain = Chain::new(
+                &model,
+                &config,
+                mean.as_slice(),
+                seed_of(&format!("commuting-chain-run-{d}")),
+            )
+            .unwrap();
+            let out = chain.record(
+                &RunLength {
+                    steps: 3000 * data,
+                    burn_in: 10 * data,
+                    thin,
+                },
+                &mut (),
+            );
+            let report = gaussian_moment_test(&out.draws, &mean, &cov, ALPHA_ASSERTION).unwrap();
+            assert!(!report.reject, "d = {d} {draw_at:?}: {report}");
+            let wrong =
+                gaussian_moment_test(&out.draws, &iid.mean, &iid.covariance, ALPHA_ASSERTION)
+                    .unwrap();
+            assert!(
+                wrong.reject,
+                "d = {d} {draw_at:?}, with-replacement law: {wrong}"
+            );
+            eprintln!(
+                "p = {:.2e}; with replacement: p = {:.2e}",
+                report.p_value, wrong.p_value
+            );
+        }
     }
 }

@@ -27,6 +27,7 @@ mod posterior;
 mod preconditioner_rules;
 mod preconditioners;
 mod reshuffle;
+mod reshuffle_commuting;
 mod reshuffle_enumeration;
 pub mod reshuffling_bias;
 mod sampler_maps;
@@ -65,6 +66,7 @@ pub use adaptive::{
 };
 pub use draw_at::DrawAt;
 pub use reshuffle::reshuffled_law;
+pub use reshuffle_commuting::{commuting_reshuffled_law, COMMUTATION_TOLERANCE};
 pub use reshuffle_enumeration::MAX_ENUMERATED_DATA_SIZE;
 pub mod golden_section;
 pub mod linearised;

@@ -25,6 +25,7 @@ use super::affine_map::{AffineRandomMap, ExampleMatrices};
 use super::draw_at::DrawAt;
 use super::gaussian::symmetrize;
 use super::lyapunov::solve_discrete_lyapunov;
+use super::reshuffle_commuting::commuting_reshuffled_law;
 use crate::error::{Error, Result};
 
 /// Exact stationary mean and covariance of a reshuffled chain (see the module's formula).
@@ -32,8 +33,10 @@ use crate::error::{Error, Result};
 /// `map` supplies the per-example pieces (its own batching field is ignored). When the
 /// per-example matrices differ (state-dependent minibatch noise, e.g. linear regression) the law
 /// is computed exactly by a dynamic programme over used-example sets for N ≤
-/// [`crate::theory::MAX_ENUMERATED_DATA_SIZE`] (`reshuffle_enumeration.rs`), and is [`Error::NoClosedForm`]
-/// beyond.
+/// [`crate::theory::MAX_ENUMERATED_DATA_SIZE`] (`reshuffle_enumeration.rs`); beyond, exactly for
+/// batch size 1 when the per-example maps are symmetric and commute (d = 1, or features pairwise
+/// parallel or orthogonal; [`crate::theory::commuting_reshuffled_law`]), and otherwise it is
+/// [`Error::NoClosedForm`].
 ///
 /// ```
 /// use nalgebra::{DMatrix, DVector};
@@ -51,8 +54,19 @@ pub fn reshuffled_law(
     draw_at: DrawAt,
 ) -> Result<(DVector<f64>, DMatrix<f64>)> {
     let ExampleMatrices::Shared(m) = map.example_matrices() else {
-        // State-dependent minibatch noise: exact by enumeration for small N, else NoClosedForm.
-        return super::reshuffle_enumeration::enumerated_reshuffled_law(map, draw_at);
+        // State-dependent minibatch noise: exact by enumeration for small N; beyond, exact for
+        // B = 1 and commuting per-example maps; else NoClosedForm naming both limits.
+        return match super::reshuffle_enumeration::enumerated_reshuffled_law(map, draw_at) {
+            Err(Error::NoClosedForm { what: enumeration }) => {
+                commuting_reshuffled_law(map, draw_at).map_err(|error| match error {
+                    Error::NoClosedForm { what } => Error::NoClosedForm {
+                        what: format!("{enumeration}; {what}"),
+                    },
+                    other => other,
+                })
+            }
+            law => law,
+        };
     };
     let n = map.state_dimension();
     let data_size = map.data_size();

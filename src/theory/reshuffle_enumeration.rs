@@ -37,7 +37,7 @@ pub const MAX_ENUMERATED_DATA_SIZE: usize = 16;
 const MAX_WORK: f64 = 4e9;
 
 /// The dense per-example matrix M_i.
-fn example_matrix(matrices: &ExampleMatrices, index: usize) -> DMatrix<f64> {
+pub(super) fn example_matrix(matrices: &ExampleMatrices, index: usize) -> DMatrix<f64> {
     match matrices {
         ExampleMatrices::Shared(m) => m.clone(),
         ExampleMatrices::PerExample(list) => list[index].clone(),
@@ -209,6 +209,13 @@ pub(crate) fn enumerated_reshuffled_law(
         (DMatrix::zeros(n * n, n * n), DMatrix::zeros(n, n)),
         |(t, r), (tu, ru)| (t + tu * w, r + ru * w),
     );
+    // The epoch chain is mean-square stable iff ρ(T̄) < 1; beyond, (I − T̄)⁻¹ r̄ is no law.
+    let mean_square_radius = super::affine_map::spectral_radius(&t_bar);
+    if !(mean_square_radius < 1.0) {
+        return Err(Error::NotContracting {
+            spectral_radius: mean_square_radius,
+        });
+    }
     let r_vec = DVector::from_column_slice(r_bar.as_slice());
     let s_vec = (DMatrix::identity(n * n, n * n) - &t_bar)
         .lu()
