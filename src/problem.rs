@@ -305,22 +305,14 @@ impl Problem {
 /// Largest number of feature values N·D a generated problem may have (800 MB of f64).
 pub const MAX_GENERATED_VALUES: usize = 100_000_000;
 
-/// Generates a synthetic Bayesian linear regression problem.
-///
-/// Features x_ij ~ N(0, 1); true parameter θ₀ ~ N(0, λ⁻¹ I) (a draw from the prior); targets
-/// y_i = x_i·θ₀ + σ ζ_i, ζ_i ~ N(0, 1). All from one ChaCha20 stream seeded by `seed`.
-///
-/// ```
-/// let model = sgbayes::problem::generate_linear_regression(3, 20, 1, 1.0, 1.0).unwrap();
-/// assert_eq!(sgbayes::models::Model::data_size(&model), 20);
-/// ```
-pub fn generate_linear_regression(
+/// The sizes and scales of the Gaussian generators: D, N ≥ 1, σ² and λ positive and finite, N·D
+/// within [`MAX_GENERATED_VALUES`].
+fn check_gaussian_generator(
     dimension: usize,
     data_size: usize,
-    seed: u64,
     noise_variance: f64,
     prior_precision: f64,
-) -> Result<LinearRegression> {
+) -> Result<()> {
     if dimension == 0 || data_size == 0 {
         return Err(Error::Invalid {
             what: "problem size".into(),
@@ -343,6 +335,26 @@ pub fn generate_linear_regression(
             why: format!("N·D = {data_size}·{dimension} exceeds the limit of {MAX_GENERATED_VALUES} feature values"),
         });
     }
+    Ok(())
+}
+
+/// Generates a synthetic Bayesian linear regression problem.
+///
+/// Features x_ij ~ N(0, 1); true parameter θ₀ ~ N(0, λ⁻¹ I) (a draw from the prior); targets
+/// y_i = x_i·θ₀ + σ ζ_i, ζ_i ~ N(0, 1). All from one ChaCha20 stream seeded by `seed`.
+///
+/// ```
+/// let model = sgbayes::problem::generate_linear_regression(3, 20, 1, 1.0, 1.0).unwrap();
+/// assert_eq!(sgbayes::models::Model::data_size(&model), 20);
+/// ```
+pub fn generate_linear_regression(
+    dimension: usize,
+    data_size: usize,
+    seed: u64,
+    noise_variance: f64,
+    prior_precision: f64,
+) -> Result<LinearRegression> {
+    check_gaussian_generator(dimension, data_size, noise_variance, prior_precision)?;
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
     let truth: Vec<f64> = (0..dimension)
@@ -427,30 +439,7 @@ pub fn generate_gaussian_mean(
     noise_variance: f64,
     prior_precision: f64,
 ) -> Result<GaussianMean> {
-    if dimension == 0 || data_size == 0 {
-        return Err(Error::Invalid {
-            what: "problem size".into(),
-            why: "dimension and data size must be at least 1".into(),
-        });
-    }
-    if !(noise_variance.is_finite()
-        && noise_variance > 0.0
-        && prior_precision.is_finite()
-        && prior_precision > 0.0)
-    {
-        return Err(Error::Invalid {
-            what: "noise_variance / prior_precision".into(),
-            why: "must be positive and finite".into(),
-        });
-    }
-    if dimension.saturating_mul(data_size) > MAX_GENERATED_VALUES {
-        return Err(Error::Invalid {
-            what: "problem size".into(),
-            why: format!(
-                "N·D = {data_size}·{dimension} exceeds the limit of {MAX_GENERATED_VALUES} values"
-            ),
-        });
-    }
+    check_gaussian_generator(dimension, data_size, noise_variance, prior_precision)?;
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
     let truth: Vec<f64> = (0..dimension)

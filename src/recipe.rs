@@ -53,23 +53,9 @@ pub struct LinearRegressionParams {
 }
 
 /// The mean of Gaussian observations z_i ~ N(μ₀, σ² I) with a Gaussian prior
-/// ([`generate_gaussian_mean`]); the sizes have no default.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GaussianMeanParams {
-    /// Dimension D.
-    #[serde(alias = "dim")]
-    pub dimension: usize,
-    /// Number of observations N.
-    #[serde(alias = "data")]
-    pub data_size: usize,
-    /// Observation noise variance σ² (default 1).
-    #[serde(default = "one")]
-    pub noise_variance: f64,
-    /// Prior precision λ (default 1).
-    #[serde(default = "one")]
-    pub prior_precision: f64,
-}
+/// ([`generate_gaussian_mean`]): the same parameters as linear regression (D, N, σ², λ; the
+/// sizes have no default).
+pub type GaussianMeanParams = LinearRegressionParams;
 
 /// Observations x_i ~ N(0, σ²) for the scale σ ([`generate_gaussian_scale`]); N has no default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -675,6 +675,21 @@ pub struct IterativeCertificate {
     pub relative_residual: f64,
 }
 
+impl IterativeCertificate {
+    /// The certificate of a law solved without iterating (no minibatch part): zero sweeps, no
+    /// error.
+    pub(crate) fn exact() -> Self {
+        Self {
+            sweeps: 0,
+            certificate_sweeps: 0,
+            contraction_factor: 0.0,
+            stability_margin: 1.0,
+            error_bound: 0.0,
+            relative_residual: f64::NAN,
+        }
+    }
+}
+
 /// Krylov dimension of the restarted GMRES: GMRES(m) stores m + 1 n×n matrices.
 pub const KRYLOV_DIMENSION: usize = 12;
 
@@ -995,17 +1010,7 @@ pub(crate) fn solve_splitting(
     let first = into(stein(rotated_noise)?);
     let no_minibatch = matches!(minibatch, MinibatchPart::Zero) || weight == 0.0;
     if no_minibatch || first.norm() == 0.0 {
-        return Ok((
-            out(first),
-            IterativeCertificate {
-                sweeps: 0,
-                certificate_sweeps: 0,
-                contraction_factor: 0.0,
-                stability_margin: 1.0,
-                error_bound: 0.0,
-                relative_residual: f64::NAN,
-            },
-        ));
+        return Ok((out(first), IterativeCertificate::exact()));
     }
     let solved = krylov_solve(&sweep, &first, tolerance, known_rate)?;
     let (margin, certificate_sweeps) = match known_rate {

@@ -2,6 +2,7 @@
 
 use nalgebra::Cholesky;
 
+use super::affine_map::ExampleMatrices;
 use super::averaging::window_mean_covariance;
 use super::cycle_map::cycle_law;
 use super::draw_at::DrawAt;
@@ -206,11 +207,14 @@ impl TheoryReport {
     }
 
     /// The report for reshuffled (epoch-wise without-replacement) batches, with draws at every step
-    /// or at epoch ends ([`reshuffled_law`]; state-independent minibatch noise only, e.g. the
-    /// Gaussian-mean model). `stationary_continuous` is the OU law of the per-step chain with
-    /// i.i.d. without-replacement batches (same one-step noise marginal, no within-epoch
-    /// correlation); `long_run_covariance` is that of the epoch-end chain for epoch-end draws and
-    /// not available (NaN) for every-step draws.
+    /// or at epoch ends ([`reshuffled_law`]: closed form for state-independent minibatch noise,
+    /// e.g. the Gaussian-mean model; enumeration for N ≤ 16 and the commuting-map method for
+    /// B = 1 otherwise). `stationary_continuous` is the OU law of the per-step chain with i.i.d.
+    /// without-replacement batches (same one-step noise marginal, no within-epoch correlation);
+    /// `long_run_covariance` is that of the epoch-end chain for epoch-end draws with
+    /// state-independent noise, whose epoch mean map is M̄^K, and not available (NaN) for
+    /// every-step draws or state-dependent noise (there the epoch mean map is E_σ[Π_k A_σ(k)], not
+    /// M̄^K, and is not computed here).
     pub fn compute_reshuffled<M: QuadraticModel + ?Sized>(
         model: &M,
         config: &SamplerConfig,
@@ -238,8 +242,9 @@ impl TheoryReport {
         let (mean, covariance) = reshuffled_law(&map, draw_at)?;
         let d = model.dimension();
         let n = mean.len();
+        let shared = matches!(map.example_matrices(), ExampleMatrices::Shared(_));
         let long_run_covariance = match draw_at {
-            DrawAt::EpochEnd => {
+            DrawAt::EpochEnd if shared => {
                 let epoch = model.data_size() / config.batch_size;
                 let m_epoch = map.mean_matrix().pow(epoch as u32);
                 let resolvent = (nalgebra::DMatrix::identity(n, n) - m_epoch)
@@ -248,7 +253,7 @@ impl TheoryReport {
                 let left = &resolvent * &covariance;
                 theta_block(&symmetrize(&(&left + left.transpose() - &covariance)), d)
             }
-            DrawAt::EveryStep => nalgebra::DMatrix::from_element(d, d, f64::NAN),
+            _ => nalgebra::DMatrix::from_element(d, d, f64::NAN),
         };
         let state = GaussianLaw::new(mean, covariance)?;
         Self::theta_marginal(

@@ -218,14 +218,7 @@ impl TeacherStudentLaw {
             residual_sums,
             ridge_pull,
             resolvent_of_identity: DMatrix::zeros(0, 0),
-            certificate: IterativeCertificate {
-                sweeps: 0,
-                certificate_sweeps: 0,
-                contraction_factor: 0.0,
-                stability_margin: 1.0,
-                error_bound: 0.0,
-                relative_residual: f64::NAN,
-            },
+            certificate: IterativeCertificate::exact(),
         };
         let (z, certificate) = law.solve_symmetric(&DMatrix::identity(m, m), None)?;
         law.resolvent_of_identity = z;
