@@ -188,11 +188,18 @@ pub fn solve_continuous_lyapunov(g: &DMatrix<f64>, q: &DMatrix<f64>) -> Result<D
                 rotated[(j, k)] /= denominator;
             }
         }
-        return Ok(v * rotated * v.transpose());
+        let solution = v * rotated * v.transpose();
+        // The symmetric eigendecomposition is not always backward stable in practice (a
+        // reconstruction error of 5.6e-4 was seen on a 26×26 map), so the solution is checked
+        // against the equation itself; a failed check falls through to the other solvers.
+        let residual = g * &solution + &solution * g - q;
+        if residual.norm() <= 1e-10 * (q.norm() + 2.0 * g.norm() * solution.norm()) {
+            return Ok(solution);
+        }
     }
     if n > MAX_DENSE_DIMENSION {
-        // Too large for the vech system: the block-diagonal form of a momentum drift
-        // [[βI, αI], [A, δI]] (the momentum OU approximation), O(n³).
+        // Too large for the vech system: the checked block-diagonal form of a symmetric drift or
+        // of a momentum drift [[βI, αI], [A, δI]] (the momentum OU approximation), O(n³).
         let basis = BlockDiagonalBasis::new(g).ok_or_else(|| Error::NoClosedForm {
             what: format!(
                 "continuous Lyapunov equation above dimension {MAX_DENSE_DIMENSION} with a drift that is neither symmetric nor of the momentum form"
