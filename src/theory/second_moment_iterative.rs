@@ -412,37 +412,47 @@ impl BlockDiagonalBasis {
     fn solve_block_pairs(
         &self,
         r: &DMatrix<f64>,
-        coefficient: impl Fn(&Block, &Block, usize, usize, usize, usize) -> f64,
+        coefficient: impl Fn(&Block, &Block, usize, usize, usize, usize) -> f64 + Sync,
     ) -> Option<DMatrix<f64>> {
         let n = self.dimension();
-        let mut y = DMatrix::zeros(n, n);
-        for (a, ba) in self.blocks.iter().enumerate() {
-            for bb in &self.blocks[a..] {
-                let (ka, kb) = (ba.size, bb.size);
-                let k = ka * kb;
-                // vec (column-major) of Y_ab: index p + ka·q for entry (p, q).
-                let mut system = [0.0; 16];
-                let mut rhs = [0.0; 4];
-                for q in 0..kb {
-                    for p in 0..ka {
-                        let row = p + ka * q;
-                        rhs[row] = r[(ba.indices[p], bb.indices[q])];
-                        for t in 0..kb {
-                            for s in 0..ka {
-                                system[row * k + s + ka * t] = coefficient(ba, bb, p, s, q, t);
+        // Block rows in parallel (each pair's solve is independent, so the values do not depend
+        // on the thread count), written into Y in a fixed order afterwards.
+        let rows: Vec<Vec<(usize, usize, f64)>> = (0..self.blocks.len())
+            .into_par_iter()
+            .map(|a| {
+                let ba = &self.blocks[a];
+                let mut entries = Vec::with_capacity(4 * (self.blocks.len() - a));
+                for bb in &self.blocks[a..] {
+                    let (ka, kb) = (ba.size, bb.size);
+                    let k = ka * kb;
+                    // vec (column-major) of Y_ab: index p + ka·q for entry (p, q).
+                    let mut system = [0.0; 16];
+                    let mut rhs = [0.0; 4];
+                    for q in 0..kb {
+                        for p in 0..ka {
+                            let row = p + ka * q;
+                            rhs[row] = r[(ba.indices[p], bb.indices[q])];
+                            for t in 0..kb {
+                                for s in 0..ka {
+                                    system[row * k + s + ka * t] = coefficient(ba, bb, p, s, q, t);
+                                }
                             }
                         }
                     }
-                }
-                solve_small(&mut system[..k * k], &mut rhs[..k], k)?;
-                for q in 0..kb {
-                    for p in 0..ka {
-                        let value = rhs[p + ka * q];
-                        y[(ba.indices[p], bb.indices[q])] = value;
-                        y[(bb.indices[q], ba.indices[p])] = value;
+                    solve_small(&mut system[..k * k], &mut rhs[..k], k)?;
+                    for q in 0..kb {
+                        for p in 0..ka {
+                            entries.push((ba.indices[p], bb.indices[q], rhs[p + ka * q]));
+                        }
                     }
                 }
-            }
+                Some(entries)
+            })
+            .collect::<Option<_>>()?;
+        let mut y = DMatrix::zeros(n, n);
+        for (i, j, value) in rows.into_iter().flatten() {
+            y[(i, j)] = value;
+            y[(j, i)] = value;
         }
         Some(y)
     }
