@@ -338,6 +338,16 @@ fn check_gaussian_generator(
     Ok(())
 }
 
+/// The Gaussian generators' stream seeded by `seed` and its first draws: the true parameter
+/// θ₀ ~ N(0, λ⁻¹ I), a draw from the prior.
+fn prior_draw(dimension: usize, prior_precision: f64, seed: u64) -> (ChaCha20Rng, Vec<f64>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let truth = (0..dimension)
+        .map(|_| Distribution::<f64>::sample(&StandardNormal, &mut rng) / prior_precision.sqrt())
+        .collect();
+    (rng, truth)
+}
+
 /// Generates a synthetic Bayesian linear regression problem.
 ///
 /// Features x_ij ~ N(0, 1); true parameter θ₀ ~ N(0, λ⁻¹ I) (a draw from the prior); targets
@@ -355,11 +365,8 @@ pub fn generate_linear_regression(
     prior_precision: f64,
 ) -> Result<LinearRegression> {
     check_gaussian_generator(dimension, data_size, noise_variance, prior_precision)?;
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (mut rng, truth) = prior_draw(dimension, prior_precision, seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
-    let truth: Vec<f64> = (0..dimension)
-        .map(|_| normal() / prior_precision.sqrt())
-        .collect();
     let features: Vec<Vec<f64>> = (0..data_size)
         .map(|_| (0..dimension).map(|_| normal()).collect())
         .collect();
@@ -440,11 +447,8 @@ pub fn generate_gaussian_mean(
     prior_precision: f64,
 ) -> Result<GaussianMean> {
     check_gaussian_generator(dimension, data_size, noise_variance, prior_precision)?;
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (mut rng, truth) = prior_draw(dimension, prior_precision, seed);
     let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
-    let truth: Vec<f64> = (0..dimension)
-        .map(|_| normal() / prior_precision.sqrt())
-        .collect();
     let noise_sd = noise_variance.sqrt();
     let centres = (0..data_size)
         .map(|_| truth.iter().map(|mu| mu + noise_sd * normal()).collect())
